@@ -1,0 +1,3 @@
+from cityos.cli import main
+
+main()

@@ -1,0 +1,168 @@
+"""create_app(settings) -> the ASGI app, wiring every domain from one explicit list."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import orjson
+import swagger_ui_bundle
+import xstatic.pkg.leaflet
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from cityos import __version__
+from cityos.core import pages as core_pages
+from cityos.core.errors import PROBLEM_MEDIA_TYPE, ProblemError
+from cityos.core.events import EventBus
+from cityos.core.uploads import BodySizeLimitMiddleware, FileStore, problem_body
+from cityos.db import Database
+from cityos.opendata import api as opendata_api
+from cityos.opendata import pages as opendata_pages
+from cityos.settings import Settings
+from cityos.web.templating import render
+
+SESSION_MAX_AGE = 8 * 3600
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/ngsi-ld/", "/open311/")) or path.endswith((".json", ".jsonld")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _problem_response(request: Request, exc: ProblemError) -> Response:
+    if _wants_json(request):
+        body = orjson.dumps(exc.to_problem(request.url.path))
+        return Response(body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE)
+    return render(
+        request, "error.html", {"title": exc.title, "message": exc.detail}, status=exc.status
+    )
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    titles = {404: "Not found / 見つかりません", 405: "Method not allowed / 使えない操作です"}
+    problem = ProblemError(
+        str(exc.detail) if exc.status_code != 404 else "ページが見つかりません / page not found",
+        status=exc.status_code,
+    )
+    problem.title = titles.get(exc.status_code, problem.title)
+    problem.type_slug = {404: "not-found", 405: "method-not-allowed"}.get(
+        exc.status_code, "http-error"
+    )
+    response = _problem_response(request, problem)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors():
+        location = ".".join(
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query")
+        )
+        errors.setdefault(location or "request", []).append(str(error.get("msg", "invalid")))
+    fields = ", ".join(errors)
+    problem = ProblemError(
+        f"入力内容に誤りがあります: {fields} / invalid request parameters: {fields}",
+        errors=errors,
+        status=422,
+    )
+    problem.type_slug = "validation"
+    problem.title = "Invalid input / 入力内容に誤りがあります"
+    return _problem_response(request, problem)
+
+
+async def _swagger_page(request: Request) -> Response:
+    """Swagger UI served from the swagger-ui-bundle package: no CDN."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Mitaka City OS API",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/swagger/favicon-32x32.png",
+    )
+
+
+def _too_large_body(path: str, message: str) -> bytes:
+    return opendata_api.ckan_too_large_body(path, message) or problem_body(path, message)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    events = EventBus()
+    events.attach(db.sessionmaker)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="Mitaka City OS API",
+        version=__version__,
+        description=(
+            "三鷹市 City OS の公開API。オープンデータは CKAN Action API v3 互換です。\n\n"
+            "Open APIs of Mitaka City OS. The open data catalog speaks the CKAN Action API v3."
+        ),
+        lifespan=lifespan,
+        redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.events = events
+    app.state.files = FileStore(settings.files_dir)
+
+    app.add_exception_handler(ProblemError, _problem_response)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+
+    # Domains, in one explicit list: (JSON API routers, page routers).
+    app.include_router(opendata_api.build_router())
+    app.include_router(core_pages.router)
+    app.include_router(opendata_pages.router)
+
+    app.add_api_route("/docs", _swagger_page, include_in_schema=False)
+    app.mount(
+        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
+    )
+    app.mount(
+        "/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), name="leaflet"
+    )
+    static_dir = Path(str(resources.files("cityos.web") / "static"))
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key,
+        session_cookie="cityos_session",
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "X-CKAN-API-Key"],
+        allow_credentials=False,
+    )
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes, body_for=_too_large_body
+    )
+    return app

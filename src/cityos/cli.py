@@ -1,0 +1,279 @@
+"""The ``cityos`` command: serve, demo, db, user and the domains' own commands."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cityos.core import auth
+from cityos.core.errors import ProblemError
+from cityos.core.models import ROLES, User
+from cityos.core.uploads import FileStore
+from cityos.db import Database, current_revision
+from cityos.settings import Settings
+
+app = typer.Typer(help="三鷹市 City OS — Mitaka City OS", no_args_is_help=True)
+db_app = typer.Typer(help="データベース / database", no_args_is_help=True)
+user_app = typer.Typer(help="職員アカウント / staff accounts", no_args_is_help=True)
+opendata_app = typer.Typer(help="オープンデータ / open data portal", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(opendata_app, name="opendata")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _database() -> tuple[Settings, Database]:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings, Database(settings.resolved_database_url)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]エラー / error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    upgrade: Annotated[bool, typer.Option(help="Run database migrations first")] = True,
+) -> None:
+    """Webサーバーを起動する / serve the portal and APIs."""
+    import uvicorn
+
+    settings, db = _database()
+    if upgrade:
+        db.upgrade()
+    db.dispose()
+    console.print(f"City OS: http://{host}:{port}/  (data: {settings.data_dir.resolve()})")
+    uvicorn.run(
+        "cityos.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """データベースを最新の構造にする / migrate the database to the newest schema."""
+    _settings, db = _database()
+    db.upgrade()
+    console.print(
+        f"OK: {db.engine.url.render_as_string(hide_password=True)} @ {current_revision(db.engine)}"
+    )
+    db.dispose()
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")] = "staff",
+    password: Annotated[str | None, typer.Option(help="Password (asked when not given)")] = None,
+    display_name: Annotated[str, typer.Option(help="Name shown in the console")] = "",
+    email: Annotated[str, typer.Option()] = "",
+) -> None:
+    """職員アカウントを作る / add a staff account."""
+    _settings, db = _database()
+    db.upgrade()
+    if password is None:
+        password = getpass.getpass("パスワード / password: ")
+    try:
+        with db.session() as session:
+            user = auth.create_user(
+                session, name, role, password, display_name=display_name, email=email
+            )
+            console.print(f"OK: {user.name} ({user.role})")
+    except ProblemError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        db.dispose()
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """職員アカウントの一覧 / list staff accounts."""
+    from sqlalchemy import select
+
+    _settings, db = _database()
+    db.upgrade()
+    table = Table("name", "role", "display name", "active", "last login")
+    with db.session() as session:
+        for user in session.scalars(select(User).order_by(User.name)):
+            table.add_row(
+                user.name,
+                user.role,
+                user.display_name,
+                str(user.active),
+                str(user.last_login_at or ""),
+            )
+    console.print(table)
+    db.dispose()
+
+
+@user_app.command("token")
+def user_token(
+    name: str, label: Annotated[str, typer.Option(help="What the token is for")] = "cli"
+) -> None:
+    """APIトークンを発行する（一度だけ表示） / create an API token (shown once)."""
+    _settings, db = _database()
+    db.upgrade()
+    with db.session() as session:
+        user = auth.get_user(session, name)
+        if user is None:
+            raise _fail(f"ユーザー {name} はいません / no user {name}")
+        token = auth.issue_token(session, user, label)
+    console.print(token, soft_wrap=True, highlight=False)
+    db.dispose()
+
+
+@user_app.command("password")
+def user_password(name: str, password: Annotated[str | None, typer.Option()] = None) -> None:
+    """パスワードを変える / change a password."""
+    _settings, db = _database()
+    if password is None:
+        password = getpass.getpass("新しいパスワード / new password: ")
+    try:
+        with db.session() as session:
+            user = auth.get_user(session, name)
+            if user is None:
+                raise _fail(f"ユーザー {name} はいません / no user {name}")
+            auth.set_password(user, password)
+        console.print("OK")
+    except ProblemError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        db.dispose()
+
+
+def _demo_admin(session: object, settings: Settings) -> User:
+    """The account the demo writes as: the first admin, or a new ``admin`` with a printed password."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    admin = session.scalar(select(User).where(User.role == "admin", User.active).order_by(User.id))
+    if admin is not None:
+        return admin
+    password = secrets.token_urlsafe(12)
+    admin = auth.create_user(
+        session, "admin", "admin", password, display_name="デモ管理者 / Demo admin"
+    )
+    path = settings.data_dir / "demo_admin_password.txt"
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    console.print(
+        f"職員ログイン / staff login: [bold]admin[/] / [bold]{password}[/]  (saved in {path})",
+        highlight=False,
+    )
+    return admin
+
+
+@app.command()
+def demo() -> None:
+    """デモデータを読み込む（三鷹市の実データとサンプル） / load the demo data."""
+    from cityos.opendata import demo as opendata_demo
+
+    settings, db = _database()
+    db.upgrade()
+    files = FileStore(settings.files_dir)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=console,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("デモデータ / demo data", total=len(opendata_demo.DATASETS))
+        with db.session() as session:
+            admin = _demo_admin(session, settings)
+
+            def step(title: str) -> None:
+                progress.update(task, advance=1, description=title)
+
+            created = opendata_demo.load_demo(
+                session, admin, files, site_url=settings.site_url, progress=step
+            )
+    console.print(
+        f"OK: {len(created)} datasets loaded ({len(opendata_demo.DATASETS) - len(created)} already there)"
+    )
+    db.dispose()
+
+
+@opendata_app.command("ingest")
+def opendata_ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dataset: Annotated[str, typer.Option(help="Dataset name or id (created when missing)")],
+    resource: Annotated[str, typer.Option(help="Resource id to add a version to")] = "",
+    schema: Annotated[str, typer.Option(help="Standard schema of a new dataset, e.g. aed")] = "",
+    title: Annotated[str, typer.Option(help="Title of a new dataset")] = "",
+    mode: Annotated[str, typer.Option(help="replace or append")] = "replace",
+    encoding: Annotated[
+        str, typer.Option(help="utf-8, shift_jis, euc-jp (detected when empty)")
+    ] = "",
+    user: Annotated[str, typer.Option(help="Staff account recorded as the uploader")] = "",
+) -> None:
+    """CSV・GeoJSON を取り込む / load a CSV or GeoJSON file into a dataset."""
+    from sqlalchemy import select
+
+    from cityos.opendata import service
+    from cityos.opendata.models import Dataset
+
+    settings, db = _database()
+    db.upgrade()
+    files = FileStore(settings.files_dir)
+    try:
+        with db.session() as session:
+            actor = auth.get_user(session, user) if user else _demo_admin(session, settings)
+            if actor is None:
+                raise _fail(f"ユーザー {user} はいません / no user {user}")
+            found = session.scalar(
+                select(Dataset).where((Dataset.name == dataset) | (Dataset.id == dataset))
+            )
+            if found is None:
+                found = service.create_dataset(
+                    session,
+                    actor,
+                    {"name": dataset, "title": title or dataset, "schema": schema},
+                    via="cli",
+                )
+            if resource:
+                target = service.get_resource(session, resource, actor)
+            else:
+                target = service.create_resource(
+                    session, actor, found.id, {"name": file.name}, via="cli"
+                )
+            with console.status(f"{file.name} を取り込んでいます / loading {file.name} ..."):
+                version = service.upload_file(
+                    session, actor, target, service.UploadedFile(file, file.name), files,
+                    site_url=settings.site_url, mode=mode, encoding=encoding or None, via="cli",
+                )  # fmt: skip
+            report = version.report
+        console.print(
+            f"OK: resource {target.id} v{version.number}: {version.rows_valid} rows loaded, "
+            f"{version.rows_invalid} rows with errors ({report.get('encoding_label', '')})"
+        )
+        for problem in report.get("problems", [])[:20]:
+            console.print(
+                f"  line {problem['line']} {problem['column']}: {problem['message']}",
+                highlight=False,
+            )
+    except ProblemError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        db.dispose()
+
+
+def main() -> None:
+    app()

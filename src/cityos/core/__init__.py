@@ -1,0 +1,1 @@
+"""What every domain shares: auth and roles, audit log, events, errors, Japanese text."""

@@ -1,0 +1,73 @@
+"""Cross-domain events, delivered to their handlers after the transaction commits.
+
+A service calls ``emit(session, event)``; nothing happens unless the session commits, and
+then each handler registered for the event's type runs once. Handlers are wired in one
+place (``cityos.app``), never by decorators spread over the code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+_PENDING = "cityos_pending_events"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class of every event; subclasses are frozen dataclasses with plain fields."""
+
+
+@dataclass(frozen=True)
+class ResourceDataChanged(Event):
+    """A resource's DataStore table was created, replaced, appended or deleted."""
+
+    dataset_id: str
+    resource_id: str
+    schema_id: str
+    change: str
+
+
+Handler = Callable[[Any], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
+        self._handlers[event_type].append(handler)
+
+    def deliver(self, event: Event) -> None:
+        for handler in self._handlers.get(type(event), []):
+            try:
+                handler(event)
+            except Exception:
+                # One failing reaction must not undo the committed change nor stop the others.
+                log.exception("event handler %r failed for %r", handler, event)
+
+    def attach(self, factory: sessionmaker[Session]) -> None:
+        """Deliver the events of every session made by ``factory`` after it commits."""
+
+        def after_commit(session: Session) -> None:
+            pending = session.info.pop(_PENDING, [])
+            for item in pending:
+                self.deliver(item)
+
+        def after_rollback(session: Session) -> None:
+            session.info.pop(_PENDING, None)
+
+        sa_event.listen(factory, "after_commit", after_commit)
+        sa_event.listen(factory, "after_soft_rollback", lambda s, _tx: after_rollback(s))
+
+
+def emit(session: Session, event: Event) -> None:
+    session.info.setdefault(_PENDING, []).append(event)

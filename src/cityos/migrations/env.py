@@ -1,0 +1,35 @@
+"""Alembic environment: runs against the engine City OS hands over (see cityos.db)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine, create_engine
+
+import cityos.core.models
+import cityos.opendata.models  # noqa: F401  (registers the tables on Base.metadata)
+from cityos.db import Base
+from cityos.settings import Settings
+
+target_metadata = Base.metadata
+
+
+def _engine() -> Engine:
+    engine = context.config.attributes.get("engine")
+    if engine is not None:
+        return engine  # type: ignore[no-any-return]
+    return create_engine(Settings().resolved_database_url)
+
+
+def run_migrations_online() -> None:
+    engine = _engine()
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        context.run_migrations()
+
+
+run_migrations_online()

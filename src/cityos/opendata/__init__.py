@@ -1,0 +1,1 @@
+"""Open data portal: catalog, ingest, standard schemas, CKAN-compatible API, DCAT, datastore."""

@@ -1,0 +1,606 @@
+"""Reading uploaded tables: encodings, CSV parsing, standard-schema validation, type inference.
+
+The reader never loses a valid row: each invalid row is reported with its line number and
+reason, and the valid ones are loaded. Whole-file problems (empty, binary, mixed encodings,
+no header) stop the upload with a clear message before anything is written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cityos.core.errors import UnsupportedMediaProblem, ValidationProblem
+from cityos.opendata import standards
+from cityos.opendata.datastore import Field, full_text_of
+from cityos.opendata.standards import CONVERTERS, KIND_TYPES, CellError, StandardSchema
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+MAX_REPORTED_PROBLEMS = 1000
+SAMPLE_BYTES = 1024 * 1024
+
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "cp932": "Shift_JIS (CP932)"}
+_ENCODING_ALIASES = {
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "utf_8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "utf-8-bom": "utf-8-sig",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "cp932": "cp932",
+    "ms932": "cp932",
+    "windows-31j": "cp932",
+    "euc-jp": "euc_jp",
+    "euc_jp": "euc_jp",
+}
+
+_MAGIC = [
+    (b"PK\x03\x04", "ZIP（Excel の .xlsx など） / a ZIP archive such as an Excel .xlsx file"),
+    (b"\xd0\xcf\x11\xe0", "Excel 97-2003（.xls） / an old Excel .xls file"),
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG 画像 / a PNG image"),
+    (b"\xff\xd8\xff", "JPEG 画像 / a JPEG image"),
+    (b"GIF8", "GIF 画像 / a GIF image"),
+]
+
+
+def canonical_encoding(name: str) -> str:
+    key = name.strip().lower()
+    if key not in _ENCODING_ALIASES:
+        raise ValidationProblem(
+            f"文字コード {name!r} には対応していません（UTF-8, Shift_JIS, EUC-JP） / "
+            f"unsupported encoding {name!r}; use utf-8, shift_jis or euc-jp",
+            errors={"encoding": ["unsupported"]},
+        )
+    return _ENCODING_ALIASES[key]
+
+
+@dataclass
+class Problem:
+    line: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ColumnPlan:
+    """How one column of the file becomes one column of the table."""
+
+    name: str
+    index: int
+    kind: str
+    required: bool = False
+
+    @property
+    def type(self) -> str:
+        return KIND_TYPES[self.kind]
+
+    def as_field(self) -> Field:
+        return Field(self.name, self.type, self.kind)
+
+
+@dataclass
+class IngestReport:
+    encoding: str = ""
+    encoding_ambiguous: bool = False
+    delimiter: str = ","
+    schema: str = ""
+    drift: standards.Drift | None = None
+    columns: list[ColumnPlan] = field(default_factory=list)
+    rows_read: int = 0
+    rows_valid: int = 0
+    blank_lines: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+    source_format: str = "csv"
+
+    @property
+    def rows_invalid(self) -> int:
+        return self.problem_rows
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        self.problem_rows += 1
+        room = MAX_REPORTED_PROBLEMS - len(self.problems)
+        if room > 0:
+            self.problems.extend(problems[:room])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_format": self.source_format,
+            "encoding": self.encoding,
+            "encoding_label": ENCODING_LABELS.get(self.encoding, self.encoding),
+            "encoding_ambiguous": self.encoding_ambiguous,
+            "delimiter": self.delimiter,
+            "schema": self.schema,
+            "drift": self.drift.as_dict() if self.drift else None,
+            "columns": [
+                {"name": c.name, "type": c.type, "kind": c.kind, "required": c.required}
+                for c in self.columns
+            ],
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_valid,
+            "rows_invalid": self.rows_invalid,
+            "blank_lines": self.blank_lines,
+            "problems": [p.as_dict() for p in self.problems],
+            "problems_truncated": self.problem_rows > 0
+            and len(self.problems) >= MAX_REPORTED_PROBLEMS,
+            "warnings": self.warnings,
+        }
+
+
+# --- encodings -----------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path, declared: str | None = None) -> tuple[str, bool]:
+    """The file's encoding and whether the guess was ambiguous; rejects non-text files."""
+    with path.open("rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+    if not head:
+        raise ValidationProblem("ファイルが空です / the file is empty", errors={"file": ["empty"]})
+    for magic, label in _MAGIC:
+        if head.startswith(magic):
+            raise UnsupportedMediaProblem(
+                f"CSV ではなく {label} のファイルです。CSV で保存し直してください / "
+                "this is not a CSV file; save it as CSV and upload again",
+                errors={"file": ["not a CSV"]},
+            )
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnsupportedMediaProblem(
+            "UTF-16 のファイルには対応していません。UTF-8 か Shift_JIS で保存してください / "
+            "UTF-16 files are not supported; save as UTF-8 or Shift_JIS",
+            errors={"file": ["utf-16"]},
+        )
+    if b"\x00" in head[:65536] or _control_ratio(head[:65536]) > 0.05:
+        raise UnsupportedMediaProblem(
+            "テキストではない（バイナリの）ファイルです / this is a binary file, not a CSV",
+            errors={"file": ["binary"]},
+        )
+    if declared:
+        return canonical_encoding(declared), False
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", False
+    sample = _complete_lines(head, len(head) == path.stat().st_size)
+    utf8_ok = _decodes(sample, "utf-8")
+    sjis_ok = _decodes(sample, "cp932")
+    if utf8_ok:
+        ambiguous = sjis_ok and not sample.isascii()
+        return "utf-8", ambiguous
+    if sjis_ok:
+        return "cp932", False
+    if _decodes(sample, "euc_jp"):
+        return "euc_jp", False
+    line = _first_bad_line(sample, "utf-8")
+    raise ValidationProblem(
+        f"{line}行目が UTF-8 としても Shift_JIS としても読めません（文字コードが混在しているか、"
+        f"壊れています） / line {line} is neither UTF-8 nor Shift_JIS (mixed or broken encoding)",
+        errors={"file": [f"line {line}: undecodable"]},
+    )
+
+
+def _control_ratio(data: bytes) -> float:
+    if not data:
+        return 0.0
+    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 13))
+    return controls / len(data)
+
+
+def _complete_lines(head: bytes, whole_file: bool) -> bytes:
+    if whole_file:
+        return head
+    cut = head.rfind(b"\n")
+    return head[: cut + 1] if cut > 0 else head
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _first_bad_line(data: bytes, encoding: str) -> int:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1
+    return 1
+
+
+def _decoded_lines(path: Path, encoding: str) -> Iterator[str]:
+    """The file's lines, decoded one by one so that a bad line is reported by number."""
+    line_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[3:]
+            try:
+                yield raw.decode(line_encoding)
+            except UnicodeDecodeError:
+                label = ENCODING_LABELS.get(encoding, encoding)
+                raise ValidationProblem(
+                    f"{number}行目が {label} として読めません。文字コードが混在しています / "
+                    f"line {number} is not valid {label}: the file mixes encodings",
+                    errors={"file": [f"line {number}: not {label}"]},
+                ) from None
+
+
+# --- reading a CSV -------------------------------------------------------------------------
+
+
+@dataclass
+class TableSource:
+    """A decoded table: its header and an iterator of (line number, cells)."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str
+    ambiguous: bool
+    delimiter: str
+    source_format: str = "csv"
+
+
+def open_csv(path: Path, declared_encoding: str | None = None) -> TableSource:
+    encoding, ambiguous = detect_encoding(path, declared_encoding)
+    lines = _decoded_lines(path, encoding)
+    first = next(lines, "")
+    while first.strip() == "" and first != "":
+        first = next(lines, "")
+    if not first.strip():
+        raise ValidationProblem(
+            "ヘッダー行がありません / the file has no header line", errors={"file": ["no header"]}
+        )
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    header = next(csv.reader([first], delimiter=delimiter))
+    header = clean_header(header)
+    reader = csv.reader(lines, delimiter=delimiter)
+    offset = 1  # the header line was consumed before the reader started counting
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for cells in reader:
+                yield reader.line_num + offset, cells
+        except csv.Error as exc:
+            raise ValidationProblem(
+                f"{reader.line_num + offset}行目の CSV が壊れています / line "
+                f"{reader.line_num + offset} is malformed CSV: {exc}",
+                errors={"file": [f"line {reader.line_num + offset}: {exc}"]},
+            ) from None
+
+    return TableSource(header, numbered(), encoding, ambiguous, delimiter)
+
+
+def clean_header(header: list[str]) -> list[str]:
+    """Header names stripped, blanks named 列N, duplicates numbered, so each is a column."""
+    seen: dict[str, int] = {}
+    result: list[str] = []
+    for position, raw in enumerate(header, start=1):
+        name = raw.strip().lstrip("\ufeff").strip() or f"列{position}"
+        if name.startswith("_"):
+            name = "列" + name  # names starting with _ are reserved for _id and _full_text
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        result.append(name if count == 0 else f"{name}_{count + 1}")
+    while result and header and not header[-1].strip() and result[-1].startswith("列"):
+        result.pop()  # trailing empty header cells from spreadsheet exports
+        header = header[:-1]
+    return result
+
+
+# --- GeoJSON (国土地理院 shelters and plain point collections) -------------------------------
+
+GSI_HAZARDS = [
+    "洪水",
+    "崖崩れ、土石流及び地滑り",
+    "高潮",
+    "地震",
+    "津波",
+    "大規模な火事",
+    "内水氾濫",
+    "火山現象",
+]
+
+
+def open_geojson(path: Path) -> tuple[TableSource, str]:
+    """A GeoJSON point collection as a table; GSI shelter files map onto the shelter schemas.
+
+    Returns the table and the schema id it maps onto ("" for a plain collection).
+    """
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationProblem(
+            f"GeoJSON として読めません / not valid GeoJSON: {exc}", errors={"file": ["bad json"]}
+        ) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise ValidationProblem(
+            "GeoJSON の FeatureCollection ではありません / not a GeoJSON FeatureCollection",
+            errors={"file": ["not a FeatureCollection"]},
+        )
+    features = [f for f in data.get("features") or [] if isinstance(f, dict)]
+    props = [f.get("properties") or {} for f in features]
+    if props and all("施設・場所名" in p for p in props[:5]):
+        if any("洪水" in p for p in props[:5]):
+            return _gsi_table(features, emergency=True), "emergency_evacuation_sites"
+        return _gsi_table(features, emergency=False), "designated_shelters"
+    return _plain_geojson_table(features), ""
+
+
+def _point(feature: dict[str, Any]) -> tuple[str, str]:
+    geometry = feature.get("geometry") or {}
+    coords = geometry.get("coordinates") if geometry.get("type") == "Point" else None
+    if isinstance(coords, list) and len(coords) >= 2:
+        return str(coords[1]), str(coords[0])
+    return "", ""
+
+
+def _gsi_table(features: list[dict[str, Any]], *, emergency: bool) -> TableSource:
+    schema_id = "emergency_evacuation_sites" if emergency else "designated_shelters"
+    schema = standards.all_schemas()[schema_id]
+    header = list(schema.layouts[0].columns)
+    codes = standards.municipality_codes()
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, feature in enumerate(features, start=1):
+            p = feature.get("properties") or {}
+            lat, lon = _point(feature)
+            common_id = str(p.get("共通ID") or "")
+            code = ""
+            if len(common_id) >= 6 and common_id[1:6].isdigit():
+                code = standards.lg_code_with_check_digit(common_id[1:6])
+            pref, city = codes.get(code, ("", ""))
+            same = str(
+                p.get("指定避難所との住所同一") or p.get("指定緊急避難場所との住所同一") or ""
+            )
+            values = {
+                "NO": str(p.get("NO") or number),
+                "名称": str(p.get("施設・場所名") or ""),
+                "住所": str(p.get("住所") or ""),
+                "緯度": lat,
+                "経度": lon,
+                "市区町村コード": code,
+                "都道府県名": pref,
+                "市区町村名": city,
+                "指定避難所との重複": same,
+                "指定緊急避難場所との重複": same,
+                "受入対象者": str(p.get("受入対象者") or ""),
+                "備考": str(p.get("備考") or ""),
+            }
+            for hazard in GSI_HAZARDS:
+                values[f"災害種別_{hazard}"] = "1" if str(p.get(hazard) or "") == "1" else ""
+            yield number, [values.get(column, "") for column in header]
+
+    return TableSource(header, rows(), "utf-8", False, ",", source_format="gsi-geojson")
+
+
+def _plain_geojson_table(features: list[dict[str, Any]]) -> TableSource:
+    keys: list[str] = []
+    for feature in features:
+        for key in feature.get("properties") or {}:
+            if key not in keys:
+                keys.append(str(key))
+    header = clean_header([*keys, "緯度", "経度"])
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, feature in enumerate(features, start=1):
+            p = feature.get("properties") or {}
+            lat, lon = _point(feature)
+            cells = ["" if p.get(k) is None else _cell(p.get(k)) for k in keys]
+            yield number, [*cells, lat, lon]
+
+    return TableSource(header, rows(), "utf-8", False, ",", source_format="geojson")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+# --- planning columns ----------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?$")
+_INTEGER = re.compile(r"^-?(0|[1-9]\d{0,17})$")
+_LAT_NAMES = {"緯度", "lat", "latitude", "y"}
+_LON_NAMES = {"経度", "lon", "lng", "long", "longitude", "x"}
+
+
+def plan_columns(
+    header: list[str],
+    schema: StandardSchema | None,
+    existing: list[Field] | None = None,
+) -> tuple[list[ColumnPlan], standards.Drift | None]:
+    """Decide each column's kind: from the standard, from the existing table, or to infer."""
+    drift = standards.match_header(schema, header) if schema else None
+    if (
+        schema
+        and drift
+        and not (schema.known_columns() & {standards.header_key(h) for h in header})
+    ):
+        raise ValidationProblem(
+            f"この CSV は「{schema.title}」の列を1つも含んでいません。データセットの標準スキーマか"
+            f"ファイルを確認してください / this file has none of the columns of {schema.title_en}",
+            errors={"file": ["no column of the declared schema"]},
+        )
+    existing_by_key = {standards.header_key(f.name): f for f in existing or []}
+    if schema:
+        for f in existing or []:
+            existing_by_key.setdefault(standards.header_key(schema.canonical(f.name)), f)
+    plans: list[ColumnPlan] = []
+    for index, name in enumerate(header):
+        key = standards.header_key(name)
+        canonical_key = standards.header_key(schema.canonical(name)) if schema else key
+        known = existing_by_key.get(key) or existing_by_key.get(canonical_key)
+        if known is not None:
+            required = bool(schema and standards.is_required(schema, name))
+            plans.append(ColumnPlan(known.name, index, known.kind or "text", required))
+        elif schema and key in schema.known_columns():
+            plans.append(
+                ColumnPlan(
+                    name,
+                    index,
+                    standards.kind_of(schema.canonical(name)),
+                    standards.is_required(schema, name),
+                )
+            )
+        else:
+            plans.append(ColumnPlan(name, index, "infer"))
+    return plans, drift
+
+
+def infer_kinds(plans: list[ColumnPlan], rows: Iterator[tuple[int, list[str]]]) -> None:
+    """Give each column still marked "infer" the narrowest kind all its values fit."""
+    pending = [p for p in plans if p.kind == "infer"]
+    if not pending:
+        return
+    candidates = {p.index: _initial_candidates(p.name) for p in pending}
+    width = len(plans)
+    for _line, cells in rows:
+        if len(cells) != width:
+            continue
+        for plan in pending:
+            options = candidates[plan.index]
+            if len(options) == 1:
+                continue
+            value = cells[plan.index].strip()
+            if value:
+                candidates[plan.index] = [k for k in options if _fits(k, value)]
+    for plan in pending:
+        plan.kind = candidates[plan.index][0]
+
+
+def _initial_candidates(name: str) -> list[str]:
+    lowered = name.strip().lower()
+    if lowered in _LAT_NAMES:
+        return ["latitude", "text"]
+    if lowered in _LON_NAMES:
+        return ["longitude", "text"]
+    return ["integer", "number", "date", "text"]
+
+
+def _fits(kind: str, value: str) -> bool:
+    if kind == "text":
+        return True
+    if kind == "integer":
+        return bool(_INTEGER.match(value))
+    if kind in ("number",):
+        return bool(_NUMBER.match(value))
+    if kind == "date":
+        if len(value) < 6 or value.isdigit():
+            return False
+        try:
+            standards.check_date(value)
+        except CellError:
+            return False
+        return True
+    try:
+        CONVERTERS[kind](value)
+    except CellError:
+        return False
+    return True
+
+
+# --- validating rows -----------------------------------------------------------------------
+
+
+def validated_rows(
+    rows: Iterator[tuple[int, list[str]]],
+    plans: list[ColumnPlan],
+    report: IngestReport,
+) -> Iterator[list[Any]]:
+    """Converted rows (values then ``_full_text``) for the valid lines; problems to ``report``."""
+    width = len(plans)
+    steps: list[tuple[int, str, bool, Callable[[str], Any]]] = [
+        (p.index, p.name, p.required, CONVERTERS[p.kind]) for p in plans
+    ]
+    lat_index = next((i for i, p in enumerate(plans) if p.kind == "latitude"), None)
+    lon_index = next((i for i, p in enumerate(plans) if p.kind == "longitude"), None)
+    for line, cells in rows:
+        if len(cells) != width:
+            if not any(c.strip() for c in cells):
+                report.blank_lines += 1
+                continue
+            if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                cells = cells[:width]  # trailing empty cells from spreadsheet exports
+            else:
+                report.rows_read += 1
+                report.add_problems(
+                    [
+                        Problem(
+                            line,
+                            "",
+                            f"列の数が {len(cells)} です（見出しは {width} 列） / "
+                            f"{len(cells)} fields where the header has {width}",
+                        )
+                    ]
+                )
+                continue
+        report.rows_read += 1
+        values: list[Any] = []
+        problems: list[Problem] | None = None
+        for index, name, required, convert in steps:
+            raw = cells[index]
+            if not raw or raw.isspace():
+                if required:
+                    problems = problems or []
+                    problems.append(
+                        Problem(line, name, "必須の項目が空です / required value is empty")
+                    )
+                values.append(None)
+                continue
+            try:
+                values.append(convert(raw.strip()))
+            except CellError as exc:
+                problems = problems or []
+                problems.append(Problem(line, name, str(exc)))
+                values.append(None)
+        if (
+            problems is None
+            and lat_index is not None
+            and lon_index is not None
+            and (values[lat_index] is None) != (values[lon_index] is None)
+        ):
+            problems = [
+                Problem(
+                    line,
+                    plans[lat_index].name,
+                    "緯度と経度は両方必要です / latitude and longitude go together",
+                )
+            ]
+        if problems:
+            report.add_problems(problems)
+            continue
+        report.rows_valid += 1
+        values.append(full_text_of(values))
+        yield values
+
+
+def describe_drift(drift: standards.Drift) -> list[str]:
+    """Plain-language warnings for the report page."""
+    messages = []
+    if drift.missing:
+        messages.append(
+            f"標準の列がありません / columns of the standard are missing: {', '.join(drift.missing)}"
+        )
+    if drift.extra:
+        messages.append(
+            f"標準にない列があります / columns not in the standard: {', '.join(drift.extra)}"
+        )
+    for source, target in drift.renamed:
+        messages.append(f"列名が標準と違います / renamed column: {source} → {target}")
+    return messages

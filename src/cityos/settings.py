@@ -1,0 +1,72 @@
+"""All configuration, read from CITYOS_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of one City OS installation.
+
+    Every value can be set with an environment variable named ``CITYOS_<FIELD>``, e.g.
+    ``CITYOS_DATABASE_URL=postgresql+psycopg://user@127.0.0.1:5432/cityos``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CITYOS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"), description="Files, uploads and the SQLite database"
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; default is SQLite at DATA_DIR/cityos.db"
+    )
+    secret_key: str = Field(
+        default="", description="Signs session cookies; default is a random key kept in DATA_DIR"
+    )
+    site_url: str = Field(default="http://127.0.0.1:8000", description="Public base URL")
+    city_name_ja: str = "三鷹市"
+    city_name_en: str = "Mitaka City"
+    city_code: str = Field(default="132047", description="全国地方公共団体コード of the city")
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, description="Largest accepted upload")
+    sql_time_limit_ms: int = Field(default=5000, description="Limit for datastore_search_sql")
+    map_tile_url: str = Field(
+        default="https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png",
+        description="Base map tiles for Leaflet; empty for no base map (offline)",
+    )
+    map_tile_attribution: str = (
+        '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
+    )
+    secure_cookies: bool = Field(default=False, description="Send cookies over HTTPS only")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cityos.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept in DATA_DIR/secret_key."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Shared templates, static files and the page layout."""
