@@ -81,7 +81,7 @@ class DatabaseFactory:
     def postgres_url(self) -> str:
         admin = postgres_admin_url()
         if self._pg_template is None:
-            name = f"cityos_template_{self.worker}"
+            name = f"cityos_template_{self.worker}_{os.getpid()}"
             with _pg_connect(admin) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 conn.execute(f'CREATE DATABASE "{name}"')
@@ -94,6 +94,11 @@ class DatabaseFactory:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"')
         return make_url(admin).set(database=name).render_as_string(False)
 
+    def close(self) -> None:
+        if self._pg_template is not None:
+            with _pg_connect(postgres_admin_url()) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self._pg_template}" WITH (FORCE)')
+
     def drop(self, url: str) -> None:
         if url.startswith("postgresql"):
             name = make_url(url).database
@@ -102,8 +107,10 @@ class DatabaseFactory:
 
 
 @pytest.fixture(scope="session")
-def db_factory(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DatabaseFactory:
-    return DatabaseFactory(tmp_path_factory.mktemp("templates"), worker_id)
+def db_factory(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("templates"), worker_id)
+    yield factory
+    factory.close()
 
 
 @pytest.fixture(params=BACKENDS)
