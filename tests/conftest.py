@@ -107,7 +107,9 @@ class DatabaseFactory:
 
 
 @pytest.fixture(scope="session")
-def db_factory(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[DatabaseFactory]:
+def db_factory(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("templates"), worker_id)
     yield factory
     factory.close()
@@ -248,14 +250,15 @@ def upload(
     path: Path | None = None,
     *,
     content: bytes | None = None,
-    filename: str = "data.csv",
+    filename: str | None = None,
     **params: str,
 ) -> Any:
     """resource_create with a file, as ckanapi sends it (multipart)."""
     data = content if content is not None else Path(path or "").read_bytes()
+    name = filename or (path.name if path is not None else "data.csv")
     return client.post(
         "/api/3/action/resource_create",
-        data={"package_id": package_id, "name": filename, **params},
-        files={"upload": (filename if path is None else path.name, data, "text/csv")},
+        data={"package_id": package_id, "name": name, **params},
+        files={"upload": (name, data, "text/csv")},
         headers=headers,
     )

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
@@ -63,6 +64,15 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     response = _problem_response(request, problem)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        # A path may be served by several routes (one per method): list them all.
+        methods = {
+            method
+            for route in request.app.routes
+            if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+            for method in route.methods
+        }
+        response.headers["Allow"] = ", ".join(sorted(methods))
     return response
 
 

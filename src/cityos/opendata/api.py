@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityos import __version__
 from cityos.core.errors import (
@@ -81,12 +82,13 @@ def _str(call: Call, key: str, default: str = "") -> str:
     return str(value)
 
 
-def _int(
-    call: Call, key: str, default: int, *, minimum: int = 0, maximum: int | None = None
-) -> int:
-    value = call.params.get(key, default)
-    if value in (None, ""):
+MAX_INT = 2**31 - 1
+
+
+def _int(call: Call, key: str, default: int, *, minimum: int = 0, maximum: int = MAX_INT) -> int:
+    if key not in call.params or call.params[key] is None:
         return default
+    value = call.params[key]
     try:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError
@@ -95,21 +97,20 @@ def _int(
         raise ValidationProblem(
             f"{key} は整数です / {key} must be an integer", errors={key: ["Invalid integer"]}
         ) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        bound = f"{minimum}〜{maximum}" if maximum is not None else f"{minimum} 以上"
+    if number < minimum or number > maximum:
         raise ValidationProblem(
-            f"{key} は {bound} です / {key} must be between {minimum} and {maximum}",
+            f"{key} は {minimum}〜{maximum} です / {key} must be between {minimum} and {maximum}",
             errors={key: [f"Must be between {minimum} and {maximum}"]},
         )
     return number
 
 
 def _bool(call: Call, key: str, default: bool) -> bool:
-    value = call.params.get(key, default)
+    if key not in call.params or call.params[key] is None:
+        return default
+    value = call.params[key]
     if isinstance(value, bool):
         return value
-    if value in (None, ""):
-        return default
     lowered = str(value).strip().lower()
     if lowered in ("true", "1", "yes", "t", "on"):
         return True
@@ -814,6 +815,11 @@ def _endpoint(name: str, handler: Handler) -> Callable[[Request], Any]:
             result = await run_in_threadpool(_run, name, handler, request, params, files)
         except _BadRequest as exc:
             return envelope_error(base, name, 400, {"__type": "Bad request", "message": str(exc)})
+        except StarletteHTTPException as exc:  # a body Starlette could not parse
+            message = f"Bad request - {exc.detail} / リクエストの本文が読めません"
+            return envelope_error(
+                base, name, exc.status_code, {"__type": "Bad request", "message": message}
+            )
         except ProblemError as exc:
             status, error = problem_to_ckan(exc)
             return envelope_error(base, name, status, error)
@@ -834,6 +840,18 @@ def _endpoint(name: str, handler: Handler) -> Callable[[Request], Any]:
 
 async def unknown_action(request: Request) -> Response:
     name = request.path_params.get("name", "")
+    if name in WRITE_ACTIONS:
+        response = envelope_error(
+            str(request.base_url).rstrip("/"),
+            name,
+            405,
+            {
+                "__type": "Bad request",
+                "message": f"{name} は POST で呼んでください / {name} changes data: use POST",
+            },
+        )
+        response.headers["Allow"] = "POST"
+        return response
     return envelope_error(
         str(request.base_url).rstrip("/"),
         name,
@@ -849,7 +867,7 @@ async def api_version(request: Request) -> Response:
 # --- OpenAPI description of each action ----------------------------------------------------
 
 _STRING = {"type": "string"}
-_INT = {"type": "integer", "minimum": 0}
+_INT = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 _BOOL = {"type": "boolean"}
 _QUERY_PARAMS: dict[str, list[tuple[str, dict[str, Any], bool]]] = {
     "package_list": [("limit", {"type": "integer", "minimum": 1, "maximum": 10000}, False), ("offset", _INT, False)],

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from cityos.core.errors import NotFoundProblem, ProblemError, ValidationProblem
 from cityos.core.models import User
@@ -594,6 +595,7 @@ async def upload_submit(request: Request, name: str) -> Response:
     """A new resource from a file (resource_id empty) or a new version of one."""
     form = await request.form(max_files=1, max_fields=20)
     upload = form.get("file")
+    # request.form() gives Starlette's UploadFile; FastAPI's is a subclass it is not an instance of.
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await run_in_threadpool(
             _upload_error, request, name, "ファイルを選んでください / choose a file", 422

@@ -1,0 +1,123 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright (sync API) against the live server.
+
+One browser per test session, a fresh context (cookies, storage) per test. Browser tests need
+only SQLite: the pages are the same whatever the database, and the API tests cover PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from fastapi import FastAPI
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from cityos.core import auth
+from cityos.core.models import User
+from cityos.db import Database
+from cityos.opendata.demo import load_demo
+from tests.conftest import ADMIN_PASSWORD, LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+# WCAG 2.1 level A and AA: what JIS X 8341-3:2016 asks of public-sector sites.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    context = browser.new_context(
+        base_url=live_server.url, viewport=VIEWPORT, locale="ja-JP", accept_downloads=True
+    )
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def demo(app: FastAPI, live_server: LiveServer, admin: User) -> list[str]:
+    """The real demo catalog, loaded through the service as `cityos demo` does."""
+    db: Database = app.state.db
+    with db.session() as session:
+        user = session.get(User, admin.id)
+        assert user is not None
+        return load_demo(session, user, app.state.files, site_url=live_server.url)
+
+
+@pytest.fixture
+def staff_user(db: Database) -> User:
+    with db.session() as session:
+        return auth.create_user(
+            session, "yamada.t", "staff", ADMIN_PASSWORD, display_name="山田 太郎"
+        )
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+def axe_violations(axe: Axe, page: Page) -> list[dict[str, Any]]:
+    """Run axe-core's WCAG 2.1 A/AA rules on the page as it is now; the violations found."""
+    results = axe.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
+    violations: list[dict[str, Any]] = results.response["violations"]
+    return violations
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        targets = [" ".join(map(str, node["target"])) for node in v["nodes"]]
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} — {targets}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def check_accessibility(axe: Axe, page: Page) -> Any:
+    """Call with the page loaded: fails the test with every WCAG 2.1 A/AA violation axe finds."""
+
+    def check(what: str = "") -> None:
+        page.wait_for_load_state("load")
+        violations = axe_violations(axe, page)
+        assert not violations, f"axe found violations on {what or page.url}:\n" + describe(
+            violations
+        )
+
+    return check

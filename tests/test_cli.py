@@ -1,0 +1,101 @@
+"""The cityos command, run as a real process with CITYOS_* settings, on both databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from cityos.core import auth
+from cityos.db import Database
+from cityos.opendata.models import Dataset, Resource
+from tests.conftest import DEMO_DATA
+
+
+def cityos(
+    settings_env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **settings_env, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "cityos", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+        check=False,
+    )
+
+
+def env_for(database_url: str, data_dir: Path) -> dict[str, str]:
+    return {"CITYOS_DATABASE_URL": database_url, "CITYOS_DATA_DIR": str(data_dir)}
+
+
+def test_db_upgrade_and_user_commands(database_url: str, tmp_path: Path) -> None:
+    env = env_for(database_url, tmp_path / "data")
+    upgraded = cityos(env, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "0001" in upgraded.stdout
+    added = cityos(env, "user", "add", "yamada", "--role", "admin", "--password", "yamada-password")
+    assert added.returncode == 0, added.stderr
+    duplicate = cityos(
+        env, "user", "add", "yamada", "--role", "staff", "--password", "another-password"
+    )
+    assert duplicate.returncode == 1
+    assert "既に存在します" in duplicate.stderr
+    weak = cityos(env, "user", "add", "kato", "--password", "short")
+    assert weak.returncode == 1
+    assert "10" in weak.stderr
+    listed = cityos(env, "user", "list")
+    assert "yamada" in listed.stdout
+    assert "admin" in listed.stdout
+    token = cityos(env, "user", "token", "yamada").stdout.strip()
+    db = Database(database_url)
+    with db.session() as session:
+        user = auth.user_for_token(session, token)
+        assert user is not None
+        assert user.name == "yamada"
+    db.dispose()
+
+
+def test_demo_loads_real_data_once_and_honours_the_data_dir(
+    database_url: str, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "elsewhere"
+    env = env_for(database_url, data_dir)
+    first = cityos(env, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "12 datasets loaded" in first.stdout
+    assert (data_dir / "demo_admin_password.txt").exists()
+    assert any((data_dir / "files").rglob("*"))
+    again = cityos(env, "demo")
+    assert again.returncode == 0
+    assert "0 datasets loaded (12 already there)" in again.stdout
+    db = Database(database_url)
+    with db.session() as session:
+        names = set(session.scalars(select(Dataset.name)))
+        assert "mitaka-emergency-evacuation-sites" in names
+        rows = session.scalar(
+            select(Resource.row_count).join(Dataset).where(Dataset.name == "mitaka-aed")
+        )
+        assert rows == 30
+    db.dispose()
+
+
+def test_ingest_command_reports_rows_and_errors(database_url: str, tmp_path: Path) -> None:
+    env = env_for(database_url, tmp_path / "data")
+    loaded = cityos(
+        env, "opendata", "ingest", str(DEMO_DATA / "bad" / "invalid_values.csv"),
+        "--dataset", "aed-cli", "--schema", "aed", "--title", "AED（CLI）",
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert "8 rows loaded, 4 rows with errors" in loaded.stdout
+    assert "line 4" in loaded.stdout
+    refused = cityos(
+        env, "opendata", "ingest", str(DEMO_DATA / "bad" / "empty.csv"), "--dataset", "aed-cli"
+    )
+    assert refused.returncode == 1
+    assert "空" in refused.stderr

@@ -1,0 +1,54 @@
+"""Property-based run over every operation in /openapi.json (schemathesis).
+
+Schemathesis generates valid and invalid requests from the published schema and checks that
+no answer is a server error and every answer matches what the schema documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, settings
+
+from cityos.core import auth
+from cityos.db import Database
+from cityos.opendata.demo import load_demo
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+def fuzz_token(app: FastAPI) -> str:
+    db: Database = app.state.db
+    with db.session() as session:
+        user = auth.create_user(session, "fuzzer", "admin", "fuzzing-password")
+        load_demo(session, user, app.state.files, site_url="http://testserver")
+        return auth.issue_token(session, user, "fuzz")
+
+
+@pytest.fixture
+def api_schema(app: FastAPI, fuzz_token: str) -> Iterator[schemathesis.BaseSchema]:
+    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_token: str) -> None:
+    case.call_and_validate(headers={"Authorization": fuzz_token})
