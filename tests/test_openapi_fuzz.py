@@ -6,8 +6,6 @@ no answer is a server error and every answer matches what the schema documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -33,8 +31,8 @@ def fuzz_token(app: FastAPI) -> str:
 
 
 @pytest.fixture
-def api_schema(app: FastAPI, fuzz_token: str) -> Iterator[schemathesis.BaseSchema]:
-    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+def api_schema(app: FastAPI, fuzz_token: str) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -70,7 +70,7 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
             method
             for route in request.app.routes
             if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-            for method in route.methods
+            for method in route.methods or ()
         }
         response.headers["Allow"] = ", ".join(sorted(methods))
     return response
