@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from cityos.core import auth
@@ -254,11 +261,17 @@ def opendata_ingest(
                 target = service.create_resource(
                     session, actor, found.id, {"name": file.name}, via="cli"
                 )
-            with console.status(f"{file.name} を取り込んでいます / loading {file.name} ..."):
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                TransferSpeedColumn(), TimeElapsedColumn(), console=console,
+            ) as bar:  # fmt: skip
+                task = bar.add_task(f"{file.name}", total=file.stat().st_size)
                 version = service.upload_file(
                     session, actor, target, service.UploadedFile(file, file.name), files,
                     site_url=settings.site_url, mode=mode, encoding=encoding or None, via="cli",
+                    progress=lambda done, _total: bar.update(task, completed=done),
                 )  # fmt: skip
+                bar.update(task, description=f"{file.name}: 確定中 / committing")
             report = version.report
         console.print(
             f"OK: resource {target.id} v{version.number}: {version.rows_valid} rows loaded, "

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -100,9 +101,21 @@ def table_ref(dialect: str, resource_id: str, suffix: str = "") -> str:
     return f"{PG_SCHEMA}.{name}" if dialect == "postgresql" else name
 
 
+SEARCHABLE_KINDS = frozenset({"text", "id", "phone", "postcode"})
+
+
+@lru_cache(maxsize=65536)
+def _cell_key(value: str) -> str:
+    return text.search_key(value)
+
+
 def full_text_of(values: Iterable[Any]) -> str:
-    """What ``q`` searches in: the row's values joined and normalized (width, kana, case)."""
-    return text.search_key(" ".join(str(v) for v in values if v is not None and v != ""))
+    """What ``q`` searches in: each text value normalized (width, kana, case), space-joined.
+
+    Values are normalized one by one, and cached, because most cells of a municipal table
+    repeat (都道府県名, 市区町村名, 曜日 ...); a term never spans two cells.
+    """
+    return " ".join(_cell_key(v) for v in values if isinstance(v, str) and v)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -236,7 +249,9 @@ def upsert_rows(
     count = 0
     for number, record in enumerate(records, start=1):
         values = {name: value for name, value in record.items() if name in by_name}
-        full_text = full_text_of(values.values())
+        full_text = full_text_of(
+            v for k, v in values.items() if by_name[k].kind in SEARCHABLE_KINDS
+        )
         if method == "insert" or not primary_key:
             if method == "update":
                 raise ValidationProblem(
@@ -293,10 +308,11 @@ def refresh_full_text(conn: Connection, resource_id: str, fields: Sequence[Field
     names = ", ".join(quote(f.name) for f in fields)
     rows = conn.exec_driver_sql(f"SELECT _id, {names} FROM {target}").all()
     ph = _ph(dialect)
+    searchable = [i for i, f in enumerate(fields) if f.kind in SEARCHABLE_KINDS]
     for row in rows:
         conn.exec_driver_sql(
             f"UPDATE {target} SET _full_text = {ph} WHERE _id = {ph}",
-            (full_text_of(row[1:]), row[0]),
+            (full_text_of(row[1 + i] for i in searchable), row[0]),
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from cityos.core.errors import UnsupportedMediaProblem, ValidationProblem
 from cityos.opendata import standards
-from cityos.opendata.datastore import Field, full_text_of
+from cityos.opendata.datastore import SEARCHABLE_KINDS, Field, full_text_of
 from cityos.opendata.standards import CONVERTERS, KIND_TYPES, CellError, StandardSchema
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -222,11 +222,20 @@ def _first_bad_line(data: bytes, encoding: str) -> int:
     return 1
 
 
-def _decoded_lines(path: Path, encoding: str) -> Iterator[str]:
+Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
+
+
+def _decoded_lines(path: Path, encoding: str, progress: Progress | None = None) -> Iterator[str]:
     """The file's lines, decoded one by one so that a bad line is reported by number."""
     line_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+    total = path.stat().st_size
+    done = 0
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            if progress is not None:
+                done += len(raw)
+                if number % 20000 == 0:
+                    progress(done, total)
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[3:]
             try:
@@ -238,6 +247,8 @@ def _decoded_lines(path: Path, encoding: str) -> Iterator[str]:
                     f"line {number} is not valid {label}: the file mixes encodings",
                     errors={"file": [f"line {number}: not {label}"]},
                 ) from None
+    if progress is not None:
+        progress(total, total)
 
 
 # --- reading a CSV -------------------------------------------------------------------------
@@ -255,9 +266,11 @@ class TableSource:
     source_format: str = "csv"
 
 
-def open_csv(path: Path, declared_encoding: str | None = None) -> TableSource:
+def open_csv(
+    path: Path, declared_encoding: str | None = None, progress: Progress | None = None
+) -> TableSource:
     encoding, ambiguous = detect_encoding(path, declared_encoding)
-    lines = _decoded_lines(path, encoding)
+    lines = _decoded_lines(path, encoding, progress)
     first = next(lines, "")
     while first.strip() == "" and first != "":
         first = next(lines, "")
@@ -523,13 +536,20 @@ def validated_rows(
     plans: list[ColumnPlan],
     report: IngestReport,
 ) -> Iterator[list[Any]]:
-    """Converted rows (values then ``_full_text``) for the valid lines; problems to ``report``."""
+    """Converted rows (values then ``_full_text``) for the valid lines; problems to ``report``.
+
+    This loop runs once per row of million-row files: cells are stripped in one
+    comprehension and only columns that need a check or a conversion are visited.
+    """
     width = len(plans)
-    steps: list[tuple[int, str, bool, Callable[[str], Any]]] = [
-        (p.index, p.name, p.required, CONVERTERS[p.kind]) for p in plans
+    checks: list[tuple[int, str, bool, Callable[[str], Any] | None]] = [
+        (p.index, p.name, p.required, None if p.kind in ("text", "id") else CONVERTERS[p.kind])
+        for p in plans
+        if p.required or p.kind not in ("text", "id")
     ]
-    lat_index = next((i for i, p in enumerate(plans) if p.kind == "latitude"), None)
-    lon_index = next((i for i, p in enumerate(plans) if p.kind == "longitude"), None)
+    searchable = [p.index for p in plans if p.kind in SEARCHABLE_KINDS]
+    lat_index = next((p.index for p in plans if p.kind == "latitude"), None)
+    lon_index = next((p.index for p in plans if p.kind == "longitude"), None)
     for line, cells in rows:
         if len(cells) != width:
             if not any(c.strip() for c in cells):
@@ -539,54 +559,44 @@ def validated_rows(
                 cells = cells[:width]  # trailing empty cells from spreadsheet exports
             else:
                 report.rows_read += 1
-                report.add_problems(
-                    [
-                        Problem(
-                            line,
-                            "",
-                            f"列の数が {len(cells)} です（見出しは {width} 列） / "
-                            f"{len(cells)} fields where the header has {width}",
-                        )
-                    ]
+                message = (
+                    f"列の数が {len(cells)} です（見出しは {width} 列） / "
+                    f"{len(cells)} fields where the header has {width}"
                 )
+                report.add_problems([Problem(line, "", message)])
                 continue
         report.rows_read += 1
-        values: list[Any] = []
+        values: list[Any] = [cell.strip() or None for cell in cells]
+        full_text = full_text_of([values[i] for i in searchable])
         problems: list[Problem] | None = None
-        for index, name, required, convert in steps:
-            raw = cells[index]
-            if not raw or raw.isspace():
+        for index, name, required, convert in checks:
+            raw = values[index]
+            if raw is None:
                 if required:
                     problems = problems or []
                     problems.append(
                         Problem(line, name, "必須の項目が空です / required value is empty")
                     )
-                values.append(None)
                 continue
-            try:
-                values.append(convert(raw.strip()))
-            except CellError as exc:
-                problems = problems or []
-                problems.append(Problem(line, name, str(exc)))
-                values.append(None)
+            if convert is not None:
+                try:
+                    values[index] = convert(raw)
+                except CellError as exc:
+                    problems = problems or []
+                    problems.append(Problem(line, name, str(exc)))
         if (
             problems is None
             and lat_index is not None
             and lon_index is not None
             and (values[lat_index] is None) != (values[lon_index] is None)
         ):
-            problems = [
-                Problem(
-                    line,
-                    plans[lat_index].name,
-                    "緯度と経度は両方必要です / latitude and longitude go together",
-                )
-            ]
+            message = "緯度と経度は両方必要です / latitude and longitude go together"
+            problems = [Problem(line, plans[lat_index].name, message)]
         if problems:
             report.add_problems(problems)
             continue
         report.rows_valid += 1
-        values.append(full_text_of(values))
+        values.append(full_text)
         yield values
 
 

@@ -713,6 +713,7 @@ def upload_file(
     mode: str = "replace",
     encoding: str | None = None,
     via: str = "web",
+    progress: ingest.Progress | None = None,
 ) -> ResourceVersion:
     """Store an uploaded file as the resource's next version and load its rows.
 
@@ -745,7 +746,7 @@ def upload_file(
         created_by=actor.name if actor else "",
     )
     if fmt.upper() in TABLE_FORMATS:
-        report = _load_table(session, resource, stored, fmt, version.mode, encoding)
+        report = _load_table(session, resource, stored, fmt, version.mode, encoding, progress)
         version.encoding = report.encoding
         version.rows_read = report.rows_read
         version.rows_valid = report.rows_valid
@@ -786,10 +787,12 @@ def _media_type(fmt: str) -> str:
     }.get(fmt.upper(), "application/octet-stream")
 
 
-def _open_source(path: Path, fmt: str, encoding: str | None) -> tuple[ingest.TableSource, str]:
+def _open_source(
+    path: Path, fmt: str, encoding: str | None, progress: ingest.Progress | None = None
+) -> tuple[ingest.TableSource, str]:
     if fmt.upper() == "GEOJSON":
         return ingest.open_geojson(path)
-    return ingest.open_csv(path, encoding), ""
+    return ingest.open_csv(path, encoding, progress), ""
 
 
 def _load_table(
@@ -799,9 +802,10 @@ def _load_table(
     fmt: str,
     mode: str,
     encoding: str | None,
+    progress: ingest.Progress | None = None,
 ) -> ingest.IngestReport:
     dataset = resource.dataset
-    source, mapped_schema = _open_source(path, fmt, encoding)
+    source, mapped_schema = _open_source(path, fmt, encoding, progress)
     if mapped_schema and not dataset.schema_id:
         dataset.schema_id = mapped_schema
     schema = standards.get_schema(dataset.schema_id)
@@ -813,7 +817,7 @@ def _load_table(
     plans, drift = ingest.plan_columns(source.header, schema, existing)
     if any(p.kind == "infer" for p in plans):
         ingest.infer_kinds(plans, _open_source(path, fmt, encoding)[0].rows)
-        source = _open_source(path, fmt, encoding)[0]
+        source = _open_source(path, fmt, encoding, progress)[0]
     report = ingest.IngestReport(
         encoding=source.encoding,
         encoding_ambiguous=source.ambiguous,
