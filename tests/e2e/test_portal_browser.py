@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import codecs
 import csv
+import importlib.util
 import io
 import json
 import re
+import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from cityos.core.models import User
 from cityos.opendata import service
-from tests.conftest import ADMIN_PASSWORD, DEMO_DATA
+from tests.conftest import ADMIN_PASSWORD, DEMO_DATA, LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +42,8 @@ def resource_id(app: FastAPI, dataset: str, index: int = 0) -> str:
 def visit(page: Page, check: Check, path: str) -> None:
     """Open a page as a user would (from its address) and check its accessibility."""
     response = page.goto(path)
-    assert response is not None and response.ok, f"{path} answered {response and response.status}"
+    assert response is not None, path
+    assert response.ok, f"{path} answered {response.status}"
     check(path)
 
 
@@ -246,11 +249,10 @@ def test_language_switch_shows_english_and_is_remembered(
     expect(page.get_by_role("heading", level=1)).to_have_text("Find datasets")
     # The search survives the switch.
     expect(page.get_by_role("searchbox", name="Search datasets")).to_have_value("AED")
-    expect(page.locator("#results-heading")).to_have_text("1 datasets — “AED”")
+    expect(page.locator("#results-heading")).to_have_text("1 dataset — “AED”")
     expect(page.get_by_role("link", name="Mitaka AED locations (sample)")).to_be_visible()
-    assert {"name": "lang", "value": "en"}.items() <= next(
-        c for c in context.cookies() if c["name"] == "lang"
-    ).items()
+    cookies = {c["name"]: c["value"] for c in context.cookies()}
+    assert cookies.get("lang") == "en"
     check_accessibility("English search page")
 
     # The next page, without ?lang, is English too.
@@ -295,6 +297,29 @@ def test_information_pages_show_their_content_accessibly(
         visit(page, check_accessibility, path)
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         expect(page.locator("main")).to_contain_text(shows)
+
+
+def test_phone_sized_pages_reflow_and_their_wide_parts_scroll_by_keyboard(
+    page: Page, app: FastAPI, demo: list[str], check_accessibility: Check
+) -> None:
+    aed = resource_id(app, "mitaka-aed")
+    page.set_viewport_size({"width": 320, "height": 720})
+    paths = ["/", "/dataset/mitaka-aed", f"/dataset/mitaka-aed/resource/{aed}", "/developers"]
+    for path in [*paths, "/standards/aed", "/developers?lang=en"]:
+        visit(page, check_accessibility, path)
+        # WCAG 1.4.10: the page itself never scrolls sideways on a 320 CSS px wide screen...
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than a phone"
+    # ...only tables and code do, and a keyboard user can reach them to scroll them.
+    visit(page, check_accessibility, f"/dataset/mitaka-aed/resource/{aed}?lang=ja")
+    preview = page.get_by_role("region", name="データのプレビュー").locator(".table-wrap")
+    assert preview.evaluate("e => e.scrollWidth > e.clientWidth")
+    preview.focus()
+    expect(preview).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    wait_until(page, lambda: preview.evaluate("e => e.scrollLeft") > 0)
 
 
 def test_skip_link_is_first_and_moves_focus_to_main(
@@ -428,6 +453,28 @@ def test_staff_creates_a_dataset_uploads_a_csv_and_publishes_it(
     expect(page.locator("ul.results > li")).to_contain_text("三鷹市 健康推進課")
 
 
+def test_upload_of_a_file_that_is_not_text_says_why(
+    page: Page, demo: list[str], staff_user: User, check_accessibility: Check
+) -> None:
+    page.goto("/login?next=/staff/datasets/mitaka-aed")
+    log_in(page, "yamada.t")
+    expect(page.get_by_role("heading", level=1)).to_have_text("三鷹市 AED設置箇所一覧（サンプル）")
+    form = page.get_by_role("region", name="ファイルを追加").locator("form")
+    form.get_by_label("ファイル（CSV・TSV・GeoJSON）").set_input_files(
+        DEMO_DATA / "bad" / "binary.csv"
+    )
+    form.get_by_role("button", name="アップロード").click()
+
+    # The script shows the page the server answered with: the same page, saying what is wrong.
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("アップロードできませんでした")
+    expect(alert).to_contain_text("CSV ではなく PNG 画像")
+    expect(page).to_have_url(re.compile(r"/staff/datasets/mitaka-aed$"))
+    check_accessibility("staff dataset page with an upload error")
+    # Nothing was published: the dataset still has its one file.
+    expect(page.locator("main section h2[id^='r-']")).to_have_count(1)
+
+
 def test_staff_creates_an_api_token_shown_once(
     page: Page, demo: list[str], staff_user: User, check_accessibility: Check
 ) -> None:
@@ -450,3 +497,30 @@ def test_staff_creates_an_api_token_shown_once(
     page.goto("/staff/tokens")
     expect(page.locator("#new-token")).to_have_count(0)
     expect(rows).to_have_count(1)
+
+
+# --- README screenshots --------------------------------------------------------------------
+
+
+def test_readme_screenshots_are_taken_at_1280x900(
+    browser: Browser, live_server: LiveServer, demo: list[str], tmp_path: Path
+) -> None:
+    """scripts/screenshots.py makes docs/screenshots/; it keeps working as the pages change."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "screenshots.py"
+    spec = importlib.util.spec_from_file_location("screenshots", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    paths = module.take_screenshots(browser, live_server.url, tmp_path, "admin", ADMIN_PASSWORD)
+
+    assert [p.name for p in paths] == [
+        "portal-home.png",
+        "resource-map.png",
+        "validation-report.png",
+    ]
+    for path in paths:
+        head = path.read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+        assert struct.unpack(">II", head[16:24]) == (1280, 900), path

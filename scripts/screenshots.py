@@ -1,0 +1,148 @@
+"""Screenshots of the portal for the README, taken with Debian's Chromium at 1280x900.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+
+Serves the app on a loopback port with a throw-away SQLite database holding the demo catalog,
+then saves portal-home.png, resource-map.png and validation-report.png. Map tiles are off (no
+network is needed), so the map shows its markers on a plain background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from cityos.app import create_app
+from cityos.core import auth
+from cityos.db import create_db_engine, upgrade_schema
+from cityos.opendata.demo import demo_file, load_demo
+from cityos.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+USER = "shashin"
+NAMES = ("portal-home.png", "resource-map.png", "validation-report.png")
+
+
+def take_screenshots(
+    browser: Browser, base_url: str, out: Path, user: str, password: str
+) -> list[Path]:
+    """Photograph a running portal that holds the demo catalog; ``user`` may write to it."""
+    out.mkdir(parents=True, exist_ok=True)
+    home, resource_map, report = (out / name for name in NAMES)
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.screenshot(path=home)
+
+        page.goto("/dataset/mitaka-designated-shelters")
+        page.get_by_role("region", name="データとダウンロード").get_by_role("link").first.click()
+        expect(page.locator("#map")).to_have_attribute("data-ready", re.compile("^[1-9]"))
+        page.screenshot(path=resource_map)
+
+        _log_in(page, user, password)
+        page.goto("/staff/datasets/mitaka-aed")
+        form = page.get_by_role("region", name="ファイルを追加").locator("form")
+        form.get_by_label("リソース名").fill("AED設置箇所一覧（更新）")
+        form.get_by_label("ファイル（CSV・TSV・GeoJSON）").set_input_files(
+            demo_file("bad/invalid_values.csv")
+        )
+        form.get_by_role("button", name="アップロード").click()
+        page.wait_for_url(re.compile(r"/staff/resources/.+/versions/\d+$"))
+        page.screenshot(path=report)
+    finally:
+        context.close()
+    return [home, resource_map, report]
+
+
+def _log_in(page: Page, user: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("ユーザー名").fill(user)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(re.compile(r"/staff$"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    return server, thread
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base_url = f"http://127.0.0.1:{_free_port()}"
+        url = f"sqlite:///{tmp}/cityos.db"
+        engine = create_db_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
+        settings = Settings(
+            data_dir=Path(tmp),
+            database_url=url,
+            secret_key=secrets.token_urlsafe(32),
+            site_url=base_url,
+            map_tile_url="",
+        )
+        app = create_app(settings)
+        password = secrets.token_urlsafe(16)
+        with app.state.db.session() as session:
+            user = auth.create_user(session, USER, "staff", password, display_name="撮影")
+            load_demo(session, user, app.state.files, site_url=base_url)
+        server, thread = _serve(app, int(base_url.rsplit(":", 1)[1]))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    paths = take_screenshots(browser, base_url, args.out, USER, password)
+                finally:
+                    browser.close()
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            app.state.db.dispose()
+    for path in paths:
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
