@@ -34,8 +34,8 @@ from cityos.core.errors import (
 from cityos.core.models import User
 from cityos.core.uploads import FileStore
 from cityos.core.web import api_user, database_of, files_of, settings_of
-from cityos.opendata import ckan, datastore, service
-from cityos.opendata.service import SearchQueryProblem
+from cityos.opendata import ckan, datastore, search, service
+from cityos.opendata.search import SearchQueryProblem
 from cityos.settings import Settings
 
 API_PREFIXES = ("/api/3/action/", "/api/action/")
@@ -181,7 +181,7 @@ def status_show(call: Call) -> Any:
 def package_list(call: Call) -> Any:
     """Names of all public datasets."""
     limit = call.params.get("limit")
-    return service.list_dataset_names(
+    return search.list_dataset_names(
         call.session,
         call.user,
         _int(call, "limit", 0, minimum=1, maximum=10000) if limit not in (None, "") else None,
@@ -199,7 +199,7 @@ def package_search(call: Call) -> Any:
     facet_fields = _list(call, "facet.field") or []
     facet_limit = _int(call, "facet.limit", 50, minimum=-1, maximum=1000)
     mincount = _int(call, "facet.mincount", 1)
-    result = service.search_datasets(
+    result = search.search_datasets(
         call.session,
         call.user,
         q=_str(call, "q"),
@@ -234,7 +234,7 @@ def organization_list(call: Call) -> Any:
     """Departments publishing data; all_fields=true for full objects."""
     orgs = service.list_organizations(call.session)
     if _bool(call, "all_fields", False):
-        counts = service.organization_dataset_counts(call.session, call.user)
+        counts = search.organization_dataset_counts(call.session, call.user)
         return [ckan.organization_dict(o, counts.get(o.id, 0)) for o in orgs]
     return [o.name for o in orgs]
 
@@ -242,10 +242,10 @@ def organization_list(call: Call) -> Any:
 def organization_show(call: Call) -> Any:
     """One organization (id or name), with its datasets when include_datasets=true."""
     org = service.get_organization(call.session, _str(call, "id"))
-    counts = service.organization_dataset_counts(call.session, call.user)
+    counts = search.organization_dataset_counts(call.session, call.user)
     result = ckan.organization_dict(org, counts.get(org.id, 0))
     if _bool(call, "include_datasets", False):
-        found = service.search_datasets(
+        found = search.search_datasets(
             call.session, call.user, fq=f"organization:{org.name}", rows=1000
         )
         result["packages"] = [ckan.package_dict(d) for d in found.datasets]
@@ -267,7 +267,7 @@ def group_show(call: Call) -> Any:
 
 def tag_list(call: Call) -> Any:
     """All tags; query= filters them."""
-    names = service.tag_names(call.session, call.user, _str(call, "query"))
+    names = search.tag_names(call.session, call.user, _str(call, "query"))
     if _bool(call, "all_fields", False):
         return [{"name": n, "display_name": n, "vocabulary_id": None} for n in names]
     return names

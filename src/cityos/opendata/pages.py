@@ -25,7 +25,7 @@ from cityos.core.web import (
     session_user,
     settings_of,
 )
-from cityos.opendata import ckan, dcat, export, service, standards
+from cityos.opendata import ckan, dcat, export, search, service, standards
 from cityos.opendata.models import Resource
 from cityos.web.templating import render
 
@@ -44,10 +44,10 @@ def _search_context(
 ) -> dict[str, Any]:
     params = request.query_params
     q = params.get("q", "")[:200]
-    active = {name: params.getlist(name) for name in service.FACET_FIELDS if params.getlist(name)}
+    active = {name: params.getlist(name) for name in search.FACET_FIELDS if params.getlist(name)}
     fq = " ".join(f'{name}:"{value}"' for name, values in active.items() for value in values)
     try:
-        result = service.search_datasets(
+        result = search.search_datasets(
             session,
             user,
             q=q,
@@ -55,11 +55,11 @@ def _search_context(
             rows=PAGE_SIZE,
             start=(page - 1) * PAGE_SIZE,
             sort=params.get("sort", "") if params.get("sort") in _SORTS else "",
-            facet_fields=service.FACET_FIELDS,
+            facet_fields=search.FACET_FIELDS,
             include_private=user is not None,
         )
     except ValidationProblem:
-        result = service.SearchResult(0, [], {})
+        result = search.SearchResult(0, [], {})
     orgs = {o.name: o for o in service.list_organizations(session)}
     groups = {g.name: g for g in service.list_groups(session)}
     schemas = standards.all_schemas()
@@ -328,7 +328,7 @@ def datastore_dump(
 @router.get("/catalog.jsonld")
 def catalog_jsonld(request: Request, session: SessionDep) -> Response:
     settings = settings_of(request)
-    found = service.search_datasets(session, None, rows=100000)
+    found = search.search_datasets(session, None, rows=100000)
     body = dcat.catalog_document(
         settings.site_url.rstrip("/"), settings.city_name_ja, settings.city_name_en, found.datasets
     )
@@ -338,7 +338,7 @@ def catalog_jsonld(request: Request, session: SessionDep) -> Response:
 @router.get("/organization")
 def organizations_page(request: Request, session: SessionDep) -> Response:
     user = session_user(request, session)
-    counts = service.organization_dataset_counts(session, user)
+    counts = search.organization_dataset_counts(session, user)
     orgs = [(o, counts.get(o.id, 0)) for o in service.list_organizations(session)]
     return render(request, "opendata/organizations.html", {"orgs": orgs, "user": user})
 
@@ -354,7 +354,7 @@ def organization_page(name: str, request: Request) -> Response:
 @router.get("/group")
 def groups_page(request: Request, session: SessionDep) -> Response:
     user = session_user(request, session)
-    found = service.search_datasets(session, user, rows=0, facet_fields=["groups"])
+    found = search.search_datasets(session, user, rows=0, facet_fields=["groups"])
     groups = [(g, found.facets["groups"].get(g.name, 0)) for g in service.list_groups(session)]
     return render(request, "opendata/groups.html", {"groups": groups, "user": user})
 
@@ -394,7 +394,7 @@ def standard_page(request: Request, schema_id: str, session: SessionDep) -> Resp
 
 @router.get("/developers")
 def developers_page(request: Request, session: SessionDep) -> Response:
-    example = service.search_datasets(session, None, rows=1, fq="res_format:CSV")
+    example = search.search_datasets(session, None, rows=1, fq="res_format:CSV")
     resource = None
     if example.datasets:
         resource = next((r for r in example.datasets[0].resources if r.datastore_active), None)
@@ -427,7 +427,7 @@ def staff_home(request: Request, session: SessionDep) -> Response:
     user = _staff(request, session)
     if user is None:
         return _login_redirect(request)
-    found = service.search_datasets(
+    found = search.search_datasets(
         session, user, rows=1000, sort="metadata_modified desc", include_private=True
     )
     return render(request, "opendata/staff_home.html", {"user": user, "datasets": found.datasets})

@@ -27,6 +27,14 @@ def bilingual(context: Context, ja: str, en: str) -> str:
     return en if context.get("lang") == "en" else ja
 
 
+@pass_context
+def rows_label(context: Context, count: int) -> str:
+    """「30 行」 / "30 rows" ("1 row")."""
+    if context.get("lang") == "en":
+        return f"{count:,} row" if count == 1 else f"{count:,} rows"
+    return f"{count:,} 行"
+
+
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Times are stored in UTC and shown in Japan time."""
     if value is None:
@@ -61,6 +69,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["_"] = bilingual
+    env.globals["rows_label"] = rows_label
     env.filters["local_time"] = local_time
     env.filters["number"] = number
     env.filters["filesize"] = filesize
