@@ -18,6 +18,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cityos.core import auth
 from cityos.core.errors import ProblemError
@@ -114,8 +116,6 @@ def user_add(
 @user_app.command("list")
 def user_list() -> None:
     """職員アカウントの一覧 / list staff accounts."""
-    from sqlalchemy import select
-
     _settings, db = _database()
     db.upgrade()
     table = Table("name", "role", "display name", "active", "last login")
@@ -167,13 +167,19 @@ def user_password(name: str, password: Annotated[str | None, typer.Option()] = N
         db.dispose()
 
 
-def _demo_admin(session: object, settings: Settings) -> User:
-    """The account the demo writes as: the first admin, or a new ``admin`` with a printed password."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
+def _first_writer(session: Session) -> User | None:
+    """The account an import is recorded under when --user is not given."""
+    query = select(User).where(User.role.in_(("admin", "staff")), User.active).order_by(User.id)
+    return session.scalar(query)
 
-    assert isinstance(session, Session)
-    admin = session.scalar(select(User).where(User.role == "admin", User.active).order_by(User.id))
+
+def _first_admin(session: Session) -> User | None:
+    return session.scalar(select(User).where(User.role == "admin", User.active).order_by(User.id))
+
+
+def _demo_admin(session: Session, settings: Settings) -> User:
+    """The account the demo writes as: the first admin, or a new ``admin`` with a printed password."""
+    admin = _first_admin(session)
     if admin is not None:
         return admin
     password = secrets.token_urlsafe(12)
@@ -229,11 +235,11 @@ def opendata_ingest(
     encoding: Annotated[
         str, typer.Option(help="utf-8, shift_jis, euc-jp (detected when empty)")
     ] = "",
-    user: Annotated[str, typer.Option(help="Staff account recorded as the uploader")] = "",
+    user: Annotated[
+        str, typer.Option(help="Staff account recorded as the uploader (default: the first one)")
+    ] = "",
 ) -> None:
     """CSV・GeoJSON を取り込む / load a CSV or GeoJSON file into a dataset."""
-    from sqlalchemy import select
-
     from cityos.opendata import service
     from cityos.opendata.models import Dataset
 
@@ -242,9 +248,14 @@ def opendata_ingest(
     files = FileStore(settings.files_dir)
     try:
         with db.session() as session:
-            actor = auth.get_user(session, user) if user else _demo_admin(session, settings)
+            actor = auth.get_user(session, user) if user else _first_writer(session)
             if actor is None:
-                raise _fail(f"ユーザー {user} はいません / no user {user}")
+                raise _fail(
+                    f"ユーザー {user} はいません / no user {user}"
+                    if user
+                    else "職員アカウントがありません。先に cityos user add NAME --role admin を"
+                    "実行してください / no staff account yet: run cityos user add NAME --role admin"
+                )
             found = session.scalar(
                 select(Dataset).where((Dataset.name == dataset) | (Dataset.id == dataset))
             )

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make bench: every benchmark in benchmarks/, each printing our figure beside the peer's.
+#
+#   scripts/bench.sh                       # full size: 1,000,000-row ingest, 100,000-row query
+#   INGEST_ARGS="--rows 20000" QUERY_ARGS="--rows 5000 --duration 3" scripts/bench.sh   # small
+#
+# The peers (sqlite-utils, Datasette) come from PyPI into their own venv, .venv-bench, so
+# they never meet the product's dependencies; wrk comes from Debian's packages. Nothing is
+# downloaded while a benchmark runs. Results are also written to benchmarks/out/.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+PRODUCT_PYTHON=.venv/bin/python
+BENCH_VENV=.venv-bench
+# Datasette 0.65 and sqlite-utils 4 are the versions whose options and JSON the scripts use.
+# uvicorn[standard] gives Datasette the same uvloop + httptools server stack as cityos.
+PEERS=("datasette==0.65.*" "sqlite-utils==4.*" "uvicorn[standard]")
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if [ ! -x "$PRODUCT_PYTHON" ]; then
+  echo "no $PRODUCT_PYTHON: run 'make install' (or 'make bench') first" >&2
+  exit 1
+fi
+
+stamp="$BENCH_VENV/.installed-$(printf '%s\n' "${PEERS[@]}" | cksum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ]; then
+  echo "== installing the peers into $BENCH_VENV: ${PEERS[*]}" >&2
+  [ -x "$BENCH_VENV/bin/python" ] || "$PYTHON" -m venv "$BENCH_VENV"
+  "$BENCH_VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$BENCH_VENV/bin/python" -m pip install --quiet "${PEERS[@]}"
+  rm -f "$BENCH_VENV"/.installed-*
+  touch "$stamp"
+fi
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "== installing wrk from Debian's packages" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >&2
+fi
+
+out=benchmarks/out
+mkdir -p "$out"
+stamp_time=$(date +%Y%m%d-%H%M%S)
+failed=0
+
+run() {
+  local name=$1
+  shift
+  echo "== benchmarks/$name.py $*" >&2
+  # The final block goes to stdout (and a file); progress goes to stderr.
+  if ! "$PRODUCT_PYTHON" "benchmarks/$name.py" "$@" | tee "$out/$name-$stamp_time.txt"; then
+    echo "== benchmarks/$name.py FAILED" >&2
+    failed=1
+  fi
+}
+
+# shellcheck disable=SC2086  # the *_ARGS variables are word lists on purpose
+run ingest ${INGEST_ARGS:-}
+# shellcheck disable=SC2086
+run query ${QUERY_ARGS:-}
+
+echo
+echo "== summary (also in $out/*-$stamp_time.txt)"
+cat "$out/ingest-$stamp_time.txt" "$out/query-$stamp_time.txt" 2>/dev/null | grep -v '^$' || true
+exit "$failed"
