@@ -87,10 +87,17 @@ def test_demo_loads_real_data_once_and_honours_the_data_dir(
 
 def test_ingest_command_reports_rows_and_errors(database_url: str, tmp_path: Path) -> None:
     env = env_for(database_url, tmp_path / "data")
-    nobody = cityos(env, "opendata", "ingest", str(DEMO_DATA / "wifi_132047_sample.csv"), "--dataset", "x")
+    nobody = cityos(
+        env, "opendata", "ingest", str(DEMO_DATA / "wifi_132047_sample.csv"), "--dataset", "x"
+    )
     assert nobody.returncode == 1
     assert "cityos user add" in nobody.stderr
-    assert cityos(env, "user", "add", "loader", "--role", "staff", "--password", "loader-password").returncode == 0
+    assert (
+        cityos(
+            env, "user", "add", "loader", "--role", "staff", "--password", "loader-password"
+        ).returncode
+        == 0
+    )
     loaded = cityos(
         env, "opendata", "ingest", str(DEMO_DATA / "bad" / "invalid_values.csv"),
         "--dataset", "aed-cli", "--schema", "aed", "--title", "AED（CLI）", "--user", "loader",

@@ -100,9 +100,7 @@ def test_geojson_of_a_table_without_coordinates_is_refused(
     client: TestClient, auth_headers: dict[str, str]
 ) -> None:
     dataset = create_dataset(client, auth_headers, name="counts")
-    rid = upload(client, auth_headers, dataset["id"], content=b"a,b\n1,2\n").json()[
-        "result"
-    ]["id"]
+    rid = upload(client, auth_headers, dataset["id"], content=b"a,b\n1,2\n").json()["result"]["id"]
     response = client.get(f"/datastore/dump/{rid}", params={"format": "geojson"})
     assert response.status_code == 422
     assert "座標" in response.text

@@ -470,32 +470,27 @@ def package_create(call: Call) -> Any:
     return ckan.package_dict(service.get_dataset(call.session, dataset.id, call.user))
 
 
-def package_update(call: Call) -> Any:
-    """Replace a dataset's metadata."""
+def _update(call: Call, *, patch: bool) -> Any:
     dataset = service.update_dataset(
         call.session,
         call.user,
         _str(call, "id") or _str(call, "name"),
         _body_dict(call),
-        patch=False,
+        patch=patch,
         via="api",
     )
     call.session.flush()
     return ckan.package_dict(dataset)
+
+
+def package_update(call: Call) -> Any:
+    """Replace a dataset's metadata."""
+    return _update(call, patch=False)
 
 
 def package_patch(call: Call) -> Any:
     """Change only the given fields of a dataset."""
-    dataset = service.update_dataset(
-        call.session,
-        call.user,
-        _str(call, "id") or _str(call, "name"),
-        _body_dict(call),
-        patch=True,
-        via="api",
-    )
-    call.session.flush()
-    return ckan.package_dict(dataset)
+    return _update(call, patch=True)
 
 
 def package_delete(call: Call) -> Any:

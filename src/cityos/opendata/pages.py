@@ -462,12 +462,14 @@ def new_dataset_form(request: Request, session: SessionDep) -> Response:
 
 
 def _dataset_form_data(form: Any) -> dict[str, Any]:
+    # Fields the form did not send stay as they are; checkboxes absent mean "off", as in HTML.
     data: dict[str, Any] = {
-        key: form.get(key, "")
+        key: form[key]
         for key in (
             "name", "title", "title_en", "notes", "notes_en", "owner_org", "license_id", "frequency",
             "spatial", "temporal_start", "temporal_end", "schema", "maintainer", "maintainer_email",
         )
+        if key in form
     }  # fmt: skip
     data["tags"] = [
         t.strip() for t in str(form.get("tags", "")).replace("、", ",").split(",") if t.strip()
@@ -480,24 +482,29 @@ def _dataset_form_data(form: Any) -> dict[str, Any]:
 @router.post("/staff/datasets/new")
 async def create_dataset_submit(request: Request) -> Response:
     form = await request.form()
-    return await run_in_threadpool(_create_dataset_sync, request, form)
+    return await run_in_threadpool(_save_dataset_sync, request, None, form)
 
 
-def _create_dataset_sync(request: Request, form: Any) -> Response:
+def _save_dataset_sync(request: Request, name: str | None, form: Any) -> Response:
+    """Create (name None) or update a dataset from the form; errors show on the form again."""
     with database_of(request).session() as session:
         user = _staff(request, session)
         if user is None:
             return _login_redirect(request)
         check_csrf(request, form.get("csrf_token"))
         data = _dataset_form_data(form)
+        current = service.get_dataset(session, name, user) if name else None
         try:
             with session.begin_nested():
-                dataset = service.create_dataset(session, user, data)
+                if name is None:
+                    dataset = service.create_dataset(session, user, data)
+                else:
+                    dataset = service.update_dataset(session, user, name, data, patch=True)
         except ValidationProblem as exc:
-            context = _form_context(
-                session, user, {**data, "tags": ", ".join(data["tags"])}, exc.errors
-            )
+            values = {**data, "tags": ", ".join(data["tags"])}
+            context = _form_context(session, user, values, exc.errors)
             context["error"] = exc.detail
+            context["dataset"] = current
             return render(request, "opendata/staff_dataset_form.html", context, status=422)
         return RedirectResponse(f"/staff/datasets/{dataset.name}", status_code=303)
 
@@ -554,28 +561,7 @@ def edit_dataset_form(request: Request, name: str, session: SessionDep) -> Respo
 @router.post("/staff/datasets/{name}/edit")
 async def edit_dataset_submit(request: Request, name: str) -> Response:
     form = await request.form()
-    return await run_in_threadpool(_edit_dataset_sync, request, name, form)
-
-
-def _edit_dataset_sync(request: Request, name: str, form: Any) -> Response:
-    with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login_redirect(request)
-        check_csrf(request, form.get("csrf_token"))
-        data = _dataset_form_data(form)
-        dataset = service.get_dataset(session, name, user)
-        try:
-            with session.begin_nested():
-                dataset = service.update_dataset(session, user, name, data, patch=True)
-        except ValidationProblem as exc:
-            context = _form_context(
-                session, user, {**data, "tags": ", ".join(data["tags"])}, exc.errors
-            )
-            context["error"] = exc.detail
-            context["dataset"] = dataset
-            return render(request, "opendata/staff_dataset_form.html", context, status=422)
-        return RedirectResponse(f"/staff/datasets/{dataset.name}", status_code=303)
+    return await run_in_threadpool(_save_dataset_sync, request, name, form)
 
 
 @router.post("/staff/datasets/{name}/delete")

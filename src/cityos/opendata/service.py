@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -154,31 +154,33 @@ def _check_date(value: str, key: str, errors: _Errors) -> str:
 # --- organizations and groups --------------------------------------------------------------
 
 
-def list_organizations(session: Session) -> list[Organization]:
-    return list(
-        session.scalars(
-            select(Organization).where(Organization.state == "active").order_by(Organization.name)
-        )
-    )
+# Organizations (departments) and groups (themes) have the same shape and the same rules.
+_PublisherT = TypeVar("_PublisherT", Organization, Group)
+_LABELS = {Organization: ("組織", "organization"), Group: ("グループ", "group")}
 
 
-def get_organization(session: Session, id_or_name: str) -> Organization:
-    org = session.scalar(
-        select(Organization).where(
-            or_(Organization.id == id_or_name, Organization.name == id_or_name),
-            Organization.state == "active",
+def _list_active(session: Session, model: type[_PublisherT]) -> list[_PublisherT]:
+    return list(session.scalars(select(model).where(model.state == "active").order_by(model.name)))
+
+
+def _get_active(session: Session, model: type[_PublisherT], id_or_name: str) -> _PublisherT:
+    found = session.scalar(
+        select(model).where(
+            or_(model.id == id_or_name, model.name == id_or_name), model.state == "active"
         )
     )
-    if org is None:
+    if found is None:
+        ja, en = _LABELS[model]
         raise NotFoundProblem(
-            f"組織 {id_or_name!r} は見つかりません / organization {id_or_name!r} not found"
+            f"{ja} {id_or_name!r} は見つかりません / {en} {id_or_name!r} not found"
         )
-    return org
+    return found
 
 
-def _group_like(
-    model: type[Organization] | type[Group], data: dict[str, Any], label: str
-) -> dict[str, Any]:
+def _create_active(
+    session: Session, actor: User | None, model: type[_PublisherT], data: dict[str, Any]
+) -> _PublisherT:
+    ja, en = _LABELS[model]
     errors = _Errors()
     values = {
         "name": _text(data, "name", 100, errors),
@@ -189,53 +191,38 @@ def _group_like(
         "image_url": _text(data, "image_url", 500, errors),
     }
     _check_name(values["name"], errors)
-    if not values["title"]:
-        values["title"] = values["name"]
-    errors.raise_if_any(f"{label}の入力に誤りがあります / invalid {model.__name__.lower()}")
-    return values
+    if session.scalar(select(model.id).where(model.name == values["name"])):
+        errors.add("name", "Group name already exists in database / この名前は既に使われています")
+    errors.raise_if_any(f"{ja}の入力に誤りがあります / invalid {en}")
+    created = model(**{**values, "title": values["title"] or values["name"]})
+    session.add(created)
+    session.flush()
+    audit.record(session, actor, f"{en}.create", en, created.id, summary=created.title)
+    return created
+
+
+def list_organizations(session: Session) -> list[Organization]:
+    return _list_active(session, Organization)
+
+
+def get_organization(session: Session, id_or_name: str) -> Organization:
+    return _get_active(session, Organization, id_or_name)
 
 
 def create_organization(session: Session, actor: User | None, data: dict[str, Any]) -> Organization:
-    values = _group_like(Organization, data, "組織")
-    if session.scalar(select(Organization.id).where(Organization.name == values["name"])):
-        raise ValidationProblem(
-            "この組織名は既に使われています / that organization name is already in use",
-            errors={"name": ["Group name already exists in database"]},
-        )
-    org = Organization(**values)
-    session.add(org)
-    session.flush()
-    audit.record(session, actor, "organization.create", "organization", org.id, summary=org.title)
-    return org
+    return _create_active(session, actor, Organization, data)
 
 
 def list_groups(session: Session) -> list[Group]:
-    return list(session.scalars(select(Group).where(Group.state == "active").order_by(Group.name)))
+    return _list_active(session, Group)
 
 
 def get_group(session: Session, id_or_name: str) -> Group:
-    group = session.scalar(
-        select(Group).where(or_(Group.id == id_or_name, Group.name == id_or_name))
-    )
-    if group is None or group.state != "active":
-        raise NotFoundProblem(
-            f"グループ {id_or_name!r} は見つかりません / group {id_or_name!r} not found"
-        )
-    return group
+    return _get_active(session, Group, id_or_name)
 
 
 def create_group(session: Session, actor: User | None, data: dict[str, Any]) -> Group:
-    values = _group_like(Group, data, "グループ")
-    if session.scalar(select(Group.id).where(Group.name == values["name"])):
-        raise ValidationProblem(
-            "このグループ名は既に使われています / that group name is already in use",
-            errors={"name": ["Group name already exists in database"]},
-        )
-    group = Group(**values)
-    session.add(group)
-    session.flush()
-    audit.record(session, actor, "group.create", "group", group.id, summary=group.title)
-    return group
+    return _create_active(session, actor, Group, data)
 
 
 # --- datasets ------------------------------------------------------------------------------
