@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     city_code: str = Field(default="132047", description="全国地方公共団体コード of the city")
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, description="Largest accepted upload")
     sql_time_limit_ms: int = Field(default=5000, description="Limit for datastore_search_sql")
+    api_concurrency: int = Field(
+        default=4, ge=1, description="API requests doing database work at once, per process"
+    )
     map_tile_url: str = Field(
         default="https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png",
         description="Base map tiles for Leaflet; empty for no base map (offline)",

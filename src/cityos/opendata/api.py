@@ -8,6 +8,7 @@ parse parameters and call ``service`` / ``datastore``; all logic lives there.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -802,12 +803,25 @@ def _run(
         return handler(call)
 
 
+def _slots(request: Request) -> asyncio.Semaphore:
+    """Database work admitted at once. Requests beyond it wait their turn in order, which
+    keeps the slowest answers close to the median under a burst (a thread each would make
+    them fight over the interpreter instead)."""
+    app_state = request.app.state
+    slots: asyncio.Semaphore | None = getattr(app_state, "api_slots", None)
+    if slots is None:
+        slots = asyncio.Semaphore(settings_of(request).api_concurrency)
+        app_state.api_slots = slots
+    return slots
+
+
 def _endpoint(name: str, handler: Handler) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
         try:
             params, files = await _read_params(request)
-            result = await run_in_threadpool(_run, name, handler, request, params, files)
+            async with _slots(request):
+                result = await run_in_threadpool(_run, name, handler, request, params, files)
         except _BadRequest as exc:
             return envelope_error(base, name, 400, {"__type": "Bad request", "message": str(exc)})
         except StarletteHTTPException as exc:  # a body Starlette could not parse
