@@ -314,7 +314,7 @@ def test_phone_sized_pages_reflow_and_their_wide_parts_scroll_by_keyboard(
         assert overflow <= 0, f"{path} is {overflow}px wider than a phone"
     # ...only tables and code do, and a keyboard user can reach them to scroll them.
     visit(page, check_accessibility, f"/dataset/mitaka-aed/resource/{aed}?lang=ja")
-    preview = page.get_by_role("region", name="データのプレビュー").locator(".table-wrap")
+    preview = page.get_by_role("region", name="データのプレビュー")
     assert preview.evaluate("e => e.scrollWidth > e.clientWidth")
     preview.focus()
     expect(preview).to_be_focused()
@@ -473,6 +473,28 @@ def test_upload_of_a_file_that_is_not_text_says_why(
     check_accessibility("staff dataset page with an upload error")
     # Nothing was published: the dataset still has its one file.
     expect(page.locator("main section h2[id^='r-']")).to_have_count(1)
+
+
+def test_staff_adds_an_organization_in_the_console(
+    page: Page, demo: list[str], staff_user: User, check_accessibility: Check
+) -> None:
+    page.goto("/login?next=/staff/organizations")
+    log_in(page, "yamada.t")
+    expect(page).to_have_url(re.compile(r"/staff/organizations$"))
+    check_accessibility("organizations page")
+    form = page.get_by_role("form", name="組織を追加")
+    form.get_by_label("名前（日本語）").fill("道路管理課")
+    form.get_by_label("URL名").fill("mitaka-doboku")
+    form.get_by_role("button", name="追加").click()
+    expect(page.get_by_role("region", name="組織（データを公開する部署）")).to_contain_text(
+        "道路管理課"
+    )
+    form = page.get_by_role("form", name="組織を追加")
+    form.get_by_label("名前（日本語）").fill("重複")
+    form.get_by_label("URL名").fill("mitaka-doboku")
+    form.get_by_role("button", name="追加").click()
+    expect(page.get_by_role("alert").first).to_contain_text("既に使われています")
+    check_accessibility("organizations page with an error")
 
 
 def test_staff_creates_an_api_token_shown_once(

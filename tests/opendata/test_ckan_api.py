@@ -583,3 +583,28 @@ def test_html_in_metadata_is_stored_as_text_and_escaped_on_pages(
         assert "<script>alert" not in page.text
         assert "&lt;script&gt;alert" in page.text
         assert "<img src=x" not in page.text
+
+
+def test_resource_delete_removes_the_table_and_the_link(
+    client: TestClient, auth_headers: dict[str, str]
+) -> None:
+    dataset = create_dataset(client, auth_headers, name="two-files")
+    first = upload(
+        client, auth_headers, dataset["id"], content=b"a,b\n1,2\n", filename="one.csv"
+    ).json()["result"]["id"]
+    second = upload(
+        client, auth_headers, dataset["id"], content=b"a,b\n3,4\n", filename="two.csv"
+    ).json()["result"]["id"]
+    ok(client.post("/api/3/action/resource_delete", json={"id": first}, headers=auth_headers))
+    shown = ok(client.get("/api/3/action/package_show", params={"id": "two-files"}))
+    assert [r["id"] for r in shown["resources"]] == [second]
+    error(client.get("/api/3/action/resource_show", params={"id": first}), 404, "Not Found Error")
+    error(
+        client.get("/api/3/action/datastore_search", params={"resource_id": first}),
+        404,
+        "Not Found Error",
+    )
+    assert (
+        ok(client.get("/api/3/action/datastore_search", params={"resource_id": second}))["total"]
+        == 1
+    )

@@ -98,3 +98,69 @@ def test_a_broken_upload_from_the_console_explains_itself(client: TestClient, ad
         client.get("/api/3/action/package_show", params={"id": "aed"}).json()["result"]["resources"]
         == []
     )
+
+
+def test_staff_add_organizations_and_themes(client: TestClient, admin: User) -> None:
+    login(client)
+    page = client.get("/staff/organizations")
+    assert page.status_code == 200
+    token = csrf_of(page.text)
+    added = client.post(
+        "/staff/organizations",
+        data={
+            "csrf_token": token,
+            "kind": "organization",
+            "name": "mitaka-doboku",
+            "title": "道路管理課",
+            "title_en": "Roads",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    theme = client.post(
+        "/staff/organizations",
+        data={"csrf_token": token, "kind": "group", "name": "roads", "title": "道路・交通"},
+        follow_redirects=False,
+    )
+    assert theme.status_code == 303
+    assert client.get("/api/3/action/organization_list").json()["result"] == ["mitaka-doboku"]
+    assert client.get("/api/3/action/group_list").json()["result"] == ["roads"]
+    again = client.post(
+        "/staff/organizations",
+        data={
+            "csrf_token": token,
+            "kind": "organization",
+            "name": "mitaka-doboku",
+            "title": "重複",
+        },
+    )
+    assert again.status_code == 422
+    assert "既に使われています" in again.text
+    assert 'value="重複"' in again.text
+
+
+def test_staff_delete_a_resource_and_its_table(client: TestClient, admin: User) -> None:
+    login(client)
+    new_dataset(client, title="AED", name="aed", schema="aed")
+    page = client.get("/staff/datasets/aed")
+    client.post(
+        "/staff/datasets/aed/upload",
+        data={"csrf_token": csrf_of(page.text)},
+        files={
+            "file": ("aed.csv", (DEMO_DATA / "aed_132047_sample_sjis.csv").read_bytes(), "text/csv")
+        },
+    )
+    shown = client.get("/api/3/action/package_show", params={"id": "aed"}).json()["result"]
+    resource_id = shown["resources"][0]["id"]
+    deleted = client.post(
+        f"/staff/resources/{resource_id}/delete",
+        data={"csrf_token": csrf_of(client.get("/staff/datasets/aed").text)},
+        follow_redirects=False,
+    )
+    assert deleted.status_code == 303
+    assert (
+        client.get("/api/3/action/package_show", params={"id": "aed"}).json()["result"]["resources"]
+        == []
+    )
+    gone = client.get("/api/3/action/datastore_search", params={"resource_id": resource_id})
+    assert gone.status_code == 404

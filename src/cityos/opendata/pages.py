@@ -659,6 +659,72 @@ def _upload_error(request: Request, name: str, message: str, status: int) -> Res
         return render(request, "opendata/staff_dataset.html", context, status=status)
 
 
+@router.get("/staff/organizations")
+def publishers_page(request: Request, session: SessionDep) -> Response:
+    user = _staff(request, session)
+    if user is None:
+        return _login_redirect(request)
+    require(user, "catalog.write")
+    return render(request, "opendata/staff_publishers.html", _publishers_context(session, user))
+
+
+def _publishers_context(session: Session, user: User, **extra: Any) -> dict[str, Any]:
+    counts = search.organization_dataset_counts(session, user)
+    found = search.search_datasets(
+        session, user, rows=0, facet_fields=["groups"], include_private=True
+    )
+    return {
+        "user": user,
+        "orgs": [(o, counts.get(o.id, 0)) for o in service.list_organizations(session)],
+        "groups": [
+            (g, found.facets["groups"].get(g.name, 0)) for g in service.list_groups(session)
+        ],
+        **extra,
+    }
+
+
+@router.post("/staff/organizations")
+async def publisher_submit(request: Request) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_publisher_sync, request, form)
+
+
+def _publisher_sync(request: Request, form: Any) -> Response:
+    """Add an organization (kind=organization) or a group (kind=group)."""
+    with database_of(request).session() as session:
+        user = _staff(request, session)
+        if user is None:
+            return _login_redirect(request)
+        check_csrf(request, form.get("csrf_token"))
+        require(user, "catalog.write")
+        kind = "group" if form.get("kind") == "group" else "organization"
+        data = {k: str(form.get(k, "")) for k in ("name", "title", "title_en", "description")}
+        create = service.create_group if kind == "group" else service.create_organization
+        try:
+            with session.begin_nested():
+                create(session, user, data)
+        except ValidationProblem as exc:
+            context = _publishers_context(
+                session, user, error=exc.detail, errors=exc.errors, kind=kind, values=data
+            )
+            return render(request, "opendata/staff_publishers.html", context, status=422)
+        return RedirectResponse("/staff/organizations", status_code=303)
+
+
+@router.post("/staff/resources/{resource_id}/delete")
+def delete_resource_submit(
+    request: Request, resource_id: str, session: SessionDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    user = _staff(request, session)
+    if user is None:
+        return _login_redirect(request)
+    check_csrf(request, csrf_token)
+    resource = service.get_resource(session, resource_id, user)
+    dataset_name = resource.dataset.name
+    service.delete_resource(session, user, resource_id)
+    return RedirectResponse(f"/staff/datasets/{dataset_name}", status_code=303)
+
+
 @router.get("/staff/resources/{resource_id}/versions/{number}")
 def version_report(
     request: Request, resource_id: str, number: int, session: SessionDep

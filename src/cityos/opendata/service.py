@@ -654,8 +654,9 @@ def delete_resource(
     resource = get_resource(session, resource_id, actor)
     dataset = resource.dataset
     _drop_datastore(session, resource)
-    dataset.resources.remove(resource)
     session.delete(resource)
+    session.flush()
+    session.expire(dataset, ["resources"])
     dataset.modified_at = utcnow()
     audit.record(session, actor, "resource.delete", "resource", resource_id, via=via)
 
