@@ -12,35 +12,24 @@ from __future__ import annotations
 import argparse
 import re
 import secrets
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
-
-from cityos.app import create_app
-from cityos.core import auth
-from cityos.db import create_db_engine, upgrade_schema
-from cityos.opendata.demo import demo_file, load_demo
-from cityos.settings import Settings
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+sys.path.insert(0, str(ROOT))  # the browser settings and the live server are the tests' own
+
+from tests.conftest import LiveServer, free_port  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
+
+from cityos.app import create_app  # noqa: E402
+from cityos.core import auth  # noqa: E402
+from cityos.db import create_db_engine, upgrade_schema  # noqa: E402
+from cityos.opendata.demo import demo_file, load_demo  # noqa: E402
+from cityos.settings import Settings  # noqa: E402
+
 USER = "shashin"
 NAMES = ("portal-home.png", "resource-map.png", "validation-report.png")
 
@@ -85,32 +74,13 @@ def _log_in(page: Page, user: str, password: str) -> None:
     page.wait_for_url(re.compile(r"/staff$"))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    return server, thread
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        base_url = f"http://127.0.0.1:{_free_port()}"
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
         url = f"sqlite:///{tmp}/cityos.db"
         engine = create_db_engine(url)
         upgrade_schema(engine)
@@ -127,17 +97,14 @@ def main() -> int:
         with app.state.db.session() as session:
             user = auth.create_user(session, USER, "staff", password, display_name="撮影")
             load_demo(session, user, app.state.files, site_url=base_url)
-        server, thread = _serve(app, int(base_url.rsplit(":", 1)[1]))
         try:
-            with sync_playwright() as p:
+            with LiveServer(app, port), sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     paths = take_screenshots(browser, base_url, args.out, USER, password)
                 finally:
                     browser.close()
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             app.state.db.dispose()
     for path in paths:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)

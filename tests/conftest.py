@@ -198,13 +198,18 @@ def csrf_of(html: str) -> str:
     return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class LiveServer:
     """The app served by uvicorn on a loopback port in a background thread."""
 
-    def __init__(self, app: FastAPI) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+    def __init__(self, app: FastAPI, port: int | None = None) -> None:
+        self.port = port or free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )
