@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cityos.core.text import (
+    KANJI_VARIANTS,
     chome_to_kanji,
     era_of,
+    fold_chars,
     int_to_kanji,
     kanji_to_int,
     normalize,
@@ -202,7 +204,37 @@ _KANJI_CHARS = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 
 @given(_KANJI_CHARS, _KANJI_CHARS, st.sampled_from("ヶケヵカガかが"))
 def test_search_key_ga_between_any_kanji(before: str, after: str, ga: str) -> None:
-    assert search_key(f"{before}{ga}{after}") == f"{before}が{after}"
+    def common(kanji: str) -> str:
+        return KANJI_VARIANTS.get(kanji, kanji)
+
+    assert search_key(f"{before}{ga}{after}") == f"{common(before)}が{common(after)}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("澤田", "沢田"),
+        ("渡邊", "渡辺"),
+        ("渡邉", "渡辺"),
+        ("髙島屋", "高島屋"),
+        ("長﨑", "長崎"),
+        ("濱松", "浜松"),
+    ],
+)
+def test_search_key_unifies_old_and_variant_kanji(old: str, new: str) -> None:
+    assert search_key(old) == search_key(new)
+
+
+def test_fold_chars_keeps_positions_and_folds_variants() -> None:
+    original = "霞ヶ関 井之頭 澤田 シモレンジャク ABC"
+    folded = fold_chars(original)
+    assert folded == "霞が関 井の頭 沢田 しもれんじゃく abc"
+    assert len(folded) == len(original)
+
+
+@given(st.text(max_size=40))
+def test_fold_chars_never_changes_the_length(text: str) -> None:
+    assert len(fold_chars(text)) == len(text)
 
 
 # ---------------------------------------------------------------------------------------

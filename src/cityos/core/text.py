@@ -127,6 +127,54 @@ _GA_RE: Final = re.compile(f"[ヶケヵカガか](?<=[{_KANJI}0-9].)(?=[{_KANJI}
 _NO_RE: Final = re.compile(f"之(?<=[{_KANJI}]之)(?=[{_KANJI}])")
 
 
+#: Old, traditional and variant kanji (異体字) found in place and personal names, each mapped
+#: to the form the official address lists mostly use. NFKC already folds the CJK
+#: compatibility ideographs (塚, 神, 福 ...); these are distinct code points it keeps.
+KANJI_VARIANTS: Final[dict[str, str]] = {
+    "澤": "沢", "邊": "辺", "邉": "辺", "檜": "桧", "髙": "高", "﨑": "崎", "嵜": "崎", "碕": "崎",
+    "濱": "浜", "濵": "浜", "廣": "広", "國": "国", "櫻": "桜", "萬": "万", "藏": "蔵", "舘": "館",
+    "嶋": "島", "嶌": "島", "冨": "富", "德": "徳", "鷗": "鴎", "會": "会", "當": "当", "壽": "寿",
+    "實": "実", "與": "与", "縣": "県", "驛": "駅", "條": "条", "關": "関", "淺": "浅", "彌": "弥",
+    "槇": "槙", "眞": "真", "亞": "亜", "圓": "円", "鐵": "鉄", "寳": "宝", "寶": "宝", "晉": "晋",
+    "禮": "礼", "惠": "恵", "瀨": "瀬", "巖": "巌", "峯": "峰", "嶽": "岳", "舊": "旧", "團": "団",
+    "豐": "豊", "黑": "黒", "廳": "庁", "應": "応", "靜": "静", "籔": "藪", "薮": "藪", "埜": "野",
+    "桒": "桑", "渕": "淵", "曾": "曽", "莊": "荘", "蘆": "芦", "鄕": "郷", "鹽": "塩", "靑": "青",
+    "淸": "清", "將": "将", "兒": "児", "來": "来", "佛": "仏", "澁": "渋", "齋": "斎", "齊": "斉",
+    "舩": "船", "冝": "宜", "乘": "乗", "卷": "巻", "戶": "戸", "內": "内", "徑": "径", "淨": "浄",
+    "增": "増", "步": "歩", "每": "毎", "榮": "栄", "營": "営", "價": "価", "擧": "挙", "圖": "図",
+    "學": "学", "黃": "黄", "檢": "検", "顯": "顕", "壺": "壷", "燈": "灯", "稻": "稲", "賣": "売",
+    "發": "発", "晝": "昼", "豫": "予", "樂": "楽", "兩": "両", "綠": "緑", "鄰": "隣", "巢": "巣",
+    "禪": "禅", "藝": "芸", "聽": "聴", "傳": "伝", "轉": "転", "賴": "頼", "瀧": "滝", "繩": "縄",
+    "溪": "渓", "驒": "騨", "竜": "龍", "𠮷": "吉", "祗": "祇",
+}  # fmt: skip
+
+#: One character for one character, so positions in the folded text match the input's:
+#: katakana to hiragana, variant kanji to their common form, ヶ/ケ/ヵ to が (霞ヶ関 = 霞が関),
+#: 之 and ノ to の (井之頭 = 井ノ頭 = 井の頭), small ッ to つ, ASCII letters to lower case.
+_VARIANTS: Final = str.maketrans(
+    {k: v for k, v in KANJI_VARIANTS.items() if len(k) == 1 and len(v) == 1}
+)
+_FOLD: Final = str.maketrans(
+    {chr(code): chr(code - 0x60) for code in range(0x30A1, 0x30F7)}
+    | {"ヽ": "ゝ", "ヾ": "ゞ"}
+    | {k: v for k, v in KANJI_VARIANTS.items() if len(k) == 1 and len(v) == 1}
+    | dict.fromkeys("ヶケヵ", "が")
+    | dict.fromkeys("之ノ", "の")
+    | {"ッ": "つ", "っ": "つ"}
+    | {chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}
+)
+
+
+def fold_chars(text: str) -> str:
+    """Fold spelling variants character by character, keeping the length of *text*.
+
+    For matching names against a list (addresses, gazetteers) where each position of the
+    folded text must still point at the same position of the original. Apply it to both
+    sides of a comparison; the result is never shown. Expects :func:`normalize`'d text.
+    """
+    return text.translate(_FOLD)
+
+
 def search_key(text: str) -> str:
     """Return a key under which spelling variants of the same name compare equal.
 
@@ -139,11 +187,13 @@ def search_key(text: str) -> str:
     * writes ヶ, ケ, ヵ, カ, ガ and か between two kanji (or between a digit and a kanji)
       as が, so 霞ヶ関, 霞ケ関, 霞が関 and 霞ガ関 share a key, and so do the counter
       spellings 3ヶ月, 3カ月, 3ヵ月 and 3か月,
-    * writes 之, ノ and の between two kanji as の, so 井の頭, 井ノ頭 and 井之頭 match.
+    * writes 之, ノ and の between two kanji as の, so 井の頭, 井ノ頭 and 井之頭 match,
+    * writes old and variant kanji in their common form (澤 → 沢, 邊 → 辺, 髙 → 高; see
+      :data:`KANJI_VARIANTS`).
 
     Kanji are never converted to readings: the key of 霞が関 is ``"霞が関"``.
     """
-    key = normalize(text).casefold().replace(" ", "")
+    key = normalize(text).casefold().replace(" ", "").translate(_VARIANTS)
     key = _GA_RE.sub("が", key)
     key = _NO_RE.sub("の", key)
     return _KATAKANA_RUN_RE.sub(_to_hiragana, key)
