@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +30,11 @@ from cityos.core import auth
 from cityos.core.models import User
 from cityos.db import Database, create_db_engine, upgrade_schema
 from cityos.settings import Settings
+
+# The address index is built once per data version and shared by every test and worker.
+os.environ.setdefault(
+    "CITYOS_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"cityos-test-cache-{os.getuid()}")
+)
 
 BACKENDS = ("sqlite", "postgresql")
 ADMIN_PASSWORD = "correct horse battery"

@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from cityos import __version__
+from cityos.address import api as address_api
 from cityos.core import pages as core_pages
 from cityos.core.errors import PROBLEM_MEDIA_TYPE, ProblemError
 from cityos.core.events import EventBus
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Domains, in one explicit list: (JSON API routers, page routers).
     app.include_router(opendata_api.build_router())
+    app.include_router(address_api.router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
 

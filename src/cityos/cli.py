@@ -21,6 +21,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cityos.address import cli as address_cli
 from cityos.core import auth
 from cityos.core.errors import ProblemError
 from cityos.core.models import ROLES, User
@@ -35,6 +36,7 @@ opendata_app = typer.Typer(help="オープンデータ / open data portal", no_a
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(opendata_app, name="opendata")
+app.add_typer(address_cli.app, name="address")
 
 console = Console()
 err = Console(stderr=True)
@@ -47,8 +49,14 @@ def _database() -> tuple[Settings, Database]:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]エラー / error:[/] {message}")
+    err.print(f"[bold red]エラー / error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def _problem(exc: ProblemError) -> typer.Exit:
+    """A refused command says what is wrong, field by field."""
+    details = "".join(f"\n  {field}: {' / '.join(msgs)}" for field, msgs in exc.errors.items())
+    return _fail(exc.detail + details)
 
 
 @app.command()
@@ -65,6 +73,10 @@ def serve(
     if upgrade:
         db.upgrade()
     db.dispose()
+    from cityos.address.index import load_index
+
+    with console.status("住所索引を準備しています / preparing the address index"):
+        load_index()
     console.print(f"City OS: http://{host}:{port}/  (data: {settings.data_dir.resolve()})")
     uvicorn.run(
         "cityos.app:create_app",
@@ -108,7 +120,7 @@ def user_add(
             )
             console.print(f"OK: {user.name} ({user.role})")
     except ProblemError as exc:
-        raise _fail(exc.detail) from None
+        raise _problem(exc) from None
     finally:
         db.dispose()
 
@@ -162,7 +174,7 @@ def user_password(name: str, password: Annotated[str | None, typer.Option()] = N
             auth.set_password(user, password)
         console.print("OK")
     except ProblemError as exc:
-        raise _fail(exc.detail) from None
+        raise _problem(exc) from None
     finally:
         db.dispose()
 
@@ -294,7 +306,7 @@ def opendata_ingest(
                 highlight=False,
             )
     except ProblemError as exc:
-        raise _fail(exc.detail) from None
+        raise _problem(exc) from None
     finally:
         db.dispose()
 

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL; default is SQLite at DATA_DIR/cityos.db"
     )
+    cache_dir: Path | None = Field(
+        default=None, description="Compiled indexes (addresses); default DATA_DIR/cache"
+    )
     secret_key: str = Field(
         default="", description="Signs session cookies; default is a random key kept in DATA_DIR"
     )
@@ -51,6 +54,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'cityos.db').resolve()}"
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
 
     @property
     def files_dir(self) -> Path:

@@ -319,3 +319,47 @@ def test_failed_new_version_keeps_the_previous_data(
     assert search(client, resource_id)["records"][0]["名称"] == "三鷹市役所1"
     shown = client.get("/api/3/action/resource_show", params={"id": resource_id}).json()["result"]
     assert shown["version"] == 1
+
+
+def test_addresses_are_standardized_into_the_address_block(
+    client: TestClient, auth_headers: dict[str, str]
+) -> None:
+    dataset = create_dataset(client, auth_headers, schema="aed")
+    rows = [
+        aed_row(1),
+        aed_row(2).replace("東京都三鷹市野崎一丁目1番1号", "ｼﾓﾚﾝｼﾞｬｸ３丁目22の14"),
+        aed_row(3).replace("東京都三鷹市野崎一丁目1番1号", "どこか遠く"),
+    ]
+    response = upload(client, auth_headers, dataset["id"], content=aed_csv(rows).encode())
+    report = report_of(response)
+    assert report["rows_valid"] == 3  # an unreadable address is reported, the row kept
+    assert report["address"]["column"] == "住所"
+    assert report["address"]["recognized"] == 2
+    assert report["address"]["unrecognized_lines"] == [{"line": 4, "value": "どこか遠く"}]
+    assert report["address"]["added_columns"] == [
+        "所在地_都道府県",
+        "所在地_市区町村",
+        "所在地_町字",
+        "所在地_番地以下",
+    ]
+    records = search(client, response.json()["result"]["id"], sort="_id asc")["records"]
+    assert [r["所在地_町字"] for r in records] == ["野崎一丁目", "下連雀三丁目", None]
+    assert records[1]["所在地_番地以下"] == "22-14"
+    assert records[1]["住所"] == "ｼﾓﾚﾝｼﾞｬｸ３丁目22の14"  # what the department wrote stays
+    assert records[0]["所在地_市区町村"] == "三鷹市"
+
+
+def test_an_official_layout_file_keeps_its_own_address_block(
+    client: TestClient, auth_headers: dict[str, str]
+) -> None:
+    dataset = create_dataset(client, auth_headers, schema="public_toilets")
+    response = upload(
+        client, auth_headers, dataset["id"], DEMO_DATA / "ods_public_toilet_132039_musashino.csv"
+    )
+    report = report_of(response)
+    assert report["address"]["added_columns"] == []
+    record = search(
+        client, response.json()["result"]["id"], filters='{"名称": "三鷹駅北口公衆トイレ"}'
+    )["records"][0]
+    assert record["所在地_町字"] == "中町1丁目"  # given in the file: kept as written
+    assert record["所在地_番地以下"] == "14"

@@ -7,14 +7,45 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from cityos.core import auth
-from cityos.core.errors import AuthenticationProblem, ForbiddenProblem, ValidationProblem
+from cityos.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    AuthenticationProblem,
+    ForbiddenProblem,
+    ValidationProblem,
+)
 from cityos.core.models import User
 from cityos.core.uploads import FileStore
 from cityos.db import Database
 from cityos.settings import Settings
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every JSON API of ours answers errors."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: dict[str, list[str]] | None = None
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries saying which errors a route answers with a Problem."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        code: {
+            "description": "Problem details",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
+            "model": Problem,
+        }
+        for code in codes
+    }
+
 
 SESSION_USER_KEY = "uid"
 CSRF_KEY = "csrf"

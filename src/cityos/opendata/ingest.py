@@ -19,6 +19,7 @@ from typing import Any
 
 from cityos.core.errors import UnsupportedMediaProblem, ValidationProblem
 from cityos.opendata import standards
+from cityos.opendata.addresses import AddressStep
 from cityos.opendata.datastore import SEARCHABLE_KINDS, Field, full_text_of
 from cityos.opendata.standards import CONVERTERS, KIND_TYPES, CellError, StandardSchema
 
@@ -84,6 +85,7 @@ class ColumnPlan:
     index: int
     kind: str
     required: bool = False
+    derived: bool = False  # filled by the ingest (the address block), not read from the file
 
     @property
     def type(self) -> str:
@@ -108,6 +110,7 @@ class IngestReport:
     problem_rows: int = 0
     warnings: list[str] = field(default_factory=list)
     source_format: str = "csv"
+    address: dict[str, Any] | None = None  # what the address standardization did
 
     @property
     def rows_invalid(self) -> int:
@@ -129,7 +132,13 @@ class IngestReport:
             "schema": self.schema,
             "drift": self.drift.as_dict() if self.drift else None,
             "columns": [
-                {"name": c.name, "type": c.type, "kind": c.kind, "required": c.required}
+                {
+                    "name": c.name,
+                    "type": c.type,
+                    "kind": c.kind,
+                    "required": c.required,
+                    "derived": c.derived,
+                }
                 for c in self.columns
             ],
             "rows_read": self.rows_read,
@@ -140,6 +149,7 @@ class IngestReport:
             "problems_truncated": self.problem_rows > 0
             and len(self.problems) >= MAX_REPORTED_PROBLEMS,
             "warnings": self.warnings,
+            "address": self.address,
         }
 
 
@@ -482,7 +492,7 @@ def infer_kinds(plans: list[ColumnPlan], rows: Iterator[tuple[int, list[str]]]) 
     if not pending:
         return
     candidates = {p.index: _initial_candidates(p.name) for p in pending}
-    width = len(plans)
+    width = sum(1 for p in plans if not p.derived)
     for _line, cells in rows:
         if len(cells) != width:
             continue
@@ -535,19 +545,21 @@ def validated_rows(
     rows: Iterator[tuple[int, list[str]]],
     plans: list[ColumnPlan],
     report: IngestReport,
+    address: AddressStep | None = None,
 ) -> Iterator[list[Any]]:
     """Converted rows (values then ``_full_text``) for the valid lines; problems to ``report``.
 
     This loop runs once per row of million-row files: cells are stripped in one
     comprehension and only columns that need a check or a conversion are visited.
     """
-    width = len(plans)
+    width = sum(1 for p in plans if not p.derived)
+    extra: list[Any] = [None] * (len(plans) - width)
     checks: list[tuple[int, str, bool, Callable[[str], Any] | None]] = [
         (p.index, p.name, p.required, None if p.kind in ("text", "id") else CONVERTERS[p.kind])
         for p in plans
         if p.required or p.kind not in ("text", "id")
     ]
-    searchable = [p.index for p in plans if p.kind in SEARCHABLE_KINDS]
+    searchable = [p.index for p in plans if p.kind in SEARCHABLE_KINDS and not p.derived]
     lat_index = next((p.index for p in plans if p.kind == "latitude"), None)
     lon_index = next((p.index for p in plans if p.kind == "longitude"), None)
     for line, cells in rows:
@@ -596,6 +608,10 @@ def validated_rows(
             report.add_problems(problems)
             continue
         report.rows_valid += 1
+        if extra:
+            values.extend(extra)
+        if address is not None:
+            address.apply(line, values)
         values.append(full_text)
         yield values
 

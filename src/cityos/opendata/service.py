@@ -29,7 +29,7 @@ from cityos.core.events import ResourceDataChanged, emit
 from cityos.core.models import User
 from cityos.core.uploads import FileStore
 from cityos.db import utcnow
-from cityos.opendata import datastore, ingest, standards
+from cityos.opendata import addresses, datastore, ingest, standards
 from cityos.opendata.datastore import Field
 from cityos.opendata.models import (
     Dataset,
@@ -791,6 +791,11 @@ def _load_table(
         else None
     )
     plans, drift = ingest.plan_columns(source.header, schema, existing)
+    address_step, block = addresses.plan(source.header, schema)
+    plans += [
+        ingest.ColumnPlan(name, len(plans) + i, "text", derived=True)
+        for i, name in enumerate(block)
+    ]
     if any(p.kind == "infer" for p in plans):
         ingest.infer_kinds(plans, _open_source(path, fmt, encoding)[0].rows)
         source = _open_source(path, fmt, encoding, progress)[0]
@@ -813,7 +818,7 @@ def _load_table(
         )
     conn = session.connection()
     fields = [p.as_field() for p in plans]
-    rows = ingest.validated_rows(source.rows, plans, report)
+    rows = ingest.validated_rows(source.rows, plans, report, address_step)
     if mode == "append" and resource.datastore_active:
         known = {f.name for f in resource.fields}
         added = [f for f in fields if f.name not in known]
@@ -839,6 +844,14 @@ def _load_table(
             errors={"file": ["no valid row"]},
             extra={"report": report.as_dict()},
         )
+    if address_step is not None:
+        report.address = address_step.summary()
+        if address_step.unrecognized:
+            report.warnings.append(
+                f"{address_step.unrecognized}行の{address_step.column}を市区町村まで読み取れませんでした"
+                f" / {address_step.unrecognized} addresses in {address_step.column} were not "
+                "recognized down to the city (rows kept)"
+            )
     if not (mode == "append" and resource.datastore_active):
         datastore.swap_in(conn, resource.id, "__loading")
     _set_fields(session, resource, all_fields)
