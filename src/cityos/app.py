@@ -54,10 +54,11 @@ def _problem_response(request: Request, exc: ProblemError) -> Response:
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     titles = {404: "Not found / 見つかりません", 405: "Method not allowed / 使えない操作です"}
-    problem = ProblemError(
-        str(exc.detail) if exc.status_code != 404 else "ページが見つかりません / page not found",
-        status=exc.status_code,
-    )
+    detail = {
+        404: "ページが見つかりません / page not found",
+        400: "リクエストの本文が読めません（JSON の誤り） / the request body could not be parsed",
+    }.get(exc.status_code, str(exc.detail))
+    problem = ProblemError(detail, status=exc.status_code)
     problem.title = titles.get(exc.status_code, problem.title)
     problem.type_slug = {404: "not-found", 405: "method-not-allowed"}.get(
         exc.status_code, "http-error"

@@ -13,7 +13,7 @@ from cityos.core.errors import NotFoundProblem
 from cityos.core.web import problem_responses
 
 router = APIRouter(
-    prefix="/api/address", tags=["Address / 住所"], responses=problem_responses(404, 413, 422)
+    prefix="/api/address", tags=["Address / 住所"], responses=problem_responses(400, 404, 413, 422)
 )
 MAX_BATCH = 10_000
 
