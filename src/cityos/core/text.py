@@ -56,7 +56,7 @@ _WORD: Final = _KANJI + _KANA
 
 #: Dash, hyphen, minus and long-vowel look-alikes that survive NFKC (U+FF0D, U+FE63 become
 #: "-" and U+FF70 becomes ー during NFKC; U+2011, U+FE58, U+FE31, U+FE32 map to members).
-_DASHES: Final = (
+DASHES: Final = (
     "\u02d7\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u23af\u2500\u2501"
     "\u2796\u2e3a\u2e3b\u30fc\ufe31\ufe32\ufe58\ufe63\uff0d\uff70"
 )
@@ -79,7 +79,7 @@ _PRE_NFKC_RE: Final = re.compile(f"[{''.join(_PRE_NFKC)}]")
 #: A dash that sits after an ASCII digit and before a digit, a space or the end.  The
 #: class comes first so that the regex engine can scan for it quickly; the lookbehind
 #: then checks the character before the dash.
-_DIGIT_DASH_RE: Final = re.compile(f"[{_DASHES}](?<=[0-9].)(?=[0-9 ]|\\Z)")
+_DIGIT_DASH_RE: Final = re.compile(f"[{DASHES}](?<=[0-9].)(?=[0-9 ]|\\Z)")
 
 
 def _pre_nfkc(match: re.Match[str]) -> str:
@@ -357,7 +357,7 @@ _COUNTER_SUFFIXES: Final = frozenset(
 #: Address units after which a bare number continues the address (三丁目二十二).
 _ADDRESS_UNITS: Final = ("丁目", "番地", "番")
 #: Separators inside an address number chain (二十二の十四, 22-14).
-_CHAIN_SEPARATORS: Final = "の-" + _DASHES
+_CHAIN_SEPARATORS: Final = "の-" + DASHES
 _WORD_RE: Final = re.compile(f"[{_WORD}]")
 _KANJI_RE: Final = re.compile(f"[{_KANJI}]")
 
@@ -760,7 +760,7 @@ def _make_time(text: str, ampm: str | None, hour: int, minute: int, second: int)
 # Phone numbers and postcodes
 # ---------------------------------------------------------------------------------------
 
-_ALL_DASHES_TO_HYPHEN: Final = str.maketrans(dict.fromkeys(_DASHES, "-"))
+_ALLDASHES_TO_HYPHEN: Final = str.maketrans(dict.fromkeys(DASHES, "-"))
 _PHONE_LABEL_RE: Final = re.compile(r"\A(?:tel|phone|電話(?:番号)?)\.?:? ?", re.IGNORECASE)
 _PHONE_SERVICE_RE: Final = re.compile("1[0-9]{2}|#[0-9]{4}")
 #: +81 with an optional space and the "(0)" some people keep for the trunk prefix.
@@ -780,7 +780,7 @@ def normalize_phone(text: str) -> str | None:
     service numbers (110, 119, 117 ...) and #-numbers (#7119, #8000) are returned as they
     are.  A leading ``TEL``/``電話`` label is ignored.
     """
-    cleaned = normalize(text).translate(_ALL_DASHES_TO_HYPHEN)
+    cleaned = normalize(text).translate(_ALLDASHES_TO_HYPHEN)
     cleaned = _PHONE_LABEL_RE.sub("", cleaned, count=1)
     if _PHONE_SERVICE_RE.fullmatch(cleaned):
         return cleaned
@@ -805,7 +805,7 @@ def normalize_postcode(text: str) -> str | None:
 
     Accepts ``"〒181-8555"``, ``"1818555"``, ``"１８１－８５５５"``, ``"郵便番号 181-8555"``.
     """
-    cleaned = normalize(text).translate(_ALL_DASHES_TO_HYPHEN)
+    cleaned = normalize(text).translate(_ALLDASHES_TO_HYPHEN)
     match = _POSTCODE_RE.fullmatch(cleaned)
     if match is None:
         return None
