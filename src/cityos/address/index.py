@@ -154,6 +154,7 @@ class AddressIndex:
         self.pref_longest: int = max(len(k) for k in self.pref_keys)
         self.cities: list[Area] = meta["cities"]
         self.designated: dict[str, list[int]] = meta["designated"]
+        self.designated_sizes = sorted({len(k) for k in self.designated}, reverse=True)
         self.families: list[tuple[int, str]] = meta["families"]  # (city id, base name)
         self.trie = marisa_trie.RecordTrie("<i")
         self.trie.mmap(str(directory / "keys.marisa"))

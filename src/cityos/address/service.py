@@ -237,17 +237,30 @@ def _without_pref(index: AddressIndex, k: str, pos: int, prefer: str | None) -> 
 
 def _match_city(index: AddressIndex, k: str, pos: int, scope: str) -> tuple[list[int], int] | None:
     found = index.longest(scope, k, pos)
+    length = found[0] if found else 0
+    # A 政令市 (横浜市) longer than any city name here: its ward, or else all its wards, one
+    # of which the town will pick (横浜市本町6-50-10 → 横浜市中区).
+    for size in index.designated_sizes:
+        wards = index.designated.get(k[pos : pos + size])
+        if wards is None or size < length:
+            continue
+        ward = _match_city(index, k, _skip(k, pos + size), scope)
+        if ward is not None and set(ward[0]) & set(wards):
+            return [c for c in ward[0] if c in wards], ward[1]
+        in_scope = [
+            w
+            for w in wards
+            if scope == ALL_CITY or index.cities[w].pref in scope_prefs(index, scope)
+        ]
+        return in_scope or wards, pos + size
     if found is None:
         return None
-    length, city_ids = found
-    end = pos + length
-    # 横浜市 of 横浜市中区: the designated city alone, then its ward.
-    for designated_key, wards in index.designated.items():
-        if k.startswith(designated_key, pos) and len(designated_key) >= length:
-            ward = _match_city(index, k, _skip(k, pos + len(designated_key)), scope)
-            if ward is not None and set(ward[0]) & set(wards):
-                return [c for c in ward[0] if c in wards], ward[1]
-    return city_ids, end
+    return found[1], pos + length
+
+
+def scope_prefs(index: AddressIndex, scope: str) -> set[str]:
+    """The prefecture a PREF_CITY scope (p<number>) stands for."""
+    return {index.prefs[int(scope[1:])].name} if scope.startswith("p") else set()
 
 
 def _choose_city(
