@@ -109,6 +109,23 @@ def test_spaces_names_ending_in_numbers_and_typos(
 
 
 @pytest.mark.parametrize(
+    ("written", "town", "addr"),
+    [
+        ("福岡県糸島市波多江字中川原100", "波多江字中川原", "100"),
+        ("岩手県岩手郡葛巻町葛巻第16地割1-1", "葛巻第十六地割", "1-1"),
+        ("香川県小豆郡小豆島町片城甲44-130", "片城", "甲44-130"),
+        ("北海道深川市メム4558番地", "深川町メム", "4558"),
+        ("長野県長野市県町524番地", "大字南長野県町", "524"),
+    ],
+)
+def test_small_areas_the_list_knows_by_their_own_name_or_not_at_all(
+    written: str, town: str, addr: str
+) -> None:
+    result = normalize(written)
+    assert (result.town, result.addr, result.level) == (town, addr, 8)
+
+
+@pytest.mark.parametrize(
     "prefecture", ["青森県", "静岡県", "茨城県", "神奈川県", "京都府", "三重県"]
 )
 def test_a_prefecture_alone_is_only_a_prefecture(prefecture: str) -> None:

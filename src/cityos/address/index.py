@@ -38,7 +38,7 @@ from cityos.core import text
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
 _NUMERALS = "〇一二三四五六七八九十百千"
 _NUMERAL_RUN = re.compile(f"[{_NUMERALS}]+")
 _REWRITE = re.compile(f"[{_NUMERALS}]+| ")
@@ -340,6 +340,7 @@ def build(directory: Path) -> None:
     b = _Builder()
     koaza_points: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     plain: set[tuple[int, str]] = set()
+    koaza_alone: dict[tuple[int, str], list[int]] = defaultdict(list)
     families: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
     for pref, city_name, town_name, koaza, lat_text, lon_text in _rows("towns.tsv.gz"):
         city_id = b.city(pref, city_name)
@@ -354,6 +355,7 @@ def build(directory: Path) -> None:
             for key in _aliases(town_name):
                 b.town_key(city_id, key + name_key(koaza), town_id)
                 b.town_key(city_id, key + "字" + name_key(koaza), town_id)
+            koaza_alone[(city_id, name_key(koaza))].append(town_id)
             continue
         plain.add((city_id, town_name))
         for key in _aliases(town_name):
@@ -362,6 +364,10 @@ def build(directory: Path) -> None:
         if chome:
             with contextlib.suppress(ValueError):
                 families[(city_id, chome.group(1))][text.kanji_to_int(chome.group(2))] = town_id
+    # A 小字 alone (深川市メム, 長野市県町) names its place when nothing else in the city does.
+    for (city_id, key), towns in koaza_alone.items():
+        if len(towns) == 1 and (city_id, key) not in b.town_refs:
+            b.town_key(city_id, key, towns[0])
     # Towns known only through their 小字 still match by the town name alone.
     for (city_id, town_name), points in koaza_points.items():
         if (city_id, town_name) not in plain:

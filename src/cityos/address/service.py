@@ -46,8 +46,10 @@ _KYOTO_STREET = re.compile(
 )
 # 番地・号: 22-14, 22番14号, 22番地14, 22の14, 1234番地の5 … never a floor or a room.
 _NUMBER = re.compile(
-    r"\s*-?\s*(\d+)(?!\d|\s*(?:f(?![a-z])|階|号室|号棟|室|棟|號室))", re.IGNORECASE
+    r"\s*-?\s*([甲乙丙丁戊]?\d+)(?!\d|\s*(?:f(?![a-z])|階|号室|号棟|室|棟|號室))", re.IGNORECASE
 )
+# A 小字 or 地割 the town list does not know, between the town and the 番地: 字中川原100.
+_UNLISTED = re.compile(r"\s*(字[^\d\s\-字]{1,12}?|第(\d{1,3})地割)(?=\s*[甲乙丙丁]?\d)")
 _CHOME_TOWN = re.compile("(丁目|丁)$")
 _LINK = re.compile(r"番地の?|番の?|の|-")
 _LAST = re.compile(r"号|番地|番")
@@ -484,6 +486,15 @@ def _fill(result: Address, index: AddressIndex, key: Keyed, reading: _Parse) -> 
         if place.lat is not None and place.lon is not None:
             result.lat, result.lon = place.lat, place.lon
         result.level = LEVEL_TOWN
+        unlisted = _UNLISTED.match(k, pos)
+        if unlisted:
+            chiwari = unlisted.group(2)
+            start, pos = key.source_index(unlisted.start(1)), unlisted.end()
+            result.town += (
+                f"第{text.int_to_kanji(int(chiwari))}地割"
+                if chiwari
+                else key.source[start : key.source_index(pos)]
+            )
         addr = _read_addr(k, pos, 2 if _CHOME_TOWN.search(place.town) else 3)
         if addr:
             result.addr, pos = addr
