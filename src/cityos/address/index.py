@@ -38,7 +38,7 @@ from cityos.core import text
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"
 _NUMERALS = "〇一二三四五六七八九十百千"
 _NUMERAL_RUN = re.compile(f"[{_NUMERALS}]+")
 _REWRITE = re.compile(f"[{_NUMERALS}]+| ")
@@ -364,10 +364,6 @@ def build(directory: Path) -> None:
         if chome:
             with contextlib.suppress(ValueError):
                 families[(city_id, chome.group(1))][text.kanji_to_int(chome.group(2))] = town_id
-    # A 小字 alone (深川市メム, 長野市県町) names its place when nothing else in the city does.
-    for (city_id, key), towns in koaza_alone.items():
-        if len(towns) == 1 and (city_id, key) not in b.town_refs:
-            b.town_key(city_id, key, towns[0])
     # Towns known only through their 小字 still match by the town name alone.
     for (city_id, town_name), points in koaza_points.items():
         if (city_id, town_name) not in plain:
@@ -392,6 +388,12 @@ def build(directory: Path) -> None:
         for key in _aliases(base):
             if (city_id, key) not in b.town_refs:  # a town of that very name wins
                 b.town_key(city_id, key, -family - 1)
+
+    # A 小字 alone (深川市メム, 長野市県町) names its place when nothing else in the city does:
+    # added last, so that towns and 丁目 families keep their own names.
+    for (city_id, key), towns in koaza_alone.items():
+        if len(towns) == 1 and len(key) >= 2 and (city_id, key) not in b.town_refs:
+            b.town_key(city_id, key, towns[0])
 
     prefs, pref_keys = _prefs(b)
     designated = _cities(b, prefs)

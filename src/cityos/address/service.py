@@ -364,7 +364,11 @@ def _town_without_city(
         parse.candidates = [_city_label(index, c) for c in cities[:20]]
         return parse
     chosen = _choose_city(index, k, parse, cities, parse.pos)
-    return chosen if chosen.town is not None else parse
+    if chosen.town is None:
+        return parse
+    # With neither prefecture nor city, a town must end where names end (ああああ is no 「あ」).
+    chosen = _finish_family(index, k, chosen)
+    return chosen if _boundary(k, chosen.pos) else parse
 
 
 def _with_postcode(index: AddressIndex, k: str, best: _Parse, postcode: str) -> _Parse | None:
