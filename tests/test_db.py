@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import inspect, text
 
 from cityos.core.models import AuditEntry
-from cityos.db import Database, current_revision
+from cityos.db import Database, current_heads, script_heads
 
 
 def test_migrations_create_every_table_at_head(db: Database) -> None:
@@ -20,7 +20,7 @@ def test_migrations_create_every_table_at_head(db: Database) -> None:
         "resources",
         "resource_versions",
     } <= tables
-    assert current_revision(db.engine) == "0001"
+    assert current_heads(db.engine) == script_heads()
 
 
 def test_datetimes_come_back_timezone_aware_in_utc(db: Database) -> None:

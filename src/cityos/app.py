@@ -20,15 +20,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
-from cityos import __version__
+from cityos import __version__, wiring
 from cityos.address import api as address_api
 from cityos.core import pages as core_pages
 from cityos.core.errors import PROBLEM_MEDIA_TYPE, ProblemError
 from cityos.core.events import EventBus
 from cityos.core.uploads import BodySizeLimitMiddleware, FileStore, problem_body
 from cityos.db import Database
+from cityos.disaster import api as disaster_api
+from cityos.disaster import pages as disaster_pages
+from cityos.notify import api as notify_api
+from cityos.notify import pages as notify_pages
 from cityos.opendata import api as opendata_api
 from cityos.opendata import pages as opendata_pages
+from cityos.sensors import api as sensors_api
+from cityos.sensors import pages as sensors_pages
 from cityos.settings import Settings
 from cityos.web.templating import render
 
@@ -116,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
     events = EventBus()
-    events.attach(db.sessionmaker)
+    wiring.connect(events, db, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -147,8 +153,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Domains, in one explicit list: (JSON API routers, page routers).
     app.include_router(opendata_api.build_router())
     app.include_router(address_api.router)
+    app.include_router(sensors_api.router)
+    app.include_router(disaster_api.router)
+    app.include_router(notify_api.router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
+    app.include_router(disaster_pages.router)
+    app.include_router(sensors_pages.router)
+    app.include_router(notify_pages.router)
 
     app.add_api_route("/docs", _swagger_page, include_in_schema=False)
     app.mount(

@@ -21,12 +21,17 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cityos import wiring
 from cityos.address import cli as address_cli
 from cityos.core import auth
 from cityos.core.errors import ProblemError
+from cityos.core.events import EventBus
 from cityos.core.models import ROLES, User
 from cityos.core.uploads import FileStore
-from cityos.db import Database, current_revision
+from cityos.db import Database, current_heads
+from cityos.disaster import cli as disaster_cli
+from cityos.notify import cli as notify_cli
+from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
 
 app = typer.Typer(help="三鷹市 City OS — Mitaka City OS", no_args_is_help=True)
@@ -37,15 +42,21 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(opendata_app, name="opendata")
 app.add_typer(address_cli.app, name="address")
+app.add_typer(sensors_cli.app, name="sensors")
+app.add_typer(disaster_cli.app, name="disaster")
+app.add_typer(notify_cli.app, name="notify")
 
 console = Console()
 err = Console(stderr=True)
 
 
 def _database() -> tuple[Settings, Database]:
+    """Settings and a database whose changes trigger the same reactions as in the web app."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return settings, Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    wiring.connect(EventBus(), db, settings)
+    return settings, db
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -95,7 +106,7 @@ def db_upgrade() -> None:
     _settings, db = _database()
     db.upgrade()
     console.print(
-        f"OK: {db.engine.url.render_as_string(hide_password=True)} @ {current_revision(db.engine)}"
+        f"OK: {db.engine.url.render_as_string(hide_password=True)} @ {', '.join(current_heads(db.engine))}"
     )
     db.dispose()
 

@@ -128,15 +128,27 @@ def alembic_config(engine: Engine | None = None) -> Any:
     return config
 
 
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to the newest schema (``cityos db upgrade``)."""
+def upgrade_schema(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database to the newest schema (``cityos db upgrade``).
+
+    Each domain keeps its own branch of migrations from the shared base (0001), so domains
+    grow their tables independently; "heads" applies every branch.
+    """
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_heads(engine: Engine) -> tuple[str, ...]:
+    """The migrations the database is at (one per domain branch)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+
+
+def script_heads() -> tuple[str, ...]:
+    """The newest migration of every branch in the code."""
+    from alembic.script import ScriptDirectory
+
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))

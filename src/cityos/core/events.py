@@ -36,6 +36,67 @@ class ResourceDataChanged(Event):
     change: str
 
 
+@dataclass(frozen=True)
+class ThresholdCrossed(Event):
+    """A station's reading went over (direction "up") or back under ("down") a threshold."""
+
+    station_id: str
+    station_name: str
+    threshold: str  # 水防団待機水位, はん濫注意水位, 避難判断水位, はん濫危険水位 ...
+    rank: int  # 1 (lowest) … 4 (highest) in the station's thresholds
+    direction: str  # "up" or "down"
+    value: float
+    unit: str
+    observed_at: str  # ISO 8601
+    town: str  # 町名 the station watches, "" if unknown
+
+
+@dataclass(frozen=True)
+class SensorOffline(Event):
+    """A station has sent nothing for longer than its expected interval (or is back)."""
+
+    station_id: str
+    station_name: str
+    last_seen: str  # ISO 8601, "" if never
+    back_online: bool = False
+
+
+@dataclass(frozen=True)
+class AlertPublished(Event):
+    """An alert (or an update or cancellation of one) was published as CAP."""
+
+    alert_id: str
+    identifier: str  # the CAP identifier
+    msg_type: str  # Alert, Update, Cancel
+    level: int  # 警戒レベル 3, 4, 5, or 0 for a plain notice
+    hazard: str
+    towns: tuple[str, ...]
+    headline_ja: str
+    headline_en: str
+    text_ja: str
+    text_en: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ShelterStatusChanged(Event):
+    """Staff changed a shelter's live status (opened, closed, crowding, services)."""
+
+    shelter_id: str
+    name: str
+    is_open: bool
+    crowding: str
+
+
+@dataclass(frozen=True)
+class DisasterModeChanged(Event):
+    """Disaster mode was switched on (for a hazard and areas) or off."""
+
+    active: bool
+    hazard: str
+    towns: tuple[str, ...]
+
+
 Handler = Callable[[Any], None]
 
 

@@ -6,7 +6,10 @@ from alembic import context
 from sqlalchemy import Engine, create_engine
 
 import cityos.core.models
-import cityos.opendata.models  # noqa: F401  (registers the tables on Base.metadata)
+import cityos.disaster.models
+import cityos.notify.models
+import cityos.opendata.models
+import cityos.sensors.models  # noqa: F401  (each registers its tables on Base.metadata)
 from cityos.db import Base
 from cityos.settings import Settings
 

@@ -18,7 +18,14 @@ from cityos.core.web import csrf_token, language_of, session_user, settings_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # Each domain keeps its templates in <domain>/templates/<domain>/; the layout is in web/.
-TEMPLATE_PACKAGES = ("cityos.web", "cityos.core", "cityos.opendata")
+TEMPLATE_PACKAGES = (
+    "cityos.web",
+    "cityos.core",
+    "cityos.opendata",
+    "cityos.disaster",
+    "cityos.sensors",
+    "cityos.notify",
+)
 
 
 @pass_context

@@ -1,0 +1,1 @@
+"""Disaster core: shelters, evacuation guidance, disaster mode, alerts (CAP), static snapshots."""

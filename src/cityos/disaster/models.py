@@ -1,0 +1,3 @@
+"""Tables of the disaster domain."""
+
+from __future__ import annotations

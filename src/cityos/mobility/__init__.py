@@ -1,0 +1,1 @@
+"""Mobility: pedestrian routing (and later GTFS-JP journeys)."""

@@ -1,0 +1,1 @@
+"""Notices to residents through channels (e-mail, webhook, LINE, Web Push) and subscriptions."""

@@ -1,0 +1,3 @@
+"""Tables of the notify domain."""
+
+from __future__ import annotations

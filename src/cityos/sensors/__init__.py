@@ -1,0 +1,1 @@
+"""River and ground sensors: NGSI-LD entities and time series, thresholds, offline detection."""

@@ -1,0 +1,7 @@
+"""JSON API of the sensors domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

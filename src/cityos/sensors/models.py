@@ -1,0 +1,3 @@
+"""Tables of the sensors domain."""
+
+from __future__ import annotations
