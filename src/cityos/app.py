@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import orjson
 import swagger_ui_bundle
@@ -29,6 +31,9 @@ from cityos.core.uploads import BodySizeLimitMiddleware, FileStore, problem_body
 from cityos.db import Database
 from cityos.disaster import api as disaster_api
 from cityos.disaster import pages as disaster_pages
+from cityos.disaster import service as disaster_service
+from cityos.disaster import snapshot
+from cityos.disaster.fastpath import SnapshotFastPath
 from cityos.notify import api as notify_api
 from cityos.notify import pages as notify_pages
 from cityos.opendata import api as opendata_api
@@ -39,6 +44,13 @@ from cityos.settings import Settings
 from cityos.web.templating import render
 
 SESSION_MAX_AGE = 8 * 3600
+SNAPSHOT_REFRESH_S = 60.0
+
+
+async def _every(seconds: float, work: Callable[[], None]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(work)
 
 
 def _wants_json(request: Request) -> bool:
@@ -52,9 +64,15 @@ def _wants_json(request: Request) -> bool:
 def _problem_response(request: Request, exc: ProblemError) -> Response:
     if _wants_json(request):
         body = orjson.dumps(exc.to_problem(request.url.path))
-        return Response(body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE)
+        return Response(
+            body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=exc.headers
+        )
     return render(
-        request, "error.html", {"title": exc.title, "message": exc.detail}, status=exc.status
+        request,
+        "error.html",
+        {"title": exc.title, "message": exc.detail},
+        status=exc.status,
+        headers=exc.headers,
     )
 
 
@@ -87,8 +105,12 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
 def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors: dict[str, list[str]] = {}
     for error in exc.errors():
+        # A body that may take several shapes names the shape first ("ModeIn.hazard"):
+        # the client wants the field.
         location = ".".join(
-            str(part) for part in error.get("loc", ()) if part not in ("body", "query")
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "query") and not (str(part)[:1].isupper())
         )
         errors.setdefault(location or "request", []).append(str(error.get("msg", "invalid")))
     fields = ", ".join(errors)
@@ -124,10 +146,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     events = EventBus()
     wiring.connect(events, db, settings)
 
+    def write_snapshot() -> None:
+        snapshot.on_change(db, settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        db.dispose()
+        await asyncio.to_thread(write_snapshot)
+        # Alerts expire by the clock, not by an edit: refresh the static copy every minute.
+        refresher = asyncio.create_task(_every(SNAPSHOT_REFRESH_S, write_snapshot))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            db.dispose()
 
     app = FastAPI(
         title="Mitaka City OS API",
@@ -145,6 +176,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.events = events
     app.state.files = FileStore(settings.files_dir)
+    app.state.rate_limiters = {}
+    # What every page shows whatever its domain: the disaster-mode banner.
+    app.state.page_context = [disaster_pages.banner_context]
 
     app.add_exception_handler(ProblemError, _problem_response)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -162,6 +196,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sensors_pages.router)
     app.include_router(notify_pages.router)
 
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # The city's towns are data: name them in the schema where a body takes towns.
+        if app.openapi_schema is None:
+            towns = disaster_service.city_towns(settings.city_name_ja)
+            app.openapi_schema = disaster_api.document_towns(build_schema(), towns)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_api_route("/docs", _swagger_page, include_in_schema=False)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
@@ -190,4 +234,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes, body_for=_too_large_body
     )
+    # Outermost: the busiest disaster documents come from the static snapshot.
+    app.add_middleware(SnapshotFastPath, root=settings.resolved_snapshot_dir, ensure=write_snapshot)
     return app

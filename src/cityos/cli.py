@@ -25,7 +25,6 @@ from cityos import wiring
 from cityos.address import cli as address_cli
 from cityos.core import auth
 from cityos.core.errors import ProblemError
-from cityos.core.events import EventBus
 from cityos.core.models import ROLES, User
 from cityos.core.uploads import FileStore
 from cityos.db import Database, current_heads
@@ -52,11 +51,7 @@ err = Console(stderr=True)
 
 def _database() -> tuple[Settings, Database]:
     """Settings and a database whose changes trigger the same reactions as in the web app."""
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url)
-    wiring.connect(EventBus(), db, settings)
-    return settings, db
+    return wiring.open_database()
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

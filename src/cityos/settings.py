@@ -47,7 +47,22 @@ class Settings(BaseSettings):
     map_tile_attribution: str = (
         '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
     )
+    cap_sender: str = Field(
+        default="city-os.mitaka.example", description="CAP <sender> of the city's alerts"
+    )
+    snapshot_dir: Path | None = Field(
+        default=None, description="Static copy of disaster information; default DATA_DIR/public"
+    )
     secure_cookies: bool = Field(default=False, description="Send cookies over HTTPS only")
+    trusted_proxy_hops: int = Field(
+        default=0, ge=0, le=5, description="Proxies in front of the app (read X-Forwarded-For)"
+    )
+    checkins_per_minute: int = Field(
+        default=60, ge=1, description="Check-ins a client address may make per minute"
+    )
+    searches_per_minute: int = Field(
+        default=300, ge=1, description="Nearest-shelter searches a client may make per minute"
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -58,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def resolved_cache_dir(self) -> Path:
         return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def resolved_snapshot_dir(self) -> Path:
+        return self.snapshot_dir or self.data_dir / "public"
 
     @property
     def files_dir(self) -> Path:

@@ -27,9 +27,27 @@ TOKEN_PREFIX = "cityos_"  # noqa: S105  (a prefix that marks our tokens, not a s
 # permission names here rather than testing role names in its code.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
-        {"catalog.write", "catalog.read_private", "datastore.sql", "users.manage", "audit.read"}
+        {
+            "catalog.write",
+            "catalog.read_private",
+            "datastore.sql",
+            "users.manage",
+            "audit.read",
+            "disaster.manage",
+            "sensors.write",
+            "notify.manage",
+        }
     ),
-    "staff": frozenset({"catalog.write", "catalog.read_private", "datastore.sql"}),
+    "staff": frozenset(
+        {
+            "catalog.write",
+            "catalog.read_private",
+            "datastore.sql",
+            "disaster.manage",
+            "sensors.write",
+            "notify.manage",
+        }
+    ),
     "analyst": frozenset({"catalog.read_private", "datastore.sql"}),
 }
 

@@ -26,9 +26,11 @@ class ProblemError(Exception):
         errors: dict[str, list[str]] | None = None,
         status: int | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers or {}
         self.errors = errors or {}
         if status is not None:
             self.status = status

@@ -181,11 +181,12 @@ def status_show(call: Call) -> Any:
 
 def package_list(call: Call) -> Any:
     """Names of all public datasets."""
+    # As in CKAN, an empty limit is not "no limit" but a bad number.
     limit = call.params.get("limit")
     return search.list_dataset_names(
         call.session,
         call.user,
-        _int(call, "limit", 0, minimum=1, maximum=10000) if limit not in (None, "") else None,
+        _int(call, "limit", 0, minimum=1, maximum=10000) if limit is not None else None,
         _int(call, "offset", 0),
     )
 

@@ -497,8 +497,11 @@ def iter_all(
     """Every row in ``_id`` order (for downloads), streamed in batches."""
     target = table_ref(conn.dialect.name, resource_id)
     columns = ", ".join(["_id", *[quote(f.name) for f in fields]])
-    result = conn.execution_options(stream_results=True, yield_per=batch).exec_driver_sql(
-        f"SELECT {columns} FROM {target} ORDER BY _id"
+    # Options for this statement only: Connection.execution_options() would change the
+    # connection itself, and every later statement of the session would use a cursor.
+    result = conn.exec_driver_sql(
+        f"SELECT {columns} FROM {target} ORDER BY _id",
+        execution_options={"stream_results": True, "yield_per": batch},
     )
     for row in result:
         yield tuple(row)

@@ -6,7 +6,7 @@ Loading is idempotent: datasets that already exist are left as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -278,8 +278,12 @@ def load_demo(
     *,
     site_url: str,
     progress: Callable[[str], None] = lambda _name: None,
+    only: Collection[str] | None = None,
 ) -> list[str]:
-    """Create the demo organizations, groups and datasets; returns the names of new datasets."""
+    """Create the demo organizations, groups and datasets; returns the names of new datasets.
+
+    ``only`` limits the datasets to those names (the organizations and groups are all made).
+    """
     for name, title, title_en, description in ORGANIZATIONS:
         if session.scalar(select(Organization.id).where(Organization.name == name)) is None:
             service.create_organization(
@@ -297,6 +301,8 @@ def load_demo(
     session.flush()
     created: list[str] = []
     for item in DATASETS:
+        if only is not None and item.name not in only:
+            continue
         progress(item.title)
         if session.scalar(select(Dataset.id).where(Dataset.name == item.name)) is not None:
             continue

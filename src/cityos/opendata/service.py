@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -1170,3 +1170,33 @@ def datastore_delete(
         via=via,
     )
     return count
+
+
+# --- reading tables for other domains -------------------------------------------------------
+
+
+def resources_with_schema(session: Session, schema_ids: Sequence[str]) -> list[Resource]:
+    """The public, loaded tables of datasets declaring one of these standard schemas."""
+    query = (
+        select(Resource)
+        .join(Dataset)
+        .options(selectinload(Resource.fields), selectinload(Resource.dataset))
+        .where(
+            Dataset.schema_id.in_(list(schema_ids)),
+            Dataset.state == "active",
+            ~Dataset.private,
+            Resource.datastore_active,
+        )
+        .order_by(Dataset.name, Resource.position)
+    )
+    return list(session.scalars(query))
+
+
+def records(session: Session, resource: Resource) -> Iterator[dict[str, Any]]:
+    """A table's rows as dicts keyed by the standard's 推奨 column names where it has a schema
+    (所在地_連結表記 comes back as 住所, ID as NO …), so readers need not know the layout."""
+    fields = fields_of(resource)
+    schema = standards.get_schema(resource.dataset.schema_id)
+    names = ["_id", *[schema.canonical(f.name) if schema else f.name for f in fields]]
+    for row in datastore.iter_all(session.connection(), resource.id, fields):
+        yield dict(zip(names, row, strict=True))

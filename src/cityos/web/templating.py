@@ -109,6 +109,9 @@ def render(
         else "",
         "path": request.url.path,
     }
+    # Context every page needs from other domains (the disaster banner): see create_app.
+    for provide in getattr(request.app.state, "page_context", ()):
+        values.update(provide(request))
     values.update(context or {})
     html = environment().get_template(template).render(values)
     response = HTMLResponse(html, status_code=status, headers=headers)

@@ -11,7 +11,11 @@
   }
   var bounds = [];
   points.forEach(function (p) {
-    var marker = L.circleMarker([p.lat, p.lon], { radius: 7, color: "#00577a", weight: 2, fillColor: "#ffbf47", fillOpacity: 0.9 });
+    // The searcher's own place is drawn apart from the results: a larger dark ring.
+    var style = p.origin
+      ? { radius: 10, color: "#1a1a1a", weight: 3, fillColor: "#ffffff", fillOpacity: 1 }
+      : { radius: 7, color: "#00577a", weight: 2, fillColor: "#ffbf47", fillOpacity: 0.9 };
+    var marker = L.circleMarker([p.lat, p.lon], style);
     if (p.name) {
       // Names come from uploaded data: pass text nodes, never HTML strings.
       var label = function () { var span = document.createElement("span"); span.textContent = p.name; return span; };
