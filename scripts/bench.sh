@@ -5,7 +5,7 @@
 #   INGEST_ARGS="--rows 20000" QUERY_ARGS="--rows 5000 --duration 3" scripts/bench.sh   # small
 #   ADDRESS_ARGS="--peer-limit 300" scripts/bench.sh   # the address peer on a smaller sample
 #
-# The peers (sqlite-utils, Datasette, normalize-japanese-address) come from PyPI into their
+# The peers (sqlite-utils, Datasette, normalize-japanese-address, networkx) come from PyPI into their
 # own venv, .venv-bench, so they never meet the product's dependencies; wrk comes from
 # Debian's packages. Nothing is downloaded while a benchmark runs. Results are also written
 # to benchmarks/out/.
@@ -18,7 +18,9 @@ BENCH_VENV=.venv-bench
 # Datasette 0.65 and sqlite-utils 4 are the versions whose options and JSON the scripts use.
 # uvicorn[standard] gives Datasette the same uvloop + httptools server stack as cityos.
 # normalize-japanese-address 0.0.x is the address normalizer whose keys address_quality.py reads.
-PEERS=("datasette==0.65.*" "sqlite-utils==4.*" "uvicorn[standard]" "normalize-japanese-address==0.0.*")
+# networkx 3 is the graph library under OSMnx, the pedestrian routing peer.
+PEERS=("datasette==0.65.*" "sqlite-utils==4.*" "uvicorn[standard]" "normalize-japanese-address==0.0.*"
+  "networkx==3.*")
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -67,6 +69,8 @@ run ingest ${INGEST_ARGS:-}
 run query ${QUERY_ARGS:-}
 # shellcheck disable=SC2086
 run address_quality ${ADDRESS_ARGS:-}
+# shellcheck disable=SC2086
+run pedestrian_routing ${ROUTING_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -74,5 +78,6 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   cat "$out/ingest-$stamp_time.txt" "$out/query-$stamp_time.txt"
   # The address block without its list of disagreements (kept in its own file).
   sed '/^disagreements of ours/,$d' "$out/address_quality-$stamp_time.txt"
+  cat "$out/pedestrian_routing-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"

@@ -29,6 +29,7 @@ from cityos.core.models import ROLES, User
 from cityos.core.uploads import FileStore
 from cityos.db import Database, current_heads
 from cityos.disaster import cli as disaster_cli
+from cityos.mobility import cli as mobility_cli
 from cityos.notify import cli as notify_cli
 from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
@@ -44,6 +45,7 @@ app.add_typer(address_cli.app, name="address")
 app.add_typer(sensors_cli.app, name="sensors")
 app.add_typer(disaster_cli.app, name="disaster")
 app.add_typer(notify_cli.app, name="notify")
+app.add_typer(mobility_cli.app, name="mobility")
 
 console = Console()
 err = Console(stderr=True)
@@ -80,9 +82,20 @@ def serve(
         db.upgrade()
     db.dispose()
     from cityos.address.index import load_index
+    from cityos.mobility import service as mobility
+    from cityos.mobility.loaders import NetworkFileError
 
     with console.status("住所索引を準備しています / preparing the address index"):
         load_index()
+    try:
+        network = mobility.check_configured_network()
+    except NetworkFileError as exc:
+        raise _fail(f"歩行者ネットワークを読めません / pedestrian network: {exc}") from exc
+    if network is None:
+        console.print(
+            "歩行者ネットワーク未設定: 避難所までの距離は直線です / no pedestrian network: "
+            "distances to shelters are straight lines (set CITYOS_PEDESTRIAN_NETWORK)"
+        )
     console.print(f"City OS: http://{host}:{port}/  (data: {settings.data_dir.resolve()})")
     uvicorn.run(
         "cityos.app:create_app",

@@ -19,6 +19,7 @@ from cityos.core.events import (
 from cityos.db import Database
 from cityos.disaster import service as disaster
 from cityos.disaster import snapshot
+from cityos.mobility import service as mobility
 from cityos.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ def connect(events: EventBus, db: Database, settings: Settings) -> None:
             report = disaster.sync_shelters(session)
         log.info("shelters synced: %s", report)
         snapshot.on_change(db, settings)
+
+    # Walking distances to shelters follow the pedestrian network where one is loaded.
+    disaster.set_router(mobility.disaster_router)
 
     events.subscribe(ResourceDataChanged, shelters_changed)
     for event_type in (AlertPublished, ShelterStatusChanged, DisasterModeChanged):

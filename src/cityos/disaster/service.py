@@ -482,7 +482,10 @@ def nearest_open_shelters(
         Candidate(s_id, name, s_lat, s_lon, round(dist), _minutes(dist, step_free), via, "")
         for (dist, s_id, name, s_lat, s_lon), via in routed
     ]
-    candidates.sort(key=lambda c: c.distance_m)
+    # Measured along streets first: a straight-line figure (a shelter the network cannot
+    # reach, or only through a blocked place) is a guess and goes after them.
+    routed_any = any(c.via_network for c in candidates)
+    candidates.sort(key=lambda c: (routed_any and not c.via_network, c.distance_m))
     chosen = candidates[:limit]
     shelters = {
         s.id: s
