@@ -179,6 +179,13 @@ def test_resident_finds_a_shelter_by_town_or_address_in_the_page(
     assert "直線距離" in page.text
     typed = client.get("/disaster/nearest", params={"q": "三鷹市北野3-6-1"})
     assert "北野小学校（校舎・体育館）" in typed.text
+    # The form always sends the (empty) location fields next to the address.
+    blank = client.get("/disaster/nearest", params={"lat": "", "lon": "", "town": "北野三丁目"})
+    assert blank.status_code == 200
+    assert "北野小学校（校舎・体育館）" in blank.text
+    for bad in ("abc", "nan", "1e400"):
+        wrong = client.get("/disaster/nearest", params={"lat": bad, "lon": "139.5"})
+        assert wrong.status_code == 422, bad
     unknown = client.get("/disaster/nearest", params={"q": "どこでもない場所"})
     assert unknown.status_code == 422
     assert "場所がわかりませんでした" in unknown.text

@@ -61,8 +61,8 @@ def disaster_home(request: Request, session: SessionDep) -> Response:
 def nearest_page(
     request: Request,
     session: SessionDep,
-    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    lat: Annotated[str, Query(max_length=30)] = "",
+    lon: Annotated[str, Query(max_length=30)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     town: Annotated[str, Query(max_length=50)] = "",
     hazard: Annotated[str, Query(max_length=20)] = "",
@@ -75,9 +75,11 @@ def nearest_page(
         {"q": q, "town": town, "hazard": hazard, "step_free": step_free, "welfare": welfare}
     )
     try:
+        # The form always sends lat and lon; they are empty unless the phone's location is used.
         point_lat, point_lon, label = service.locate(
-            session, lat=lat, lon=lon, written=q, town=town, city=settings.city_name_ja
-        )
+            session, lat=_number(lat, "lat"), lon=_number(lon, "lon"), written=q, town=town,
+            city=settings.city_name_ja,
+        )  # fmt: skip
         chosen_hazard = hazard or (context["mode"]["hazard"] or None)
         found, via_network = service.nearest_open_shelters(
             session, point_lat, point_lon, hazard=chosen_hazard, limit=5, step_free=step_free,
@@ -105,6 +107,17 @@ def nearest_page(
         }
     )
     return render(request, "disaster/nearest.html", context, session=session)
+
+
+def _number(value: str, name: str) -> float | None:
+    if not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValidationProblem(
+            f"{name} は数値です / {name} must be a number", errors={name: ["not a number"]}
+        ) from None
 
 
 def _points(
