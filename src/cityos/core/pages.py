@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from cityos.core import audit, auth
-from cityos.core.web import SESSION_USER_KEY, check_csrf, db_session, require, session_user
+from cityos.core.web import (
+    SESSION_USER_KEY,
+    SessionDep,
+    check_csrf,
+    require,
+    session_user,
+)
 from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(db_session)]
 
 
 def _safe_next(target: str | None) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,12 @@ def db_session(request: Request) -> Iterator[Session]:
     """A FastAPI dependency: one session per request, committed when the handler succeeds."""
     with database_of(request).session() as session:
         yield session
+
+
+# Committed as soon as the handler returns and BEFORE the answer goes out ("function" scope):
+# a client that reads right after a 201 sees its write, and a failed commit is an error
+# answer instead of a success that is then lost.
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def token_from(request: Request) -> str:

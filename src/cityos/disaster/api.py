@@ -14,10 +14,9 @@ import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, Field
-from sqlalchemy.orm import Session
 
 from cityos.core.ratelimit import rate_limited
-from cityos.core.web import api_user, db_session, problem_responses, settings_of
+from cityos.core.web import SessionDep, api_user, problem_responses, settings_of
 from cityos.disaster import alerts, public, service
 
 # Public endpoints a crowd may hammer: each client address gets its share (then 429).
@@ -48,7 +47,6 @@ router = APIRouter(
     tags=["Disaster / 防災"],
     responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429),
 )
-SessionDep = Annotated[Session, Depends(db_session)]
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -6,20 +6,26 @@ import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.models import User
-from cityos.core.web import check_csrf, database_of, db_session, require, session_user, settings_of
+from cityos.core.web import (
+    SessionDep,
+    check_csrf,
+    database_of,
+    require,
+    session_user,
+    settings_of,
+)
 from cityos.disaster import alerts, cap, public, service
 from cityos.disaster import api as disaster_api
 from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(db_session)]
 
 
 def banner_context(request: Request) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
@@ -17,9 +17,9 @@ from starlette.datastructures import UploadFile
 from cityos.core.errors import NotFoundProblem, ProblemError, ValidationProblem
 from cityos.core.models import User
 from cityos.core.web import (
+    SessionDep,
     check_csrf,
     database_of,
-    db_session,
     files_of,
     require,
     session_user,
@@ -30,7 +30,6 @@ from cityos.opendata.models import Resource
 from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(db_session)]
 PAGE_SIZE = 20
 PREVIEW_ROWS = 20
 MAP_POINTS = 2000
