@@ -1,5 +1,5 @@
 """What every benchmark script shares: a workspace that always cleans up, timed child
-processes, waiting for servers, machine notes and number formatting.
+processes, waiting for servers, load with wrk, machine notes and number formatting.
 
 The scripts are run as ``python benchmarks/NAME.py`` (the product's venv), so this module
 is imported as ``benchlib`` from the script's own folder.
@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -22,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -208,6 +209,14 @@ class Workspace:
 # --- servers -------------------------------------------------------------------------------
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The caller's environment without its CITYOS_* settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOS_")}
+    env.update(COLUMNS="250", NO_COLOR="1", TERM="dumb", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
 def add_staff_account(ws: Workspace, cityos: list[str], env: dict[str, str]) -> None:
     """What an installation does once, untimed: the staff account an ingest is recorded
     under, and the compiled address index (built at install or first run, ~15 s)."""
@@ -268,6 +277,139 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+# --- load with wrk -------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """One URL of a running server under load (several may share a process)."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+    description: str
+    returns: str = ""
+    body_bytes: int = 0
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    p99_ms: float
+    p50_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: dict[str, int]
+    server_cpu_s: float
+    seconds: float
+    raw: str = field(repr=False, default="")
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + sum(self.socket_errors.values())
+
+
+def group_cpu_seconds(leader: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == leader:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def latency_ms(text: str, percentile: str) -> float:
+    """One line of wrk's "Latency Distribution" (50, 75, 90 or 99), in milliseconds."""
+    found = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+    if not found:
+        raise BenchError(f"no {percentile}% latency in wrk's output:\n{text}")
+    return float(found[1]) * _UNITS_MS[found[2]]
+
+
+def parse_wrk(text: str) -> tuple[float, float, float, int, int, dict[str, int]]:
+    """Requests/s, p99 ms, p50 ms, requests, non-2xx and socket errors from ``wrk --latency``."""
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    done = re.search(r"(\d+) requests in", text)
+    if not rate or not done:
+        raise BenchError(f"wrk's output has no Requests/sec:\n{text}")
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    socket_errors = (
+        dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()), strict=True))
+        if socket
+        else {}
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return (
+        float(rate[1]),
+        latency_ms(text, "99"),
+        latency_ms(text, "50"),
+        int(done[1]),
+        int(non_2xx[1]) if non_2xx else 0,
+        socket_errors,
+    )
+
+
+def run_wrk(
+    ws: Workspace,
+    wrk: str,
+    server: Server,
+    seconds: int,
+    label: str,
+    *,
+    threads: int,
+    connections: int,
+    timeout_s: int,
+) -> WrkResult:
+    """One bounded ``wrk --latency`` run against ``server.url``, with the server's CPU time."""
+    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
+    command += ["--latency", "--timeout", f"{timeout_s}s", server.url]
+    with step(f"{label} {server.name}: wrk -t {threads} -c {connections} -d {seconds}s"):
+        if server.process.poll() is not None:
+            raise BenchError(f"{server.name} server has exited:\n{server.log.read_text()[-2000:]}")
+        cpu_before = group_cpu_seconds(server.process.pid)
+        started = time.perf_counter()
+        timed = ws.run_timed(command, name=f"wrk-{server.name}-{label}")
+        elapsed = time.perf_counter() - started
+        cpu = group_cpu_seconds(server.process.pid) - cpu_before
+    if timed.returncode != 0:
+        raise BenchError(f"wrk failed (exit {timed.returncode}):\n{timed.stdout}{timed.stderr}")
+    rate, p99, p50, requests, non_2xx, socket_errors = parse_wrk(timed.stdout)
+    return WrkResult(rate, p99, p50, requests, non_2xx, socket_errors, cpu, elapsed, timed.stdout)
+
+
+def median_run(runs: list[WrkResult]) -> WrkResult:
+    """The run with the median rate (the lower middle one of an even number)."""
+    by_rate = sorted(runs, key=lambda r: r.requests_per_s)
+    return by_rate[(len(by_rate) - 1) // 2]
+
+
+def describe_errors(run: WrkResult) -> str:
+    if not run.errors:
+        return "errors 0"
+    socket = ", ".join(f"{k} {v}" for k, v in run.socket_errors.items() if v)
+    return f"errors {run.errors} (non-2xx {run.non_2xx}; socket: {socket or 0})"
+
+
+def wrk_version(wrk: str) -> str:
+    """``wrk debian/4.1.0-3+b2 [epoll]``: the first line of ``wrk --version``, less the notice."""
+    done = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.split(" Copyright")[0].strip()
+
+
 # --- machine notes and formatting ----------------------------------------------------------
 
 
@@ -293,6 +435,12 @@ def machine_line() -> str:
         f"Linux {platform.release()}, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}"
     )
+
+
+def load_average() -> str:
+    """The 1- and 5-minute load averages, ``0.52/0.61``."""
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f}/{five:.2f}"
 
 
 def count(value: float) -> str:

@@ -26,15 +26,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
-import time
 import urllib.parse
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,19 +39,27 @@ import aed_data
 from benchlib import (
     DEFAULT_BENCH_VENV,
     BenchError,
+    Server,
     Workspace,
+    WrkResult,
     add_staff_account,
+    child_env,
     cityos_command,
     count,
+    describe_errors,
     figure_lines,
     free_port,
     http_get,
+    load_average,
     machine_line,
+    median_run,
     package_version,
     peer_tool,
     ratio,
+    run_wrk,
     step,
     wait_for_http,
+    wrk_version,
 )
 
 GOAL = 1.0
@@ -66,34 +71,6 @@ LIMIT = 100
 # Datasette's defaults would add work that cityos does not do (facet suggestions run extra
 # queries per column) or skip work under load (a count slower than 1 s is dropped).
 DATASETTE_SETTINGS = {"suggest_facets": "off", "sql_time_limit_ms": "30000"}
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-    description: str
-    returns: str = ""
-    body_bytes: int = 0
-
-
-@dataclass
-class WrkResult:
-    requests_per_s: float
-    p99_ms: float
-    p50_ms: float
-    requests: int
-    non_2xx: int
-    socket_errors: dict[str, int]
-    server_cpu_s: float
-    seconds: float
-    raw: str = field(repr=False, default="")
-
-    @property
-    def errors(self) -> int:
-        return self.non_2xx + sum(self.socket_errors.values())
 
 
 def parse_args() -> argparse.Namespace:
@@ -124,13 +101,6 @@ def parse_args() -> argparse.Namespace:
     if args.rows < LIMIT * 20:
         parser.error(f"--rows must be at least {LIMIT * 20} so that {LIMIT} rows match")
     return args
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOS_")}
-    env.update(COLUMNS="250", NO_COLOR="1", TERM="dumb", PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
 
 
 # --- building the database -----------------------------------------------------------------
@@ -252,74 +222,19 @@ def verify(ours: Server, peer: Server) -> int:
 # --- load ----------------------------------------------------------------------------------
 
 
-def group_cpu_seconds(leader: int) -> float:
-    """CPU time (user + system) used so far by the live processes of a process group."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == leader:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def _latency_ms(text: str, percentile: str) -> float:
-    found = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
-    if not found:
-        raise BenchError(f"no {percentile}% latency in wrk's output:\n{text}")
-    return float(found[1]) * _UNITS_MS[found[2]]
-
-
-def parse_wrk(text: str) -> tuple[float, float, float, int, int, dict[str, int]]:
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    done = re.search(r"(\d+) requests in", text)
-    if not rate or not done:
-        raise BenchError(f"wrk's output has no Requests/sec:\n{text}")
-    socket = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
-    )
-    socket_errors = (
-        dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()), strict=True))
-        if socket
-        else {}
-    )
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return (
-        float(rate[1]),
-        _latency_ms(text, "99"),
-        _latency_ms(text, "50"),
-        int(done[1]),
-        int(non_2xx[1]) if non_2xx else 0,
-        socket_errors,
-    )
-
-
-def run_wrk(
+def run_load(
     ws: Workspace, args: argparse.Namespace, wrk: str, server: Server, seconds: int, label: str
 ) -> WrkResult:
-    command = [wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds}s"]
-    command += ["--latency", "--timeout", f"{args.wrk_timeout}s", server.url]
-    with step(f"{label} {server.name}: wrk -t {args.threads} -c {args.connections} -d {seconds}s"):
-        if server.process.poll() is not None:
-            raise BenchError(f"{server.name} server has exited:\n{server.log.read_text()[-2000:]}")
-        cpu_before = group_cpu_seconds(server.process.pid)
-        started = time.perf_counter()
-        timed = ws.run_timed(command, name=f"wrk-{server.name}-{label}")
-        elapsed = time.perf_counter() - started
-        cpu = group_cpu_seconds(server.process.pid) - cpu_before
-    if timed.returncode != 0:
-        raise BenchError(f"wrk failed (exit {timed.returncode}):\n{timed.stdout}{timed.stderr}")
-    rate, p99, p50, requests, non_2xx, socket_errors = parse_wrk(timed.stdout)
-    return WrkResult(rate, p99, p50, requests, non_2xx, socket_errors, cpu, elapsed, timed.stdout)
+    return run_wrk(
+        ws,
+        wrk,
+        server,
+        seconds,
+        label,
+        threads=args.threads,
+        connections=args.connections,
+        timeout_s=args.wrk_timeout,
+    )
 
 
 def measure(
@@ -327,28 +242,16 @@ def measure(
 ) -> dict[str, list[WrkResult]]:
     results: dict[str, list[WrkResult]] = {s.name: [] for s in servers}
     for server in servers:
-        run_wrk(ws, args, wrk, server, args.warmup, "warm-up")
+        run_load(ws, args, wrk, server, args.warmup, "warm-up")
     for round_number in range(args.rounds):
         order = servers if round_number % 2 == 0 else list(reversed(servers))
         for server in order:
             label = f"round {round_number + 1}" if args.rounds > 1 else "measured"
-            results[server.name].append(run_wrk(ws, args, wrk, server, args.duration, label))
+            results[server.name].append(run_load(ws, args, wrk, server, args.duration, label))
     return results
 
 
 # --- the report ----------------------------------------------------------------------------
-
-
-def median_run(runs: list[WrkResult]) -> WrkResult:
-    by_rate = sorted(runs, key=lambda r: r.requests_per_s)
-    return by_rate[(len(by_rate) - 1) // 2]
-
-
-def describe_errors(run: WrkResult) -> str:
-    if not run.errors:
-        return "errors 0"
-    socket = ", ".join(f"{k} {v}" for k, v in run.socket_errors.items() if v)
-    return f"errors {run.errors} (non-2xx {run.non_2xx}; socket: {socket or 0})"
 
 
 def report(
@@ -411,11 +314,6 @@ def report(
     print("\n".join(lines), flush=True)
 
 
-def load_average() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f}/{five:.2f}"
-
-
 def main() -> int:
     args = parse_args()
     load_before = load_average()
@@ -431,10 +329,7 @@ def main() -> int:
         f"(uvicorn {package_version(sys.executable, 'uvicorn')}), "
         f"datasette {package_version(bench_python, 'datasette')} "
         f"(uvicorn {package_version(bench_python, 'uvicorn')}, "
-        f"uvloop {package_version(bench_python, 'uvloop')}), "
-        + subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
-        .stdout.split(" Copyright")[0]
-        .strip()
+        f"uvloop {package_version(bench_python, 'uvloop')}), " + wrk_version(wrk)
     )
     try:
         with Workspace(keep=args.keep, parent=args.tmpdir) as ws:

@@ -4,9 +4,10 @@
 #   scripts/bench.sh                       # full size: 1,000,000-row ingest, 100,000-row query
 #   INGEST_ARGS="--rows 20000" QUERY_ARGS="--rows 5000 --duration 3" scripts/bench.sh   # small
 #   ADDRESS_ARGS="--peer-limit 300" scripts/bench.sh   # the address peer on a smaller sample
+#   SERVING_ARGS="--duration 3 --warmup 1 --points 2000" scripts/bench.sh   # disaster serving, small
 #
 # The peers (sqlite-utils, Datasette, normalize-japanese-address, networkx) come from PyPI into their
-# own venv, .venv-bench, so they never meet the product's dependencies; wrk comes from
+# own venv, .venv-bench, so they never meet the product's dependencies; wrk and nginx come from
 # Debian's packages. Nothing is downloaded while a benchmark runs. Results are also written
 # to benchmarks/out/.
 set -euo pipefail
@@ -47,6 +48,13 @@ if ! command -v wrk >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >&2
 fi
 
+# nginx is the peer of benchmarks/disaster_serving.py (scripts/system-deps.sh installs it too).
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "== installing nginx from Debian's packages" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends nginx >&2
+fi
+
 out=benchmarks/out
 mkdir -p "$out"
 stamp_time=$(date +%Y%m%d-%H%M%S)
@@ -71,6 +79,8 @@ run query ${QUERY_ARGS:-}
 run address_quality ${ADDRESS_ARGS:-}
 # shellcheck disable=SC2086
 run pedestrian_routing ${ROUTING_ARGS:-}
+# shellcheck disable=SC2086
+run disaster_serving ${SERVING_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -78,6 +88,6 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   cat "$out/ingest-$stamp_time.txt" "$out/query-$stamp_time.txt"
   # The address block without its list of disagreements (kept in its own file).
   sed '/^disagreements of ours/,$d' "$out/address_quality-$stamp_time.txt"
-  cat "$out/pedestrian_routing-$stamp_time.txt"
+  cat "$out/pedestrian_routing-$stamp_time.txt" "$out/disaster_serving-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"
