@@ -36,6 +36,10 @@ os.environ.setdefault(
     "CITYOS_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"cityos-test-cache-{os.getuid()}")
 )
 
+# Notices are delivered by explicit calls in tests (a test that wants the app's own worker
+# turns it on): a background thread sending to whatever is on port 25 helps no assertion.
+os.environ.setdefault("CITYOS_NOTIFY_WORKER_IN_APP", "false")
+
 BACKENDS = ("sqlite", "postgresql")
 ADMIN_PASSWORD = "correct horse battery"
 DEMO_DATA = Path(__file__).resolve().parents[1] / "src" / "cityos" / "opendata" / "demo_data"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -28,6 +29,7 @@ from cityos.core import pages as core_pages
 from cityos.core.errors import PROBLEM_MEDIA_TYPE, ProblemError
 from cityos.core.events import EventBus
 from cityos.core.uploads import BodySizeLimitMiddleware, FileStore, problem_body
+from cityos.core.web import validation_message
 from cityos.db import Database
 from cityos.disaster import api as disaster_api
 from cityos.disaster import pages as disaster_pages
@@ -36,21 +38,29 @@ from cityos.disaster import snapshot
 from cityos.disaster.fastpath import SnapshotFastPath
 from cityos.notify import api as notify_api
 from cityos.notify import pages as notify_pages
+from cityos.notify import worker as notify_worker
 from cityos.opendata import api as opendata_api
 from cityos.opendata import pages as opendata_pages
 from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
+from cityos.sensors import service as sensors_service
 from cityos.settings import Settings
 from cityos.web.templating import render
 
+log = logging.getLogger(__name__)
 SESSION_MAX_AGE = 8 * 3600
 SNAPSHOT_REFRESH_S = 60.0
+SENSOR_CHECK_S = 60.0
 
 
 async def _every(seconds: float, work: Callable[[], None]) -> None:
     while True:
         await asyncio.sleep(seconds)
-        await asyncio.to_thread(work)
+        try:
+            await asyncio.to_thread(work)
+        except Exception:
+            # A database hiccup must not end the periodic work for good.
+            log.exception("periodic %s failed; trying again in %s s", work.__name__, seconds)
 
 
 def _wants_json(request: Request) -> bool:
@@ -112,7 +122,7 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
             for part in error.get("loc", ())
             if part not in ("body", "query") and not (str(part)[:1].isupper())
         )
-        errors.setdefault(location or "request", []).append(str(error.get("msg", "invalid")))
+        errors.setdefault(location or "request", []).append(validation_message(error))
     fields = ", ".join(errors)
     problem = ProblemError(
         f"入力内容に誤りがあります: {fields} / invalid request parameters: {fields}",
@@ -149,15 +159,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def write_snapshot() -> None:
         snapshot.on_change(db, settings)
 
+    def check_sensors() -> None:
+        with db.session() as session:
+            sensors_service.check_offline(session)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(write_snapshot)
         # Alerts expire by the clock, not by an edit: refresh the static copy every minute.
-        refresher = asyncio.create_task(_every(SNAPSHOT_REFRESH_S, write_snapshot))
+        # Sensors fall silent by the clock too: look for stations past their interval.
+        tasks = [
+            asyncio.create_task(_every(SNAPSHOT_REFRESH_S, write_snapshot)),
+            asyncio.create_task(_every(SENSOR_CHECK_S, check_sensors)),
+        ]
         try:
-            yield
+            # Queued notices leave from a worker thread for as long as the app runs.
+            async with notify_worker.background_worker(db, settings):
+                yield
         finally:
-            refresher.cancel()
+            for task in tasks:
+                task.cancel()
             db.dispose()
 
     app = FastAPI(

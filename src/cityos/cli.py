@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -73,6 +73,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     upgrade: Annotated[bool, typer.Option(help="Run database migrations first")] = True,
+    access_log: Annotated[
+        bool,
+        typer.Option(help="Log every request (costs about a third of the throughput at peak)"),
+    ] = False,
 ) -> None:
     """Webサーバーを起動する / serve the portal and APIs."""
     import uvicorn
@@ -104,6 +108,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         proxy_headers=False,
     )
 
@@ -227,11 +232,29 @@ def _demo_admin(session: Session, settings: Settings) -> User:
     return admin
 
 
+SCENARIOS = ("flood",)
+
+
 @app.command()
-def demo() -> None:
+def demo(
+    scenario: Annotated[
+        str,
+        typer.Option(
+            help="Then play a scenario: flood (野川の増水 → 避難所開設 → 避難指示 → 通知)",
+            show_default=False,
+        ),
+    ] = "",
+) -> None:
     """デモデータを読み込む（三鷹市の実データとサンプル） / load the demo data."""
     from cityos.opendata import demo as opendata_demo
+    from cityos.sensors import demo as sensors_demo
 
+    if scenario and scenario not in SCENARIOS:
+        raise _fail(
+            f"シナリオ {scenario!r} はありません（{', '.join(SCENARIOS)}） / "
+            f"no scenario {scenario!r}: choose {', '.join(SCENARIOS)}",
+            2,
+        )
     settings, db = _database()
     db.upgrade()
     files = FileStore(settings.files_dir)
@@ -239,20 +262,66 @@ def demo() -> None:
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        task = progress.add_task("デモデータ / demo data", total=len(opendata_demo.DATASETS))
+        steps = len(opendata_demo.DATASETS) + 1 + (4 if scenario else 0)
+        task = progress.add_task("デモデータ / demo data", total=steps)
+
+        def step(title: str) -> None:
+            progress.update(task, advance=1, description=title)
+
         with db.session() as session:
             admin = _demo_admin(session, settings)
-
-            def step(title: str) -> None:
-                progress.update(task, advance=1, description=title)
-
             created = opendata_demo.load_demo(
                 session, admin, files, site_url=settings.site_url, progress=step
             )
+        with db.session() as session:
+            stations = sensors_demo.load_demo_stations(session, session.merge(admin))
+        step("観測所（サンプル） / sample stations")
+        report = None
+        if scenario == "flood":
+            from cityos.disaster import scenario as scenarios
+
+            report = scenarios.run_flood(db, settings, admin, step=step)
     console.print(
-        f"OK: {len(created)} datasets loaded ({len(opendata_demo.DATASETS) - len(created)} already there)"
+        f"OK: {len(created)} datasets loaded ({len(opendata_demo.DATASETS) - len(created)} "
+        f"already there), {len(stations)} sample stations added"
     )
+    if report is not None:
+        _print_flood(report)
     db.dispose()
+    if report is not None and (report.not_sent or not report.mails or not report.posts):
+        raise typer.Exit(1)
+
+
+def _print_flood(report: Any) -> None:
+    from cityos.disaster.service import CROWDING
+
+    console.print(f"\n[bold]洪水シナリオ / flood scenario[/]  {report.readings} readings")
+    for line in report.crossings:
+        console.print(f"  観測 / reading: {line}", highlight=False)
+    console.print(f"  対象地域 / towns at risk: {'、'.join(report.towns)}", highlight=False)
+    console.print(f"  開設 / opened: {'、'.join(report.opened) or '-'}", highlight=False)
+    console.print(f"  災害モード / disaster mode: flood, {'、'.join(report.towns)}")
+    console.print(f"  避難指示 / alert: {report.alert_headline}", highlight=False)
+    console.print(f"    CAP 1.2 (XSD valid): {report.cap_url}", highlight=False)
+    console.print(f"    page: {report.page_url}", highlight=False)
+    for title in report.notices:
+        console.print(f"  お知らせ / notice: {title}", highlight=False)
+    for mail in report.mails:
+        console.print(f"  SMTP → {', '.join(mail.to)}: {mail.subject}", highlight=False)
+    for post in report.posts:
+        signed = "signature ok" if post.signature_ok else "BAD SIGNATURE"
+        console.print(f"  webhook → {post.path} ({signed}): {post.title}", highlight=False)
+    for problem in report.not_sent:
+        err.print(f"  [red]未配信 / not sent:[/] {problem}", highlight=False)
+    how = "道のり / along streets" if report.nearest_via_network else "直線 / straight line"
+    console.print(f"  近くの避難所 / nearest open shelters ({how}):")
+    for place in report.nearest:
+        crowding = " / ".join(CROWDING.get(place.crowding, (place.crowding,)))
+        console.print(
+            f"    {place.name}  {place.distance_m:,.0f} m, {place.walking_minutes} 分/min, "
+            f"{crowding}",
+            highlight=False,
+        )
 
 
 @opendata_app.command("ingest")

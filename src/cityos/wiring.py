@@ -14,12 +14,15 @@ from cityos.core.events import (
     DisasterModeChanged,
     EventBus,
     ResourceDataChanged,
+    SensorOffline,
     ShelterStatusChanged,
+    ThresholdCrossed,
 )
 from cityos.db import Database
 from cityos.disaster import service as disaster
 from cityos.disaster import snapshot
 from cityos.mobility import service as mobility
+from cityos.notify import service as notify
 from cityos.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,25 @@ def connect(events: EventBus, db: Database, settings: Settings) -> None:
     # Walking distances to shelters follow the pedestrian network where one is loaded.
     disaster.set_router(mobility.disaster_router)
 
+    def river_rose(event: ThresholdCrossed) -> None:
+        log.info(
+            "%s %s %s (%s%s)", event.station_name, event.threshold, event.direction,
+            event.value, event.unit,
+        )  # fmt: skip
+        notify.on_threshold_crossed(db, event)
+
+    def alert_published(event: AlertPublished) -> None:
+        notify.on_alert_published(db, event)
+
+    def sensor_silent(event: SensorOffline) -> None:
+        state = "back online" if event.back_online else "offline"
+        log.warning("sensor %s %s (last seen %s)", event.station_name, state, event.last_seen)
+
     events.subscribe(ResourceDataChanged, shelters_changed)
+    # Alerts and river levels reach residents through the notify domain's channels.
+    events.subscribe(AlertPublished, alert_published)
+    events.subscribe(ThresholdCrossed, river_rose)
+    events.subscribe(SensorOffline, sensor_silent)
     for event_type in (AlertPublished, ShelterStatusChanged, DisasterModeChanged):
         events.subscribe(event_type, write_snapshot)
 

@@ -139,6 +139,16 @@ def test_bad_alerts_are_refused_with_the_fields_named(
     )
     assert blank.status_code == 422
     assert "headline_ja" in blank.json()["errors"]
+    # A control character cannot travel in CAP's XML: refused by name, never a broken alert.
+    control = client.post(
+        "/api/disaster/alerts",
+        json={**ALERT, "text_en": "Evacuate\x18 now", "text_easy": "ok\u000e"},
+        headers=auth_headers,
+    )
+    assert control.status_code == 422
+    assert sorted(control.json()["errors"]) == ["text_easy", "text_en"]
+    assert "制御文字" in control.json()["errors"]["text_en"][0]
+    assert "control character" in control.json()["errors"]["text_en"][0]
     anonymous = client.post("/api/disaster/alerts", json=ALERT)
     assert anonymous.status_code == 401
     assert client.get("/api/disaster/alerts").json()["alerts"] == []

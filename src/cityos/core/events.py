@@ -76,6 +76,7 @@ class AlertPublished(Event):
     text_ja: str
     text_en: str
     url: str
+    text_easy: str = ""  # やさしい日本語, where staff wrote it
 
 
 @dataclass(frozen=True)

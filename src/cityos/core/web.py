@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from cityos.core import auth
@@ -77,6 +77,74 @@ def db_session(request: Request) -> Iterator[Session]:
 # a client that reads right after a 201 sees its write, and a failed commit is an error
 # answer instead of a success that is then lost.
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
+
+
+# Characters XML 1.0 cannot carry (C0 controls other than tab/newline/return, U+FFFE, U+FFFF).
+# Text that ends up in XML (CAP, Atom) declares these patterns, so the schema tells clients
+# what is accepted and a bad character is a 422 naming its field, not a broken document.
+_NOT_XML = r"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"
+# Python's whitespace (str.strip, str.isspace) spelled out: ``\s`` differs between regex
+# engines (JSON Schema validators, test generators, Python, Rust), this class does not.
+SPACE_CHARS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_PATTERN = rf"[^{SPACE_CHARS}]"
+XML_TEXT_PATTERN = rf"^[^{_NOT_XML}]*$"
+XML_NON_BLANK_PATTERN = rf"^[^{_NOT_XML}]*[^{SPACE_CHARS}{_NOT_XML}][^{_NOT_XML}]*$"
+
+# What a person reads when a value does not match a field's pattern, by pattern.
+_PATTERN_MESSAGES: dict[str, str] = {}
+
+
+def explained(pattern: str, message: str) -> str:
+    """Register the bilingual message shown when a value fails ``pattern``; answers it."""
+    _PATTERN_MESSAGES[pattern] = message
+    return pattern
+
+
+XmlText = Annotated[
+    str,
+    Field(
+        pattern=explained(
+            XML_TEXT_PATTERN,
+            "使えない制御文字が含まれています / contains a control character that cannot be used",
+        )
+    ),
+]
+XmlNonBlank = Annotated[
+    str,
+    Field(
+        pattern=explained(
+            XML_NON_BLANK_PATTERN,
+            "空欄か、使えない制御文字が含まれています / "
+            "is empty or contains a control character that cannot be used",
+        )
+    ),
+]
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """A pydantic validation error as a person reads it, Japanese first with English."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_MESSAGES.get(
+            str(ctx.get("pattern")),
+            "形式が正しくありません / the value is not in the expected form",
+        )
+    if kind == "missing":
+        return "必須です / required"
+    if kind in ("string_too_long", "too_long"):
+        limit = ctx.get("max_length")
+        unit = "文字" if kind == "string_too_long" else "件"
+        unit_en = "characters" if kind == "string_too_long" else "items"
+        return f"{limit}{unit}までです / at most {limit} {unit_en}"
+    if kind in ("string_too_short", "too_short"):
+        limit = ctx.get("min_length")
+        unit = "文字" if kind == "string_too_short" else "件"
+        unit_en = "characters" if kind == "string_too_short" else "items"
+        return f"{limit}{unit}以上にしてください / at least {limit} {unit_en}"
+    if kind == "extra_forbidden":
+        return "この項目は受け付けていません / this field is not accepted"
+    return str(error.get("msg", "invalid"))
 
 
 def token_from(request: Request) -> str:

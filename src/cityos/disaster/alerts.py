@@ -34,7 +34,9 @@ MSG_TYPES = ("Alert", "Update", "Cancel")
 
 
 def _required_text(data: dict[str, Any], key: str, limit: int, errors: dict[str, list[str]]) -> str:
-    value = text.normalize(str(data.get(key) or ""))
+    raw = str(data.get(key) or "")
+    # Normalizing drops invisible marks (soft hyphens ...); what only they make is still text.
+    value = text.normalize(raw) or raw.strip()
     if not value:
         errors.setdefault(key, []).append("必須です / required")
     elif len(value) > limit:
@@ -184,7 +186,7 @@ def publish(
             alert_id=alert.id, identifier=alert.identifier, msg_type=msg_type, level=alert.level,
             hazard=alert.hazard, towns=tuple(alert.towns), headline_ja=alert.headline_ja,
             headline_en=alert.headline_en, text_ja=alert.text_ja, text_en=alert.text_en,
-            url=page_url(settings, alert),
+            url=page_url(settings, alert), text_easy=alert.text_easy,
         ),
     )  # fmt: skip
     return alert

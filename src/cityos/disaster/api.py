@@ -16,7 +16,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from cityos.core.ratelimit import rate_limited
-from cityos.core.web import SessionDep, api_user, problem_responses, settings_of
+from cityos.core.web import (
+    SessionDep,
+    XmlNonBlank,
+    XmlText,
+    api_user,
+    problem_responses,
+    settings_of,
+)
 from cityos.disaster import alerts, public, service
 
 # Public endpoints a crowd may hammer: each client address gets its share (then 429).
@@ -203,18 +210,15 @@ def check_in(request: Request, body: CheckInIn, session: SessionDep) -> Response
     return _json({"token": entry.token, "family_url": f"{site}/f/{entry.token}"}, status=201)
 
 
-NonBlank = Field(pattern=r"[^\s\x00-\x1f]")
-
-
 class AlertIn(BaseModel):
     level: Level = Field(description="警戒レベル 3, 4, 5, or 0 for a plain notice")
     hazard: Hazard
     towns: list[str] = Field(min_length=1, max_length=100, description="the city's 町名")
-    headline_ja: Annotated[str, NonBlank] = Field(max_length=200)
-    headline_en: str = Field(default="", max_length=200)
-    text_ja: Annotated[str, NonBlank] = Field(max_length=4000)
-    text_en: str = Field(default="", max_length=4000)
-    text_easy: str = Field(default="", max_length=4000)
+    headline_ja: XmlNonBlank = Field(max_length=200)
+    headline_en: XmlText = Field(default="", max_length=200)
+    text_ja: XmlNonBlank = Field(max_length=4000)
+    text_en: XmlText = Field(default="", max_length=4000)
+    text_easy: XmlText = Field(default="", max_length=4000)
     expires_in_hours: float | None = Field(default=None, ge=0.5, le=336)
 
 
@@ -241,11 +245,11 @@ def get_alert(request: Request, alert_id: str, session: SessionDep) -> Response:
 class AlertChange(BaseModel):
     level: Level | None = None
     towns: list[str] | None = Field(default=None, min_length=1, max_length=100)
-    headline_ja: str | None = Field(default=None, max_length=200)
-    headline_en: str | None = Field(default=None, max_length=200)
-    text_ja: str | None = Field(default=None, max_length=4000)
-    text_en: str | None = Field(default=None, max_length=4000)
-    text_easy: str | None = Field(default=None, max_length=4000)
+    headline_ja: XmlNonBlank | None = Field(default=None, max_length=200)
+    headline_en: XmlText | None = Field(default=None, max_length=200)
+    text_ja: XmlNonBlank | None = Field(default=None, max_length=4000)
+    text_en: XmlText | None = Field(default=None, max_length=4000)
+    text_easy: XmlText | None = Field(default=None, max_length=4000)
 
 
 @router.post("/alerts/{alert_id}/update", status_code=201, summary="Update an alert (staff) / 更新")

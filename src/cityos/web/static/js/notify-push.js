@@ -56,6 +56,18 @@
     form.querySelectorAll("input[name=language]").forEach(function (box) { box.checked = box.value === filters.language; });
   }
 
+  // The worker's scope (/static/js/) does not hold this page, so serviceWorker.ready never
+  // settles here: wait for the registration's own worker to be active instead.
+  function activated(registration) {
+    var worker = registration.installing || registration.waiting;
+    if (registration.active || !worker) { return Promise.resolve(registration); }
+    return new Promise(function (resolve) {
+      worker.addEventListener("statechange", function () {
+        if (worker.state === "activated") { resolve(registration); }
+      });
+    });
+  }
+
   function current() {
     return navigator.serviceWorker.getRegistration(WORKER).then(function (registration) {
       return registration ? registration.pushManager.getSubscription() : null;
@@ -80,9 +92,7 @@
     say("msgWorking");
     Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") { say("msgDenied"); return null; }
-      return navigator.serviceWorker.register(WORKER).then(function () {
-        return navigator.serviceWorker.ready;
-      }).then(function (registration) {
+      return navigator.serviceWorker.register(WORKER).then(activated).then(function (registration) {
         return registration.pushManager.getSubscription().then(function (existing) {
           return existing || registration.pushManager.subscribe({
             userVisibleOnly: true,
