@@ -140,6 +140,24 @@ def test_busy_documents_are_answered_from_the_snapshot_with_etags(
     assert "南浦小学校" in light.text
 
 
+def test_the_periodic_refresh_keeps_an_unchanged_snapshot_and_its_etag(
+    client: TestClient, db: Database, settings: Settings, auth_headers: dict[str, str],
+    shelters: list[Any],
+) -> None:  # fmt: skip
+    status_file = settings.resolved_snapshot_dir / snapshot.STATUS
+    before = client.get("/api/disaster/status")
+    written = status_file.stat().st_mtime_ns
+    time.sleep(0.05)
+    snapshot.write(db, settings)  # what the app does every minute
+    assert status_file.stat().st_mtime_ns == written
+    again = client.get("/api/disaster/status", headers={"If-None-Match": before.headers["etag"]})
+    assert again.status_code == 304
+    open_shelter(client, auth_headers, by_name(shelters, "南浦小学校（校舎・体育館）").id)
+    after = client.get("/api/disaster/status")
+    assert after.headers["etag"] != before.headers["etag"]
+    assert after.json()["generated_at"] > before.json()["generated_at"]
+
+
 def test_snapshot_is_rebuilt_when_its_folder_is_lost(
     client: TestClient, settings: Settings
 ) -> None:

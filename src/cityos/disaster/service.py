@@ -407,6 +407,7 @@ class _OpenShelters:
     rows: list[
         tuple[str, str, float, float, frozenset[str], bool, bool]
     ]  # id, name, lat, lon, hazards, is_shelter, welfare (only for people who need care)
+    blocked: list[tuple[float, float, float]]  # places reported flooded or blocked: lat, lon, m
 
 
 _pool_cache: dict[tuple[str, bool], _OpenShelters] = {}
@@ -431,7 +432,11 @@ def _shelter_pool(session: Session, open_only: bool = True) -> _OpenShelters:
         for s in list_shelters(session, open_only=open_only)
         if s.lat is not None and s.lon is not None
     ]
-    fresh = _OpenShelters(version, rows)
+    blocked = [
+        (b.lat, b.lon, b.radius_m)
+        for b in session.scalars(select(BlockedPlace).where(BlockedPlace.active))
+    ]
+    fresh = _OpenShelters(version, rows, blocked)
     _pool_cache[key] = fresh
     return fresh
 
@@ -477,7 +482,7 @@ def nearest_open_shelters(
         ),
         key=lambda item: item[0],
     )[: max(limit * 2, limit)]
-    routed = _walk(session, lat, lon, ranked, step_free)
+    routed = _walk(pool.blocked, lat, lon, ranked, step_free)
     candidates = [
         Candidate(s_id, name, s_lat, s_lon, round(dist), _minutes(dist, step_free), via, "")
         for (dist, s_id, name, s_lat, s_lon), via in routed
@@ -505,7 +510,7 @@ def _minutes(metres: float, step_free: bool) -> int:
 
 
 def _walk(
-    session: Session,
+    blocked: list[tuple[float, float, float]],
     lat: float,
     lon: float,
     ranked: list[tuple[float, str, str, float, float]],
@@ -515,10 +520,6 @@ def _walk(
     routing = _router()
     if routing is None or not ranked:
         return [(item, False) for item in ranked]
-    blocked = [
-        (b.lat, b.lon, b.radius_m)
-        for b in session.scalars(select(BlockedPlace).where(BlockedPlace.active))
-    ]
     routes = routing(
         lat,
         lon,

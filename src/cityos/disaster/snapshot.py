@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 from threading import Lock
+from typing import Any
 
 import orjson
 
@@ -33,6 +34,11 @@ HOME = "disaster/index.html"
 
 def _write(root: Path, relative: str, data: bytes) -> None:
     path = root / relative
+    try:
+        if path.read_bytes() == data:
+            return  # unchanged: the file (and its ETag) stays as caches know it
+    except OSError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -46,13 +52,25 @@ def _write(root: Path, relative: str, data: bytes) -> None:
         raise
 
 
+def _keep_time_if_unchanged(root: Path, status: dict[str, Any]) -> dict[str, Any]:
+    """The status as before, ``generated_at`` included, when nothing else changed: the
+    periodic refresh then leaves the files alone instead of a new ETag every minute."""
+    try:
+        before = orjson.loads((root / STATUS).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return status
+    if {**before, "generated_at": None} == {**status, "generated_at": None}:
+        return {**status, "generated_at": before.get("generated_at")}
+    return status
+
+
 def write(db: Database, settings: Settings) -> Path:
     """Rewrite the whole snapshot from the database; returns its folder."""
     from cityos.web.templating import environment
 
     root = settings.resolved_snapshot_dir
     with _lock, db.session() as session:
-        status = public.status_document(session, settings)
+        status = _keep_time_if_unchanged(root, public.status_document(session, settings))
         _write(root, STATUS, orjson.dumps(status))
         _write(root, SHELTERS, orjson.dumps(public.shelters_document(session)))
         _write(root, SHELTERS_GEOJSON, orjson.dumps(public.shelters_geojson(session)))
