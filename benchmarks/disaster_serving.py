@@ -96,7 +96,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--wrk-timeout", type=int, default=10, help="wrk --timeout in s (wrk's default is 2)"
     )
-    parser.add_argument("--workers", type=int, default=1, help="cityos serve --workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="cityos serve --workers (default: one per CPU, as nginx's worker_processes auto)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=1, help="measured runs per server, alternating order"
     )
@@ -688,7 +693,7 @@ def report(
         f"(level 4, {HAZARD}, {'・'.join(ALERT_TOWNS)}); set through the app's HTTP API, "
         "snapshot written by the app",
         f"  freshness the alert was in /api/disaster/status {scenario.alert_lag_ms:,.0f} ms after "
-        "its 201 (the app commits and rewrites the snapshot after it answers)",
+        "its 201 (the app commits and rewrites the snapshot before it answers)",
         "",
         "serving: the status JSON and the shelter list, the app's fast path vs nginx on the "
         "same snapshot files",
@@ -728,7 +733,7 @@ def report(
     lines.append(
         f"  note      the app runs {workers}, nginx {nginx_workers} worker processes "
         "(worker_processes auto, as the product's config says); wrk and both servers share "
-        f"the machine's {os.cpu_count()} CPUs; the app also rewrites the snapshot every minute"
+        f"the machine's {os.cpu_count()} CPUs; the app also looks for snapshot changes every minute"
     )
     ours, base = nearest
     p99 = ours.percentile_ms(0.99)

@@ -1,10 +1,13 @@
-"""Screenshots of the portal for the README, taken with Debian's Chromium at 1280x900.
+"""Screenshots for the README, taken with Debian's Chromium (1280x900; a phone at 390x844).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
 Serves the app on a loopback port with a throw-away SQLite database holding the demo catalog,
-then saves portal-home.png, resource-map.png and validation-report.png. Map tiles are off (no
-network is needed), so the map shows its markers on a plain background.
+then saves portal-home.png, resource-map.png and validation-report.png; then plays the flood
+scenario (`cityos demo --scenario flood`) and saves disaster-phone.png (a resident's nearest
+open shelter, on a phone), river-station.png (the 野川 gauge past its thresholds) and
+disaster-staff.png (the staff console). Map tiles are off (no network is needed), so maps show
+their markers on a plain background.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the browser settings and the live server are the tests' own
@@ -27,11 +30,14 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
 from cityos.app import create_app  # noqa: E402
 from cityos.core import auth  # noqa: E402
 from cityos.db import create_db_engine, upgrade_schema  # noqa: E402
+from cityos.disaster.scenario import RESIDENT_POINT, run_flood  # noqa: E402
 from cityos.opendata.demo import demo_file, load_demo  # noqa: E402
 from cityos.settings import Settings  # noqa: E402
 
 USER = "shashin"
 NAMES = ("portal-home.png", "resource-map.png", "validation-report.png")
+DISASTER_NAMES = ("disaster-phone.png", "river-station.png", "disaster-staff.png")
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def take_screenshots(
@@ -66,6 +72,37 @@ def take_screenshots(
     return [home, resource_map, report]
 
 
+def take_disaster_screenshots(
+    browser: Browser, base_url: str, out: Path, user: str, password: str
+) -> list[Path]:
+    """Photograph a portal after the flood scenario: a phone finding the nearest open
+    shelter, the river gauge's chart with its thresholds, and the staff console."""
+    out.mkdir(parents=True, exist_ok=True)
+    phone_shot, station_shot, staff_shot = (out / name for name in DISASTER_NAMES)
+    lat, lon = RESIDENT_POINT
+    phone = browser.new_context(
+        base_url=base_url, viewport=PHONE, locale="ja-JP", device_scale_factor=2, is_mobile=True
+    )
+    try:
+        page = phone.new_page()
+        page.goto(f"/disaster/nearest?lat={lat}&lon={lon}&hazard=flood")
+        expect(page.locator("#map")).to_have_attribute("data-ready", re.compile("^[1-9]"))
+        page.screenshot(path=phone_shot)
+    finally:
+        phone.close()
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.goto("/sensors/mitaka-nogawa-osawa")
+        page.screenshot(path=station_shot)
+        _log_in(page, user, password)
+        page.goto("/staff/disaster")
+        page.screenshot(path=staff_shot)
+    finally:
+        context.close()
+    return [phone_shot, station_shot, staff_shot]
+
+
 def _log_in(page: Page, user: str, password: str) -> None:
     page.goto("/login")
     page.get_by_label("ユーザー名").fill(user)
@@ -95,13 +132,15 @@ def main() -> int:
         app = create_app(settings)
         password = secrets.token_urlsafe(16)
         with app.state.db.session() as session:
-            user = auth.create_user(session, USER, "staff", password, display_name="撮影")
+            user = auth.create_user(session, USER, "admin", password, display_name="撮影")
             load_demo(session, user, app.state.files, site_url=base_url)
         try:
             with LiveServer(app, port), sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     paths = take_screenshots(browser, base_url, args.out, USER, password)
+                    run_flood(app.state.db, settings, user)
+                    paths += take_disaster_screenshots(browser, base_url, args.out, USER, password)
                 finally:
                     browser.close()
         finally:

@@ -10,6 +10,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from cityos.core import auth
 from cityos.db import Database
@@ -45,4 +46,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     suppress_health_check=list(HealthCheck),  # slow data is not a defect
 )
 def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_token: str) -> None:
-    case.call_and_validate(headers={"Authorization": fuzz_token})
+    # NGSI-LD has rules no JSON Schema can say (georel needs geometry and coordinates, timerel
+    # needs timeAt, thresholds rise with their rank, a town must exist): a request that fits
+    # the schema may still get the standard's 400 BadRequestData. Every other check holds
+    # there too: no server error, answers as documented, schema-violating requests refused.
+    excluded = [positive_data_acceptance] if case.path.startswith("/ngsi-ld/") else []
+    case.call_and_validate(headers={"Authorization": fuzz_token}, excluded_checks=excluded)

@@ -57,6 +57,9 @@ def connect(events: EventBus, db: Database, settings: Settings) -> None:
     def alert_published(event: AlertPublished) -> None:
         notify.on_alert_published(db, event)
 
+    def mode_changed(event: DisasterModeChanged) -> None:
+        notify.on_disaster_mode(db, event, settings.site_url)
+
     def sensor_silent(event: SensorOffline) -> None:
         state = "back online" if event.back_online else "offline"
         log.warning("sensor %s %s (last seen %s)", event.station_name, state, event.last_seen)
@@ -65,6 +68,9 @@ def connect(events: EventBus, db: Database, settings: Settings) -> None:
     # Alerts and river levels reach residents through the notify domain's channels.
     events.subscribe(AlertPublished, alert_published)
     events.subscribe(ThresholdCrossed, river_rose)
+    events.subscribe(DisasterModeChanged, mode_changed)
+    # In disaster mode the LINE bot's answers lead with evacuation information.
+    notify.set_evacuation_lead(lambda session: disaster.evacuation_lead(session, settings.site_url))
     events.subscribe(SensorOffline, sensor_silent)
     for event_type in (AlertPublished, ShelterStatusChanged, DisasterModeChanged):
         events.subscribe(event_type, write_snapshot)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,10 +17,11 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from cityos.core.models import User
-from cityos.disaster import service
-from tests.conftest import LiveServer
+from cityos.disaster import scenario, service
+from cityos.settings import Settings
+from tests.conftest import ADMIN_PASSWORD, LiveServer
 from tests.e2e.conftest import axe_violations, describe
-from tests.e2e.test_portal_browser import log_in, visit
+from tests.e2e.test_portal_browser import log_in, png_size, screenshot_script, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -174,3 +176,25 @@ def test_staff_publish_an_alert_that_residents_read_in_easy_japanese_and_english
     page.get_by_role("link", name=re.compile("Evacuation order|野崎に避難指示")).first.click()
     expect(page.locator("main")).to_contain_text("Residents along the Nogawa: evacuate now.")
     check_accessibility("alert page in English")
+
+
+def test_readme_disaster_screenshots_after_the_flood_scenario(
+    browser: Browser,
+    live_server: LiveServer,
+    app: FastAPI,
+    demo: list[str],
+    admin: User,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """scripts/screenshots.py photographs the flood: it keeps working as the pages change."""
+    report = scenario.run_flood(app.state.db, settings, admin)
+    assert report.opened
+    paths = screenshot_script().take_disaster_screenshots(
+        browser, live_server.url, tmp_path, "admin", ADMIN_PASSWORD
+    )
+    assert [(p.name, png_size(p)) for p in paths] == [
+        ("disaster-phone.png", (780, 1688)),
+        ("river-station.png", (1280, 900)),
+        ("disaster-staff.png", (1280, 900)),
+    ]

@@ -16,6 +16,7 @@ import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -524,18 +525,31 @@ def test_staff_creates_an_api_token_shown_once(
 # --- README screenshots --------------------------------------------------------------------
 
 
-def test_readme_screenshots_are_taken_at_1280x900(
-    browser: Browser, live_server: LiveServer, demo: list[str], tmp_path: Path
-) -> None:
-    """scripts/screenshots.py makes docs/screenshots/; it keeps working as the pages change."""
+def screenshot_script() -> Any:
+    """scripts/screenshots.py, loaded as a module."""
     script = Path(__file__).resolve().parents[2] / "scripts" / "screenshots.py"
     spec = importlib.util.spec_from_file_location("screenshots", script)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
 
-    paths = module.take_screenshots(browser, live_server.url, tmp_path, "admin", ADMIN_PASSWORD)
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def test_readme_screenshots_are_taken_at_1280x900(
+    browser: Browser, live_server: LiveServer, demo: list[str], tmp_path: Path
+) -> None:
+    """scripts/screenshots.py makes docs/screenshots/; it keeps working as the pages change."""
+    paths = screenshot_script().take_screenshots(
+        browser, live_server.url, tmp_path, "admin", ADMIN_PASSWORD
+    )
 
     assert [p.name for p in paths] == [
         "portal-home.png",
@@ -543,6 +557,4 @@ def test_readme_screenshots_are_taken_at_1280x900(
         "validation-report.png",
     ]
     for path in paths:
-        head = path.read_bytes()[:24]
-        assert head[:8] == b"\x89PNG\r\n\x1a\n", path
-        assert struct.unpack(">II", head[16:24]) == (1280, 900), path
+        assert png_size(path) == (1280, 900), path

@@ -145,3 +145,34 @@ def test_bad_bodies_get_clear_answers(client: TestClient, monkeypatch: pytest.Mo
     assert answer.status_code == 413
     monkeypatch.delenv("CITYOS_LINE_CHANNEL_SECRET")
     assert client.post(WEBHOOK, content=b"{}", headers=signed(b"{}")).status_code == 404
+
+
+def test_in_disaster_mode_every_answer_leads_with_where_to_go(
+    client: TestClient, db: Database, receiver: Receiver, auth_headers: dict[str, str]
+) -> None:
+    switched = client.put(
+        "/api/disaster/mode",
+        json={"active": True, "hazard": "flood", "towns": ["大沢"], "message_ja": "野川が増水"},
+        headers=auth_headers,
+    )
+    assert switched.status_code == 200
+    post(client, event("follow", replyToken="f1"))
+    post(client, text("町 大沢", "t1"))
+    replies = {
+        r.json()["replyToken"]: r.json()["messages"][0]["text"]
+        for r in receiver.to("/v2/bot/message/reply")
+    }
+    for token in ("f1", "t1"):
+        first, second, third = replies[token].splitlines()[:3]
+        assert first == "【災害モード】洪水（大沢）"
+        assert second == "野川が増水"
+        assert third.endswith("http://testserver/disaster")
+    assert "町: 大沢" in replies["t1"]
+    client.put("/api/disaster/mode", json={"active": False}, headers=auth_headers)
+    post(client, text("設定", "t2"))
+    (after,) = [
+        r.json()["messages"][0]["text"]
+        for r in receiver.to("/v2/bot/message/reply")
+        if r.json()["replyToken"] == "t2"
+    ]
+    assert "災害モード" not in after

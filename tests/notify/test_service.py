@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from cityos.core.errors import ValidationProblem
@@ -161,8 +162,7 @@ def test_an_alert_naming_an_unknown_town_goes_to_the_whole_city(db: Database) ->
 
 
 def test_the_app_event_bus_turns_committed_alerts_into_notices(app: FastAPI, db: Database) -> None:
-    # What wiring.connect is to do (see the notify report).
-    app.state.events.subscribe(AlertPublished, lambda event: service.on_alert_published(db, event))
+    # wiring.connect subscribed notify to the app's events: only committed alerts count.
     with db.session() as session:
         session.add(
             Subscription(
@@ -203,3 +203,31 @@ def test_town_filters_accept_variants_and_name_what_is_wrong() -> None:
     ]  # fmt: skip
     with pytest.raises(filters.FilterError):
         filters.parse_topics(["天気"])
+
+
+def test_disaster_mode_on_and_off_tell_the_towns_subscribers_where_to_go(
+    client: TestClient, db: Database, auth_headers: dict[str, str]
+) -> None:
+    subscriber(db, "osawa", towns=["大沢"], topics=["disaster"])
+    subscriber(db, "kitano", towns=["北野"], topics=["disaster"])
+    subscriber(db, "crime-only", towns=[], topics=["crime"])
+    on = client.put(
+        "/api/disaster/mode",
+        json={"active": True, "hazard": "flood", "towns": ["大沢"], "message_ja": "野川が増水"},
+        headers=auth_headers,
+    )
+    assert on.status_code == 200
+    client.put("/api/disaster/mode", json={"active": False}, headers=auth_headers)
+    with db.session() as session:
+        started, ended = session.scalars(select(Notice).order_by(Notice.created_at))
+        titles = (started.title_ja, ended.title_ja)
+        assert titles == (
+            "【災害モード】洪水：開設中の避難所を確認してください",
+            "【解除】災害モードを終了しました",
+        )
+        assert "野川が増水" in started.body_ja
+        assert started.url == "http://testserver/disaster"
+        assert started.title_en == "[Disaster mode] Flood: check the open shelters"
+        ids = (started.id, ended.id)
+    assert reached(db, ids[0]) == {"osawa"}
+    assert reached(db, ids[1]) == {"osawa"}

@@ -135,6 +135,14 @@ def test_bad_requests_get_ngsi_ld_error_types(
         400,
         "BadRequestData",
     )
+    batch = f"{NGSI}/entityOperations/upsert"
+    problem(client.post(batch, json=[], headers=auth_headers), 400, "BadRequestData")
+    not_entities = problem(
+        client.post(batch, json=[river(), [None, None]], headers=auth_headers),
+        400,
+        "BadRequestData",
+    )
+    assert "each item must be an entity" in not_entities["detail"]
     # Nothing of the refused requests was written.
     assert client.get(f"{NGSI}/entities").json() == []
 

@@ -96,6 +96,11 @@ class DisasterModeChanged(Event):
     active: bool
     hazard: str
     towns: tuple[str, ...]
+    hazard_ja: str = ""  # the hazard's name, for messages (洪水)
+    hazard_en: str = ""
+    message_ja: str = ""  # what staff wrote for residents
+    message_en: str = ""
+    since: str = ""  # ISO 8601: when it was switched
 
 
 Handler = Callable[[Any], None]

@@ -137,14 +137,14 @@ def nearest(
             NearestShelter(
                 id=c.id,
                 name=c.name,
-                address=c.shelter.address if c.shelter else "",
+                address=c.address,
                 lat=c.lat,
                 lon=c.lon,
                 distance_m=int(c.distance_m),
                 walking_minutes=c.walking_minutes,
                 via_network=c.via_network,
                 crowding=c.crowding,
-                open=bool(c.shelter and c.shelter.status and c.shelter.status.is_open),
+                open=c.is_open,
                 crowding_label={
                     "ja": service.CROWDING[c.crowding][0],
                     "en": service.CROWDING[c.crowding][1],

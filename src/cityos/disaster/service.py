@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -396,7 +396,21 @@ class Candidate:
     walking_minutes: int
     via_network: bool
     crowding: str
-    shelter: Shelter | None = None
+    address: str = ""
+    is_open: bool = False
+
+
+class _PoolRow(NamedTuple):
+    id: str
+    name: str
+    lat: float
+    lon: float
+    hazards: frozenset[str]
+    is_shelter: bool
+    for_care: bool  # 福祉避難所: only for people who need care (and their helpers)
+    address: str
+    is_open: bool
+    crowding: str
 
 
 @dataclass
@@ -404,9 +418,7 @@ class _OpenShelters:
     """The open shelters of one version, kept in memory for fast nearest queries."""
 
     version: int
-    rows: list[
-        tuple[str, str, float, float, frozenset[str], bool, bool]
-    ]  # id, name, lat, lon, hazards, is_shelter, welfare (only for people who need care)
+    rows: list[_PoolRow]
     blocked: list[tuple[float, float, float]]  # places reported flooded or blocked: lat, lon, m
 
 
@@ -419,8 +431,9 @@ def _shelter_pool(session: Session, open_only: bool = True) -> _OpenShelters:
     cached = _pool_cache.get(key)
     if cached is not None and cached.version == version:
         return cached
+    # Everything an answer shows is here: status changes bump the version, so no query more.
     rows = [
-        (
+        _PoolRow(
             s.id,
             s.name,
             float(s.lat),
@@ -428,6 +441,9 @@ def _shelter_pool(session: Session, open_only: bool = True) -> _OpenShelters:
             frozenset(s.hazards or []),
             s.is_shelter,
             bool(s.accepts),
+            s.address,
+            bool(s.status and s.status.is_open),
+            crowding(s),
         )
         for s in list_shelters(session, open_only=open_only)
         if s.lat is not None and s.lon is not None
@@ -476,15 +492,27 @@ def nearest_open_shelters(
     pool = _shelter_pool(session, open_only)
     ranked = sorted(
         (
-            (distance_m(lat, lon, s_lat, s_lon), s_id, name, s_lat, s_lon)
-            for s_id, name, s_lat, s_lon, hazards, is_shelter, for_care in pool.rows
-            if _suits_row(hazards, is_shelter, hazard) and (welfare or not for_care)
+            (distance_m(lat, lon, row.lat, row.lon), row.id, row.name, row.lat, row.lon)
+            for row in pool.rows
+            if _suits_row(row.hazards, row.is_shelter, hazard) and (welfare or not row.for_care)
         ),
         key=lambda item: item[0],
     )[: max(limit * 2, limit)]
     routed = _walk(pool.blocked, lat, lon, ranked, step_free)
+    by_id = {row.id: row for row in pool.rows}
     candidates = [
-        Candidate(s_id, name, s_lat, s_lon, round(dist), _minutes(dist, step_free), via, "")
+        Candidate(
+            s_id,
+            name,
+            s_lat,
+            s_lon,
+            round(dist),
+            _minutes(dist, step_free),
+            via,
+            by_id[s_id].crowding,
+            by_id[s_id].address,
+            by_id[s_id].is_open,
+        )
         for (dist, s_id, name, s_lat, s_lon), via in routed
     ]
     # Measured along streets first: a straight-line figure (a shelter the network cannot
@@ -492,15 +520,6 @@ def nearest_open_shelters(
     routed_any = any(c.via_network for c in candidates)
     candidates.sort(key=lambda c: (routed_any and not c.via_network, c.distance_m))
     chosen = candidates[:limit]
-    shelters = {
-        s.id: s
-        for s in session.scalars(
-            select(Shelter).where(Shelter.id.in_([c.id for c in chosen]))
-        ).unique()
-    }
-    for candidate in chosen:
-        candidate.shelter = shelters.get(candidate.id)
-        candidate.crowding = crowding(candidate.shelter) if candidate.shelter else "unknown"
     return chosen, any(c.via_network for c in chosen)
 
 
@@ -694,6 +713,8 @@ def set_mode(
         checked = check_towns(towns, city)
     else:
         hazard, checked = "", []
+    # Who is told that it ended: the towns (and hazard) of the mode that ends.
+    told_towns, told_hazard = (checked, hazard or "") if active else (list(row.towns), row.hazard)
     row.active = active
     row.hazard = hazard or ""
     row.towns = checked
@@ -714,8 +735,29 @@ def set_mode(
     )
     bump_version(session)
     session.flush()
-    emit(session, DisasterModeChanged(active, row.hazard, tuple(checked)))
+    names = HAZARDS.get(told_hazard, ("", ""))
+    emit(
+        session,
+        DisasterModeChanged(
+            active, told_hazard, tuple(told_towns), names[0], names[1], row.message_ja,
+            row.message_en, row.changed_at.isoformat(),
+        ),
+    )  # fmt: skip
     return row
+
+
+def evacuation_lead(session: Session, site_url: str) -> str | None:
+    """While disaster mode is on: the lines a message channel puts first (else None)."""
+    row = mode_row(session)
+    if not row.active:
+        return None
+    hazard = HAZARDS.get(row.hazard, ("", ""))
+    where = "、".join(row.towns) if row.towns else "市内全域"
+    lines = [f"【災害モード】{hazard[0]}（{where}）"]
+    if row.message_ja:
+        lines.append(row.message_ja)
+    lines.append(f"開設中の避難所・避難情報 / open shelters: {site_url.rstrip('/')}/disaster")
+    return "\n".join(lines)
 
 
 def mode_history(session: Session, limit: int = 20) -> list[DisasterModeChange]:

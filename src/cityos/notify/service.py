@@ -34,7 +34,7 @@ from cityos.core.errors import (
     NotFoundProblem,
     ValidationProblem,
 )
-from cityos.core.events import AlertPublished, ThresholdCrossed
+from cityos.core.events import AlertPublished, DisasterModeChanged, ThresholdCrossed
 from cityos.core.models import User
 from cityos.core.web import SPACE_CHARS
 from cityos.db import Database, new_id, utcnow
@@ -474,6 +474,68 @@ def on_threshold_crossed(db: Database, event: ThresholdCrossed) -> Notice | None
         return enqueue_notice(session, notice_input)
 
 
+def notice_from_mode(event: DisasterModeChanged, site_url: str) -> NoticeInput:
+    """The 防災 notice for disaster mode switched on (where to find shelters) or off."""
+    where_ja = "、".join(event.towns) if event.towns else "市内全域"
+    where_en = ", ".join(event.towns) if event.towns else "the whole city"
+    page = f"{site_url.rstrip('/')}/disaster"
+    if event.active:
+        title_ja = f"【災害モード】{event.hazard_ja}：開設中の避難所を確認してください"
+        body_ja = (
+            f"三鷹市は{event.hazard_ja}のため災害モードになりました（{where_ja}）。"
+            f"{event.message_ja}\n開設中の避難所と避難情報: {page}"
+        )
+        title_en = f"[Disaster mode] {event.hazard_en}: check the open shelters"
+        body_en = (
+            f"Mitaka City is in disaster mode for {event.hazard_en.lower()} ({where_en}). "
+            f"{event.message_en}\nOpen shelters and evacuation information: {page}"
+        )
+        body_easy = f"さいがいの じょうほうと ひなんじょは ここで みられます: {page}"
+    else:
+        title_ja = "【解除】災害モードを終了しました"
+        body_ja = f"三鷹市の災害モードを終了しました。最新の情報: {page}"
+        title_en = "[Ended] Disaster mode is over"
+        body_en = f"Mitaka City ended disaster mode. The latest information: {page}"
+        body_easy = f"さいがいの モードは おわりました。 {page}"
+    return NoticeInput(
+        topic="disaster",
+        towns=_lenient_towns(event.towns),
+        title_ja=_clip(title_ja, TITLE_LIMIT),
+        body_ja=_clip(body_ja, BODY_LIMIT),
+        title_en=_clip(title_en, TITLE_LIMIT),
+        body_en=_clip(body_en, BODY_LIMIT),
+        body_easy=_clip(body_easy, BODY_LIMIT),
+        url=page,
+        source="disaster:mode",
+        dedup_key=f"mode:{'on' if event.active else 'off'}:{event.since}"[:200],
+        created_by="disaster",
+    )
+
+
+def on_disaster_mode(db: Database, event: DisasterModeChanged, site_url: str) -> Notice:
+    """Event handler: disaster mode went on or off, so subscribers are told where to go."""
+    with db.session() as session:
+        return enqueue_notice(session, notice_from_mode(event, site_url), public_links=False)
+
+
+# What a LINE reply puts first while the city is in disaster mode (installed by wiring).
+_LEADS: list[Callable[[Session], str | None]] = []
+
+
+def set_evacuation_lead(provider: Callable[[Session], str | None] | None) -> None:
+    _LEADS.clear()
+    if provider is not None:
+        _LEADS.append(provider)
+
+
+def _evacuation_lead(session: Session) -> str | None:
+    try:
+        return _LEADS[0](session) if _LEADS else None
+    except Exception:  # a reply must still go out
+        log.exception("the evacuation lead could not be read")
+        return None
+
+
 def send_staff_notice(session: Session, user: User, notice_input: NoticeInput) -> Notice:
     """A staff member sends a notice (from the staff page, the API or the CLI); audited."""
     if not can_manage(user):
@@ -896,6 +958,9 @@ def handle_line_events(session: Session, payload: Any, *, now: datetime | None =
         else:
             continue
         if isinstance(reply_token, str) and reply_token and text:
+            lead = _evacuation_lead(session)
+            if lead:  # in disaster mode, every answer leads with where to go
+                text = f"{lead}\n\n{text}"
             delivery = _queue(
                 session, subscription, "reply", now, {"reply_token": reply_token, "text": text}, 1
             )
