@@ -94,6 +94,8 @@ def take_disaster_screenshots(
     try:
         page = context.new_page()
         page.goto("/sensors/mitaka-nogawa-osawa")
+        chart = page.get_by_role("img", name=re.compile("水位"))
+        chart.first.evaluate("element => element.scrollIntoView({block: 'center'})")
         page.screenshot(path=station_shot)
         _log_in(page, user, password)
         page.goto("/staff/disaster")

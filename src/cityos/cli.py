@@ -274,13 +274,19 @@ def demo(
                 session, admin, files, site_url=settings.site_url, progress=step
             )
         with db.session() as session:
-            stations = sensors_demo.load_demo_stations(session, session.merge(admin))
+            # Before a flood, the calm day ends when the flood begins (the scenario's own).
+            stations = (
+                [] if scenario else sensors_demo.load_demo_stations(session, session.merge(admin))
+            )
         step("観測所（サンプル） / sample stations")
         report = None
         if scenario == "flood":
             from cityos.disaster import scenario as scenarios
 
-            report = scenarios.run_flood(db, settings, admin, step=step)
+            try:
+                report = scenarios.run_flood(db, settings, admin, step=step)
+            except scenarios.TooSoon as exc:
+                raise _fail(str(exc)) from exc
     console.print(
         f"OK: {len(created)} datasets loaded ({len(opendata_demo.DATASETS) - len(created)} "
         f"already there), {len(stations)} sample stations added"

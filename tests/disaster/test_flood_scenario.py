@@ -10,7 +10,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from cityos.app import create_app
+from cityos.db import utcnow
 from cityos.disaster import cap, scenario
+from cityos.sensors import demo as sensors_demo
+from cityos.sensors import service as sensors
 from cityos.settings import Settings
 from tests.test_cli import cityos, env_for
 
@@ -33,6 +36,10 @@ def test_the_flood_scenario_runs_end_to_end(database_url: str, tmp_path: Path) -
     assert all(signed == "signature ok" for signed, _ in posts)
     # Each crossing becomes one notice, not one per reading.
     assert out.count("お知らせ / notice: 【水位情報】野川 大沢（サンプル）がはん濫危険水位") == 1
+    # A second flood right away would need readings dated in the future: refused, clearly.
+    again = cityos(env, "demo", "--scenario", "flood")
+    assert again.returncode == 1
+    assert "the sample gauges reported too recently" in again.stderr
 
     settings = Settings(
         database_url=database_url,
@@ -43,6 +50,14 @@ def test_the_flood_scenario_runs_end_to_end(database_url: str, tmp_path: Path) -
     app = create_app(settings)
     try:
         with TestClient(app) as client:
+            with app.state.db.session() as session:
+                keys = sensors.station_keys(
+                    session, [sensors_demo.entity_id(d) for d in sensors_demo.DEMO_STATIONS]
+                )
+                ids = [key[0] for key in keys.values()]
+                newest = sensors.newest_observation(session, ids)
+            assert newest is not None
+            assert newest <= utcnow()  # the flood ends now, never later
             status = client.get("/api/disaster/status").json()
             assert status["disaster_mode"]["active"] is True
             assert status["disaster_mode"]["hazard"] == "flood"

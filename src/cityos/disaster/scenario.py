@@ -43,11 +43,14 @@ from cityos.settings import Settings
 DEMO_EMAIL = "osawa.resident@example.jp"
 DEMO_WEBHOOK_LABEL = "demo: flood scenario receiver / 洪水デモの受信先"
 FLOOD_MINUTES = 90
+MIN_FLOOD_MINUTES = 20
 # A resident standing by the 野川 in 大沢 (near 大沢四丁目) who asks for the nearest shelter.
 RESIDENT_POINT = (35.6688, 139.5395)
 # Crossings from this rank (避難判断水位) up make the towns of the station "at risk".
 EVACUATION_RANK = 3
 NEIGHBOUR_SHELTERS = 3
+# What staff report when a shelter opens in the demo (the open data has no capacities).
+OPENING_STATUS = {"is_open": True, "people": 12, "capacity": 300, "wifi": True, "charging": True}
 
 
 @dataclass
@@ -161,6 +164,34 @@ def _subscribe(session: Any, admin: User, webhook_url: str, secret: str) -> None
     )
 
 
+class TooSoon(ValueError):
+    """The sample gauges reported too recently for another flood to fit before now."""
+
+
+def _flood_window(session: Any, admin: User) -> tuple[datetime, int]:
+    """When the flood starts and how many minutes it lasts, ending now: after a calm day on
+    a fresh database, after the gauges' newest reading on a second run. No reading is ever
+    dated in the future."""
+    now = utcnow()
+    start = now - timedelta(minutes=FLOOD_MINUTES)
+    # Stations made now get their calm day up to the flood's start.
+    sensors_demo.load_demo_stations(session, session.merge(admin), now=start)
+    keys = sensors.station_keys(
+        session, [sensors_demo.entity_id(d) for d in sensors_demo.DEMO_STATIONS]
+    )
+    newest = sensors.newest_observation(session, [key[0] for key in keys.values()])
+    if newest is not None and newest >= start:
+        start = newest + timedelta(seconds=1)
+    minutes = int((now - start).total_seconds() // 60)
+    if minutes < MIN_FLOOD_MINUTES:
+        wait = MIN_FLOOD_MINUTES - minutes
+        raise TooSoon(
+            f"サンプル観測所の最新の観測から時間がたっていません。{wait}分後にもう一度どうぞ / "
+            f"the sample gauges reported too recently: try again in {wait} minutes"
+        )
+    return start, min(minutes, FLOOD_MINUTES)
+
+
 def _crossings(session: Any, since: datetime) -> tuple[list[str], list[str]]:
     """What the flood crossed (recorded since ``since``, for the report) and the towns at
     risk: the 町 of each river gauge past 避難判断水位."""
@@ -192,9 +223,7 @@ def _open_flood_shelters(session: Any, admin: User, towns: list[str]) -> list[st
     )
     chosen += [s for s in nearest[:NEIGHBOUR_SHELTERS] if s not in chosen]
     for shelter in chosen:
-        service.update_status(
-            session, admin, shelter.id, {"is_open": True, "people": 0, "wifi": True}, via="demo"
-        )
+        service.update_status(session, admin, shelter.id, OPENING_STATUS, via="demo")
     return [shelter.name for shelter in chosen]
 
 
@@ -246,9 +275,9 @@ def run_flood(
             _subscribe(session, user, hook_url, secret)
         step("野川の水位が上がる / the Nogawa rises")
         with db.session() as session:
-            start = utcnow() - timedelta(minutes=FLOOD_MINUTES)
+            start, minutes = _flood_window(session, admin)
             report.readings = sensors_demo.simulate_flood(
-                session, start, FLOOD_MINUTES, session.merge(admin)
+                session, start, minutes, session.merge(admin)
             )
         # Threshold events were delivered on commit: はん濫注意水位 and up became notices.
         with db.session() as session:
