@@ -7,6 +7,7 @@ is imported as ``benchlib`` from the script's own folder.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -310,10 +311,8 @@ class WrkResult:
         return self.non_2xx + sum(self.socket_errors.values())
 
 
-def group_cpu_seconds(leader: int) -> float:
-    """CPU time (user + system) used so far by the live processes of a process group."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+def group_processes(leader: int) -> Iterator[list[str]]:
+    """The /proc/PID/stat fields (after the command name) of each live process of a group."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -323,7 +322,13 @@ def group_cpu_seconds(leader: int) -> float:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[2]) == leader:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            yield fields
+
+
+def group_cpu_seconds(leader: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = sum(int(f[11]) + int(f[12]) for f in group_processes(leader))  # utime, stime
     return total / ticks
 
 
@@ -389,6 +394,22 @@ def run_wrk(
         raise BenchError(f"wrk failed (exit {timed.returncode}):\n{timed.stdout}{timed.stderr}")
     rate, p99, p50, requests, non_2xx, socket_errors = parse_wrk(timed.stdout)
     return WrkResult(rate, p99, p50, requests, non_2xx, socket_errors, cpu, elapsed, timed.stdout)
+
+
+def run_load(
+    ws: Workspace, args: argparse.Namespace, wrk: str, server: Server, seconds: int, label: str
+) -> WrkResult:
+    """:func:`run_wrk` with a script's ``--threads``, ``--connections`` and ``--wrk-timeout``."""
+    return run_wrk(
+        ws,
+        wrk,
+        server,
+        seconds,
+        label,
+        threads=args.threads,
+        connections=args.connections,
+        timeout_s=args.wrk_timeout,
+    )
 
 
 def median_run(runs: list[WrkResult]) -> WrkResult:

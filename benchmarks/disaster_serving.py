@@ -50,12 +50,13 @@ from benchlib import (
     describe_errors,
     figure_lines,
     free_port,
+    group_processes,
     latency_ms,
     load_average,
     machine_line,
     median_run,
     package_version,
-    run_wrk,
+    run_load,
     step,
     wait_for_http,
     wrk_version,
@@ -312,17 +313,7 @@ def nginx_version(nginx: str) -> str:
 
 def group_members(leader: int) -> int:
     """How many live processes the process group ``leader`` has."""
-    members = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[2]) == leader:
-            members += 1
-    return members
+    return sum(1 for _ in group_processes(leader))
 
 
 def start_nginx(
@@ -410,21 +401,6 @@ def verify_documents(
 
 
 # --- load ----------------------------------------------------------------------------------
-
-
-def run_load(
-    ws: Workspace, args: argparse.Namespace, wrk: str, server: Server, seconds: int, label: str
-) -> WrkResult:
-    return run_wrk(
-        ws,
-        wrk,
-        server,
-        seconds,
-        label,
-        threads=args.threads,
-        connections=args.connections,
-        timeout_s=args.wrk_timeout,
-    )
 
 
 def measure(

@@ -56,7 +56,7 @@ from benchlib import (
     package_version,
     peer_tool,
     ratio,
-    run_wrk,
+    run_load,
     step,
     wait_for_http,
     wrk_version,
@@ -220,21 +220,6 @@ def verify(ours: Server, peer: Server) -> int:
 
 
 # --- load ----------------------------------------------------------------------------------
-
-
-def run_load(
-    ws: Workspace, args: argparse.Namespace, wrk: str, server: Server, seconds: int, label: str
-) -> WrkResult:
-    return run_wrk(
-        ws,
-        wrk,
-        server,
-        seconds,
-        label,
-        threads=args.threads,
-        connections=args.connections,
-        timeout_s=args.wrk_timeout,
-    )
 
 
 def measure(

@@ -113,6 +113,26 @@ async def _guarded(request: Request, work: Callable[[], Awaitable[Response]]) ->
         )
 
 
+async def _in_thread(request: Request, sync: Callable[..., Response], *args: Any) -> Response:
+    """``sync(request, *args)`` in the thread pool; every refusal a ProblemDetails answer."""
+
+    async def work() -> Response:
+        return await run_in_threadpool(sync, request, *args)
+
+    return await _guarded(request, work)
+
+
+async def _with_body(request: Request, sync: Callable[..., Response], *args: Any) -> Response:
+    """Read the JSON or JSON-LD body, then ``sync(request, *args, body, ld)`` as above."""
+
+    async def work() -> Response:
+        ld = _content_is_ld(request)
+        body = await _json_body(request)
+        return await run_in_threadpool(sync, request, *args, body, ld)
+
+    return await _guarded(request, work)
+
+
 def _content_is_ld(request: Request) -> bool:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media == LD_JSON:
@@ -325,12 +345,7 @@ _TAGS: list[str | Any] = ["NGSI-LD / センサー"]
 async def create_entity(request: Request) -> Response:
     """Register a station (WaterObserved or WeatherObserved) with its readings, if any."""
 
-    async def work() -> Response:
-        ld = _content_is_ld(request)
-        body = await _json_body(request)
-        return await run_in_threadpool(_create_sync, request, body, ld)
-
-    return await _guarded(request, work)
+    return await _with_body(request, _create_sync)
 
 
 def _create_sync(request: Request, body: Any, ld: bool) -> Response:
@@ -366,10 +381,7 @@ def _create_sync(request: Request, body: Any, ld: bool) -> Response:
     },
 )
 async def retrieve_entity(request: Request, entity_id: str) -> Response:
-    async def work() -> Response:
-        return await run_in_threadpool(_retrieve_sync, request, entity_id)
-
-    return await _guarded(request, work)
+    return await _in_thread(request, _retrieve_sync, entity_id)
 
 
 def _retrieve_sync(request: Request, entity_id: str) -> Response:
@@ -428,10 +440,7 @@ def _retrieve_sync(request: Request, entity_id: str) -> Response:
     },
 )
 async def query_entities(request: Request) -> Response:
-    async def work() -> Response:
-        return await run_in_threadpool(_query_sync, request)
-
-    return await _guarded(request, work)
+    return await _in_thread(request, _query_sync)
 
 
 def _query_sync(request: Request) -> Response:
@@ -499,10 +508,7 @@ def _query_sync(request: Request) -> Response:
     openapi_extra={"security": [{"ApiToken": []}]},
 )
 async def delete_entity(request: Request, entity_id: str) -> Response:
-    async def work() -> Response:
-        return await run_in_threadpool(_delete_sync, request, entity_id)
-
-    return await _guarded(request, work)
+    return await _in_thread(request, _delete_sync, entity_id)
 
 
 def _delete_sync(request: Request, entity_id: str) -> Response:
@@ -546,12 +552,7 @@ _UPDATE_RESULT = {
 async def update_attributes(request: Request, entity_id: str) -> Response:
     """Change existing attributes; a new value of height or precipitation is a reading."""
 
-    async def work() -> Response:
-        ld = _content_is_ld(request)
-        body = await _json_body(request)
-        return await run_in_threadpool(_attrs_sync, request, entity_id, body, ld, False)
-
-    return await _guarded(request, work)
+    return await _with_body(request, _attrs_sync, entity_id, False)
 
 
 @router.post(
@@ -569,15 +570,10 @@ async def update_attributes(request: Request, entity_id: str) -> Response:
     openapi_extra=_body({"type": "object"}, "An entity fragment: attributes to add or replace"),
 )
 async def append_attributes(request: Request, entity_id: str) -> Response:
-    async def work() -> Response:
-        ld = _content_is_ld(request)
-        body = await _json_body(request)
-        return await run_in_threadpool(_attrs_sync, request, entity_id, body, ld, True)
-
-    return await _guarded(request, work)
+    return await _with_body(request, _attrs_sync, entity_id, True)
 
 
-def _attrs_sync(request: Request, entity_id: str, body: Any, ld: bool, append: bool) -> Response:
+def _attrs_sync(request: Request, entity_id: str, append: bool, body: Any, ld: bool) -> Response:
     received = utcnow()
     options = _options(_params(request, "options")["options"], {"noOverwrite"})
     change = ngsi.parse_entity(
@@ -650,12 +646,7 @@ async def batch_upsert(request: Request) -> Response:
     leaves nothing written. An attribute may carry many instances, each with observedAt.
     """
 
-    async def work() -> Response:
-        ld = _content_is_ld(request)
-        body = await _json_body(request)
-        return await run_in_threadpool(_upsert_sync, request, body, ld)
-
-    return await _guarded(request, work)
+    return await _with_body(request, _upsert_sync)
 
 
 def _upsert_sync(request: Request, body: Any, ld: bool) -> Response:
@@ -748,10 +739,7 @@ def _upsert_sync(request: Request, body: Any, ld: bool) -> Response:
     },
 )
 async def temporal_entity(request: Request, entity_id: str) -> Response:
-    async def work() -> Response:
-        return await run_in_threadpool(_temporal_sync, request, entity_id)
-
-    return await _guarded(request, work)
+    return await _in_thread(request, _temporal_sync, entity_id)
 
 
 def _temporal_sync(request: Request, entity_id: str) -> Response:
