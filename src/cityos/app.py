@@ -145,8 +145,12 @@ async def _swagger_page(request: Request) -> Response:
     )
 
 
-def _too_large_body(path: str, message: str) -> bytes:
-    return opendata_api.ckan_too_large_body(path, message) or problem_body(path, message)
+def _too_large_body(path: str, message: str) -> tuple[bytes, str]:
+    return (
+        opendata_api.ckan_too_large_body(path, message)
+        or sensors_api.ngsi_too_large_body(path, message)
+        or problem_body(path, message)
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -143,6 +143,10 @@ def test_bad_requests_get_ngsi_ld_error_types(
         "BadRequestData",
     )
     assert "each item must be an entity" in not_entities["detail"]
+    huge = b"[" + b" " * (6 * 1024 * 1024) + b"]"  # over the test app's 5 MB limit
+    too_large = client.post(batch, content=huge, headers=json_headers)
+    assert too_large.headers["content-type"].startswith("application/json")
+    problem(too_large, 413, "BadRequestData")
     # Nothing of the refused requests was written.
     assert client.get(f"{NGSI}/entities").json() == []
 

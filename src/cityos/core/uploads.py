@@ -35,10 +35,13 @@ class BodySizeLimitMiddleware:
     2 GB upload never reaches the disk.
     """
 
-    def __init__(self, app: Any, max_bytes: int, body_for: Callable[[str, str], bytes]) -> None:
+    def __init__(
+        self, app: Any, max_bytes: int, body_for: Callable[[str, str], tuple[bytes, str]]
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.body_for = body_for  # (path, message) → JSON body in the route's error format
+        # (path, message) → the body in the route's error format, and its media type
+        self.body_for = body_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,8 +84,8 @@ class BodySizeLimitMiddleware:
             await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = self.body_for(scope.get("path", ""), too_large_message(self.max_bytes))
-        media = b"application/json" if body.startswith(b'{"help"') else b"application/problem+json"
+        body, media_type = self.body_for(scope.get("path", ""), too_large_message(self.max_bytes))
+        media = media_type.encode()
         await send(
             {
                 "type": "http.response.start",
@@ -97,8 +100,8 @@ class BodySizeLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def problem_body(_path: str, message: str) -> bytes:
-    return orjson.dumps(PayloadTooLargeProblem(message).to_problem())
+def problem_body(_path: str, message: str) -> tuple[bytes, str]:
+    return orjson.dumps(PayloadTooLargeProblem(message).to_problem()), "application/problem+json"
 
 
 class FileStore:

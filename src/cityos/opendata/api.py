@@ -727,7 +727,7 @@ def problem_to_ckan(exc: ProblemError) -> tuple[int, dict[str, Any]]:
     return status, error
 
 
-def ckan_too_large_body(path: str, message: str) -> bytes | None:
+def ckan_too_large_body(path: str, message: str) -> tuple[bytes, str] | None:
     """The 413 answer for an over-limit upload on a CKAN route (else None)."""
     for prefix in API_PREFIXES:
         if path.startswith(prefix):
@@ -737,7 +737,7 @@ def ckan_too_large_body(path: str, message: str) -> bytes | None:
                 "success": False,
                 "error": {"__type": "Bad request", "message": message},
             }
-            return orjson.dumps(body)
+            return orjson.dumps(body), "application/json"
     return None
 
 

@@ -74,6 +74,13 @@ def _ngsi_answer(exc: NgsiError, request: Request) -> Response:
     return Response(body, status_code=exc.status, media_type=JSON)
 
 
+def ngsi_too_large_body(path: str, message: str) -> tuple[bytes, str] | None:
+    """The 413 answer for an over-limit body on an NGSI-LD route (else None)."""
+    if not path.startswith(NGSI + "/"):
+        return None
+    return orjson.dumps(NgsiError("BadRequestData", message, status=413).to_problem(path)), JSON
+
+
 def _as_ngsi(exc: ProblemError) -> NgsiError | None:
     """The NGSI-LD error of a service error; None for login and permission problems."""
     if isinstance(exc, NotFoundProblem):
@@ -635,7 +642,8 @@ def _attrs_sync(request: Request, entity_id: str, append: bool, body: Any, ld: b
             "minItems": 1,
             "maxItems": MAX_BATCH_ENTITIES,
         },
-        "Entities (each with id and type); an attribute may be an array of instances. "
+        f"Entities (each with id and type; at most {MAX_BATCH_ENTITIES}, and at most "
+        f"{MAX_BATCH_INSTANCES} instances in all); an attribute may be an array of instances. "
         "An entity that is not valid is listed in the 207 answer's errors.",
     ),
 )
