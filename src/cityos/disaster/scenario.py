@@ -16,7 +16,6 @@ import hmac
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from cityos.sensors import service as sensors
 from cityos.sensors.kinds import WATER
 from cityos.settings import Settings
 
-DEMO_EMAIL = "osawa.resident@example.jp"
+DEMO_EMAIL = "osawa.resident+{stamp}@example.jp"  # one subscriber a run, retired after it
 DEMO_WEBHOOK_LABEL = "demo: flood scenario receiver / 洪水デモの受信先"
 FLOOD_MINUTES = 90
 MIN_FLOOD_MINUTES = 20
@@ -68,6 +67,7 @@ class ReceivedPost:
 
 @dataclass
 class FloodReport:
+    email: str = ""
     readings: int = 0
     crossings: list[str] = field(default_factory=list)
     towns: list[str] = field(default_factory=list)
@@ -147,21 +147,31 @@ def local_webhook(secret: str) -> Iterator[tuple[str, list[ReceivedPost]]]:
 # --- the scenario ----------------------------------------------------------------------------
 
 
-def _subscribe(session: Any, admin: User, webhook_url: str, secret: str) -> None:
-    """A resident of 大沢 on e-mail (confirmed), and a developer's webhook (replacing the last
-    run's, whose port is gone)."""
-    signup = notify.subscribe_email(session, DEMO_EMAIL, towns=["大沢"], topics=["disaster"])
-    if signup.delivery is not None:
-        notify.confirm_subscription(session, signup.delivery.id)
-    for old in session.scalars(select(Subscription).where(Subscription.channel == "webhook")):
-        if old.label == DEMO_WEBHOOK_LABEL:
-            notify.delete_webhook(session, admin, old.id)
-    notify.create_webhook(
+def _demo_subscribers(
+    session: Any, admin: User, email: str, webhook_url: str, secret: str
+) -> list[str]:
+    """A resident of 大沢 on e-mail (confirmed) and a developer's webhook, made in one
+    transaction after the notices exist: the app's own worker never has a delivery of them
+    to send (it would reach neither the command's SMTP server nor its loopback receiver)."""
+    signup = notify.subscribe_email(session, email, towns=["大沢"], topics=["disaster"])
+    assert signup.delivery is not None  # a new address always gets its confirmation
+    subscriber = notify.confirm_subscription(session, signup.delivery.id)
+    # Confirmed here, so its confirmation e-mail is not needed.
+    signup.delivery.status = "cancelled"
+    signup.delivery.last_error = "デモで確認済み / confirmed by the demo"
+    webhook, _secret = notify.create_webhook(
         session,
         admin,
         notify.WebhookInput(url=webhook_url, secret=secret, label=DEMO_WEBHOOK_LABEL),
         allow_private=True,
     )
+    return [subscriber.id, webhook.id]
+
+
+def _retire_demo_subscribers(session: Any, ids: list[str]) -> None:
+    """The command's peers stop with it: its subscribers get nothing more."""
+    for subscription in session.scalars(select(Subscription).where(Subscription.id.in_(ids))):
+        notify.unsubscribe(session, subscription)
 
 
 class TooSoon(ValueError):
@@ -227,35 +237,17 @@ def _open_flood_shelters(session: Any, admin: User, towns: list[str]) -> list[st
     return [shelter.name for shelter in chosen]
 
 
-def _deliver(
-    db: Database, config: NotifyConfig, since: datetime, done: Callable[[], bool]
-) -> tuple[int, list[str]]:
-    """Send the deliveries queued since the scenario began (its notices, the confirmation
-    e-mail); answers how many were sent and what was not."""
-    deadline = time.monotonic() + 30
-    sent = 0
-    while True:
-        with db.session() as session:
-            ids = list(
-                session.scalars(
-                    select(Delivery.id).where(
-                        Delivery.created_at >= since, Delivery.status == "queued"
-                    )
-                )
+def _not_sent(session: Any, subscriber_ids: list[str]) -> list[str]:
+    return [
+        f"{row.channel}: {row.status} {row.last_error or ''}".strip()
+        for row in session.scalars(
+            select(Delivery).where(
+                Delivery.subscription_id.in_(subscriber_ids),
+                Delivery.kind == "notice",
+                Delivery.status != "sent",
             )
-        if ids:
-            sent += notify.deliver_now(db, config, ids).sent
-        if (not ids and done()) or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    with db.session() as session:
-        failed = [
-            f"{row.channel}: {row.status} {row.last_error or ''}".strip()
-            for row in session.scalars(
-                select(Delivery).where(Delivery.created_at >= since, Delivery.status != "sent")
-            )
-        ]
-    return sent, failed
+        )
+    ]
 
 
 def run_flood(
@@ -268,11 +260,10 @@ def run_flood(
     """Play the flood through every domain; see the module's docstring."""
     report = FloodReport()
     since = utcnow() - timedelta(seconds=1)
-    secret = "demo-webhook-secret-" + since.strftime("%Y%m%d%H%M%S")
+    stamp = since.strftime("%Y%m%d%H%M%S")
+    secret = f"demo-webhook-secret-{stamp}"
+    report.email = DEMO_EMAIL.format(stamp=stamp)
     with local_smtp() as (smtp_port, mails), local_webhook(secret) as (hook_url, posts):
-        with db.session() as session:
-            user = session.merge(admin)
-            _subscribe(session, user, hook_url, secret)
         step("野川の水位が上がる / the Nogawa rises")
         with db.session() as session:
             start, minutes = _flood_window(session, admin)
@@ -328,15 +319,24 @@ def run_flood(
                 )
             ]
         step("通知を配信 / notices delivered")
+        with db.session() as session:
+            notice_ids = list(
+                session.scalars(
+                    select(Notice.id).where(Notice.created_at >= since).order_by(Notice.created_at)
+                )
+            )
+            subscriber_ids = _demo_subscribers(
+                session, session.merge(admin), report.email, hook_url, secret
+            )
         config = NotifyConfig.from_settings(
             settings,
             smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_username="", smtp_password="",
             smtp_starttls=False, notify_allow_private_targets=True,
         )  # fmt: skip
-        expected_posts = len(report.notices)
-        report.sent, report.not_sent = _deliver(
-            db, config, since, lambda: len(posts) >= expected_posts
-        )
+        report.sent = notify.send_now_to(db, config, subscriber_ids, notice_ids).sent
+        with db.session() as session:
+            report.not_sent = _not_sent(session, subscriber_ids)
+            _retire_demo_subscribers(session, subscriber_ids)
         report.mails, report.posts = list(mails), list(posts)
     with db.session() as session:
         lat, lon = RESIDENT_POINT

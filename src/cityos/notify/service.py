@@ -983,6 +983,16 @@ class DeliveryCounts:
     unknown: int = 0
     cancelled: int = 0
 
+    def record(self, outcome: str) -> None:
+        """Count one delivery's outcome ("taken" and "skipped" were not this worker's)."""
+        if outcome in ("taken", "skipped"):
+            return
+        self.claimed += 1
+        if outcome == "queued":
+            self.retrying += 1
+        elif outcome in ("sent", "failed", "unknown", "cancelled"):
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
     def add(self, other: DeliveryCounts) -> None:
         for name in ("claimed", "sent", "retrying", "failed", "unknown", "cancelled"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -1215,6 +1225,13 @@ def _deliver_one(
         job = claim_delivery(session, delivery_id, clock())
     if isinstance(job, str):
         return job
+    return _send_claimed(db, transport, job, clock)
+
+
+def _send_claimed(
+    db: Database, transport: Transport, job: Job, clock: Callable[[], datetime]
+) -> str:
+    """Send a claimed (and committed) delivery once and record how it went."""
     try:
         result = channels.send(job, transport)
     except Exception as exc:
@@ -1222,6 +1239,62 @@ def _deliver_one(
         result = SendResult("unknown", f"内部エラー / internal error: {exc!r}"[:500])
     with db.session() as session:
         return finish_delivery(session, job, result, clock())
+
+
+def send_now_to(
+    db: Database,
+    config: NotifyConfig | Settings,
+    subscription_ids: Sequence[str],
+    notice_ids: Sequence[str],
+) -> DeliveryCounts:
+    """Queue these notices for those of these subscribers whose topics and towns they meet,
+    and send them at once, from this process.
+
+    Each delivery is claimed in the transaction that creates it, so no other worker (the
+    app's own) ever finds it due: for the flood demo's local SMTP server and receiver, or a
+    deliberate re-send. A subscriber who already has a delivery of a notice is skipped (one
+    copy each, as always). A failure is retried later by the worker, as any delivery.
+    """
+    config = notify_config(config)
+    now = utcnow()
+    jobs: list[Job] = []
+    with db.session() as session:
+        subscriptions = session.scalars(
+            select(Subscription).where(Subscription.id.in_(list(subscription_ids)))
+        ).all()
+        notices = session.scalars(select(Notice).where(Notice.id.in_(list(notice_ids)))).all()
+        for subscription in subscriptions:
+            for notice in notices:
+                # What the subscriber asked for, as when a notice is queued.
+                if notice.topic not in (subscription.topics or []):
+                    continue
+                if not filters.towns_overlap(subscription.towns or [], notice.towns or []):
+                    continue
+                notice_id = notice.id
+                had = session.scalar(
+                    select(Delivery.id).where(
+                        Delivery.notice_id == notice_id,
+                        Delivery.subscription_id == subscription.id,
+                    )
+                )
+                if had is not None:
+                    continue
+                row = Delivery(
+                    **_delivery_row(
+                        notice_id, subscription.id, subscription.channel, "notice", {},
+                        MAX_ATTEMPTS, now,
+                    )
+                )  # fmt: skip
+                session.add(row)
+                session.flush()
+                job = claim_delivery(session, row.id, now)
+                if not isinstance(job, str):
+                    jobs.append(job)
+    counts = DeliveryCounts()
+    with Transport(config) as transport:
+        for job in jobs:
+            counts.record(_send_claimed(db, transport, job, utcnow))
+    return counts
 
 
 def _deliver(
@@ -1246,13 +1319,7 @@ def _deliver(
                     pool.map(lambda i: _deliver_one(db, transport, i, clock, stop), ids)
                 )
     for outcome in outcomes:
-        if outcome in ("taken", "skipped"):
-            continue
-        counts.claimed += 1
-        if outcome == "queued":
-            counts.retrying += 1
-        elif outcome in ("sent", "failed", "unknown", "cancelled"):
-            setattr(counts, outcome, getattr(counts, outcome) + 1)
+        counts.record(outcome)
     return counts
 
 
