@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +28,7 @@ from cityos.core import auth
 from cityos.core.errors import ProblemError
 from cityos.core.models import ROLES, User
 from cityos.core.uploads import FileStore
-from cityos.db import Database, current_heads
+from cityos.db import Database, current_heads, utcnow
 from cityos.disaster import cli as disaster_cli
 from cityos.mobility import cli as mobility_cli
 from cityos.notify import cli as notify_cli
@@ -273,16 +274,19 @@ def demo(
             created = opendata_demo.load_demo(
                 session, admin, files, site_url=settings.site_url, progress=step
             )
+        from cityos.disaster import scenario as scenarios
+
         with db.session() as session:
-            # Before a flood, the calm day ends when the flood begins (the scenario's own).
-            stations = (
-                [] if scenario else sensors_demo.load_demo_stations(session, session.merge(admin))
+            # The sample gauges' calm day ends where a flood scenario would begin, so that
+            # `cityos demo --scenario flood` can follow at once (without a live feed the
+            # gauges then show as silent, which is what they are).
+            flood_start = utcnow() - timedelta(minutes=scenarios.FLOOD_MINUTES)
+            stations = sensors_demo.load_demo_stations(
+                session, session.merge(admin), now=flood_start
             )
         step("観測所（サンプル） / sample stations")
         report = None
         if scenario == "flood":
-            from cityos.disaster import scenario as scenarios
-
             try:
                 report = scenarios.run_flood(db, settings, admin, step=step)
             except scenarios.TooSoon as exc:

@@ -25,7 +25,11 @@ def test_the_flood_scenario_runs_end_to_end(
 ) -> None:
     data_dir = tmp_path / "data"
     env = {**env_for(database_url, data_dir), "CITYOS_SITE_URL": "http://testserver"}
-    assert cityos(env, "db", "upgrade").returncode == 0
+    # `make run` loads the demo (sample gauges included), then serves; the flood follows at
+    # once in another terminal.
+    loaded = cityos(env, "demo")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "4 sample stations added" in loaded.stdout
     # As with `make run` in another terminal: the app serves the same database, and its own
     # delivery worker looks for due deliveries every 50 ms while the scenario plays.
     monkeypatch.setenv("CITYOS_NOTIFY_WORKER_IN_APP", "true")

@@ -311,20 +311,13 @@ def run_flood(
             report.alert_headline = alert.headline_ja
             report.cap_url = alerts.cap_url(settings, alert)
             report.page_url = alerts.page_url(settings, alert)
-        with db.session() as session:
-            report.notices = [
-                notice.title_ja
-                for notice in session.scalars(
-                    select(Notice).where(Notice.created_at >= since).order_by(Notice.created_at)
-                )
-            ]
         step("通知を配信 / notices delivered")
         with db.session() as session:
-            notice_ids = list(
-                session.scalars(
-                    select(Notice.id).where(Notice.created_at >= since).order_by(Notice.created_at)
-                )
-            )
+            notices = session.scalars(
+                select(Notice).where(Notice.created_at >= since).order_by(Notice.created_at)
+            ).all()
+            report.notices = [notice.title_ja for notice in notices]
+            notice_ids = [notice.id for notice in notices]
             subscriber_ids = _demo_subscribers(
                 session, session.merge(admin), report.email, hook_url, secret
             )
