@@ -45,6 +45,7 @@ app.add_typer(opendata_app, name="opendata")
 app.add_typer(address_cli.app, name="address")
 app.add_typer(sensors_cli.app, name="sensors")
 app.add_typer(disaster_cli.app, name="disaster")
+app.add_typer(disaster_cli.sns_app, name="sns")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(mobility_cli.app, name="mobility")
 

@@ -1,0 +1,166 @@
+"""Posts as they arrive (JSON lines from a file, stdin or an HTTP batch): read, checked line by
+line, and grouped so that retweets and near-copies count as one item with its copies.
+
+A bad line never stops the others: it is reported with its number and the reason, and the
+good lines go on. The poster is kept only as a salted hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from cityos.core import text
+from cityos.disaster.gazetteer import Gazetteer
+from cityos.disaster.triage import Triage, clean, fill_hazards, triage_post
+
+MAX_TEXT_CHARS = 10_000  # a post is at most a few thousand characters (LINE: 5,000)
+MAX_LINE_BYTES = 1_000_000
+_HASHTAG = re.compile(r"#\S+")
+
+
+@dataclass
+class Post:
+    line: int
+    id: str
+    text: str
+    created_at: datetime | None
+    data: dict[str, Any]  # the object as it came
+    duplicate_of: str | None = None  # the earliest post of its group, when this is a copy
+    copies: int = 1  # on the earliest post: how many posts its group has
+    key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    reason: str
+    kept: bool = False  # the post was still read (only a detail was wrong)
+
+    def __str__(self) -> str:
+        return f"{self.line}行目 / line {self.line}: {self.reason}"
+
+
+def user_hash(user: str, salt: str) -> str:
+    """Who posted, as a salted hash: the same person groups together, nobody is named."""
+    return hmac.new(salt.encode(), user.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _created_at(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _read_line(number: int, raw: bytes, seen: dict[str, int]) -> Post | Problem | None:
+    if len(raw) > MAX_LINE_BYTES:
+        return Problem(number, f"行が長すぎます / the line is over {MAX_LINE_BYTES:,} bytes")
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Problem(number, f"UTF-8 ではありません / not UTF-8 (byte {exc.start + 1})")
+    if not line.strip():
+        return None
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return Problem(number, f"JSON として読めません / not JSON: {exc}"[:200])
+    if not isinstance(data, dict):
+        return Problem(number, "JSON オブジェクトではありません / not a JSON object")
+    post_id = data.get("id")
+    if isinstance(post_id, int) and not isinstance(post_id, bool):
+        post_id = str(post_id)
+    if not isinstance(post_id, str) or not post_id.strip():
+        return Problem(number, "id がありません / the id is missing")
+    if post_id in seen:
+        return Problem(
+            number, f"id {post_id!r} が重複しています（{seen[post_id]}行目） / duplicate id"
+        )
+    written = data.get("text")
+    if not isinstance(written, str) or not written.strip():
+        return Problem(number, "text が空です / the text is empty")
+    if len(written) > MAX_TEXT_CHARS:
+        return Problem(
+            number,
+            f"text が長すぎます（{len(written):,}文字） / the text is over {MAX_TEXT_CHARS:,} characters",
+        )
+    seen[post_id] = number
+    return Post(number, post_id, written, _created_at(data.get("created_at")), data)
+
+
+def read_posts(lines: Iterable[bytes]) -> tuple[list[Post], list[Problem]]:
+    """Every good post of ``lines`` (one JSON object a line), and what was wrong with the rest."""
+    posts: list[Post] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(lines, start=1):
+        found = _read_line(number, raw.rstrip(b"\r\n"), seen)
+        if isinstance(found, Post):
+            if found.data.get("created_at") and found.created_at is None:
+                problems.append(
+                    Problem(number, "created_at が日時ではありません（時刻なしで読みました） / "
+                            "created_at is not a date-time (read without it)", kept=True)
+                )  # fmt: skip
+            posts.append(found)
+        elif isinstance(found, Problem):
+            problems.append(found)
+    group(posts)
+    return posts, problems
+
+
+def _group_key(written: str) -> str:
+    """Near-copies share a key: no RT prefix, links, mentions, hashtags, spaces or marks."""
+    words = _HASHTAG.sub(" ", clean(written))
+    return re.sub(r"[\W_]+", "", text.search_key(words))
+
+
+def group(posts: list[Post]) -> None:
+    """Mark retweets and near-copies as copies of the earliest post of their group."""
+    by_id = {post.id: post for post in posts}
+    groups: dict[str, list[Post]] = {}
+    for post in posts:
+        post.key = _group_key(post.text)
+        origin = post.data.get("retweet_of")
+        if isinstance(origin, str | int) and str(origin) in by_id:
+            post.key = by_id[str(origin)].key or _group_key(by_id[str(origin)].text)
+        if post.key:
+            groups.setdefault(post.key, []).append(post)
+    for members in groups.values():
+        if len(members) == 1:
+            continue
+        members.sort(key=lambda p: (p.created_at is None, _sortable(p.created_at), p.line))
+        first = members[0]
+        first.copies = len(members)
+        for other in members[1:]:
+            other.duplicate_of = first.id
+
+
+def _sortable(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else 0.0
+
+
+def triage_batch(posts: list[Post], gazetteer: Gazetteer) -> list[Triage]:
+    """The triage of every post (a copy gets its group's); posts without a hazard word take
+    the hazard most posts of their day name."""
+    by_id: dict[str, Triage] = {}
+    results: list[Triage] = []
+    for post in posts:
+        if post.duplicate_of and post.duplicate_of in by_id:
+            results.append(by_id[post.duplicate_of])
+            continue
+        result = triage_post(post.text, gazetteer)
+        by_id[post.id] = result
+        results.append(result)
+    days = [post.created_at.date().isoformat() if post.created_at else "" for post in posts]
+    fill_hazards(results, days)
+    return results

@@ -1,0 +1,863 @@
+"""Triage of disaster-time posts: what each is (category), how urgent, which hazard, where.
+
+Cues are words and patterns in Japanese and English, each with a weight and the category it
+speaks for; a post's category is the one its cues weigh most for, with ties going to the more
+urgent. Questions are questions unless someone asks for rescue or supplies; a post without a
+cue is not relevant. Every decision names the words that made it (``explanation``), so that
+staff can see why and correct it. No model is downloaded: the lexicon lives here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cityos.core import text
+from cityos.disaster.gazetteer import Gazetteer, Outside, Place
+
+CATEGORIES = (
+    "rescue_request",
+    "damage_report",
+    "supplies_need",
+    "infrastructure",
+    "shelter_evacuation",
+    "info_request",
+    "caution_advice",
+    "not_relevant",
+)
+URGENCIES = ("high", "medium", "low")
+HAZARDS = ("flood", "earthquake", "fire", "landslide", "storm", "other", "none")
+PRIORITY = {name: len(CATEGORIES) - i for i, name in enumerate(CATEGORIES)}
+
+# (category, weight, Japanese words or patterns); matched on text.search_key (hiragana, no spaces).
+_JA: list[tuple[str, float, list[str]]] = [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "助けて",
+            "たすけて",
+            "救助",
+            "救出",
+            "閉じ込め",
+            "とじこめ",
+            "取り残",
+            "逃げられない",
+            "逃げ遅れ",
+            "動けない",
+            "身動きが",
+            "出られない",
+            "孤立して",
+            "流され",
+            "挟まれ",
+            "下敷き",
+            "生き埋め",
+            "意識がない",
+            "意識不明",
+            "息をしていない",
+            "呼吸が",
+            "救急車",
+            "けが人",
+            "怪我人",
+            "ケガ人",
+            "出血",
+            "骨折",
+            "助けに来",
+            "sos",
+            "🆘",
+            "#救助",
+            "要救助",
+            "救助要請",
+            "助けを",
+            "119",
+            "溺れて",
+            "おぼれて",
+        ],
+    ),
+    (
+        "rescue_request",
+        2.0,
+        [
+            r"(祖母|祖父|おばあ|おじい|ばあちゃん|じいちゃん|高齢|老人|母|父|子ども|子供|こども|赤ちゃん|妊婦|家族|夫|妻|障害|車いす|車椅子|寝たきり).{0,25}(動けない|歩けない|上げられない|逃げ|取り残|避難できない|運べない|連れ出せない|出られない)",
+            r"(水|みず).{0,6}(腰|胸|首|膝|ひざ|天井).{0,4}(まで|くらい|ぐらい)",
+            r"(屋根の上|二階に|2階に).{0,12}(避難|逃げ|取り残|いる|います|待って)",
+            "避難できない",
+            "歩けない",
+            "連れ出せない",
+        ],
+    ),
+    (
+        "damage_report",
+        2.0,
+        [
+            "冠水",
+            "浸水",
+            "水没",
+            "氾濫",
+            "はんらん",
+            "決壊",
+            "越水",
+            "溢れ",
+            "あふれ",
+            "水浸し",
+            "倒壊",
+            "崩れ",
+            "崩壊",
+            "土砂",
+            "がけ崩れ",
+            "崖崩れ",
+            "地すべり",
+            "地滑り",
+            "陥没",
+            "倒木",
+            "木が倒れ",
+            "電柱が倒れ",
+            "電柱倒",
+            "ブロック塀",
+            "塀が倒れ",
+            "火事",
+            "火災",
+            "燃えて",
+            "燃えてる",
+            "煙が",
+            "炎",
+            "延焼",
+            "屋根が飛",
+            "ガラスが割れ",
+            "傾いて",
+            "亀裂",
+            "液状化",
+            "床上",
+            "床下",
+            "水が入って",
+            "水が入ってき",
+            "家が流",
+            "車が流",
+            "道路が川",
+            "川みたい",
+            "落下",
+            "看板が",
+            "瓦が",
+            "ひびが",
+            "ヒビ",
+        ],
+    ),
+    ("damage_report", 1.0, ["増水", "水位", "水たまり", "倒れて", "割れて", "壊れ", "被害"]),
+    (
+        "infrastructure",
+        2.5,
+        [
+            "停電",
+            "断水",
+            "通信障害",
+            "運転見合わせ",
+            "運休",
+            "通行止め",
+            "ガス漏れ",
+            "ガスが止",
+            "ガスが出",
+            "電気が",
+            "電気がつかない",
+            "電気来",
+            "水が出ない",
+            "水道が",
+            "つながらない",
+            "繋がらない",
+            "圏外",
+            "電波",
+            "信号が",
+            "信号機",
+            "見合わせ",
+            "止まって",
+            "止まってる",
+            "不通",
+            "復旧",
+            "遅延",
+            "振替輸送",
+        ],
+    ),
+    (
+        "infrastructure",
+        1.0,
+        [
+            "中央線",
+            "京王線",
+            "井の頭線",
+            "電車",
+            "バス",
+            "道路",
+            "交差点",
+            "エレベーター",
+            "携帯",
+            "スマホ",
+            "ネット",
+            "wifi",
+            "ガス",
+            "電気",
+            "水道",
+        ],
+    ),
+    (
+        "supplies_need",
+        2.5,
+        [
+            r"(水|飲み水|飲料水|食料|食べ物|食糧|ご飯|ごはん|おにぎり|パン|ミルク|粉ミルク|液体ミルク|おむつ|オムツ|紙おむつ|生理用品|ナプキン|薬|くすり|常備薬|インスリン|毛布|タオル|懐中電灯|ライト|電池|充電器|モバイルバッテリー|トイレ|簡易トイレ|離乳食|アレルギー|マスク|ブルーシート|ほ乳瓶|哺乳瓶|カイロ|水分|物資).{0,12}(足り|不足|欲し|ほし|ください|下さい|必要|ない|無い|ありません|なくな|無くな|切れ|尽き|届いて|届かない|配って|分けて|ある方|あれば|送って|求む|募集|困って)",
+            r"(足りな|足りま|不足|必要|欲しい|ほしい).{0,10}(水|食料|食べ物|ミルク|おむつ|オムツ|薬|毛布|電池|トイレ|物資)",
+            "物資が",
+            "支援物資",
+            "品切れ",
+            "売り切れ",
+            "買えない",
+        ],
+    ),
+    (
+        "shelter_evacuation",
+        2.0,
+        [
+            "避難所",
+            "避難しました",
+            "避難して",
+            "避難中",
+            "避難した",
+            "避難者",
+            "体育館",
+            "公民館",
+            "コミセン",
+            "コミュニティセンター",
+            "コミュニティ・センター",
+            "開設",
+            "混雑",
+            "満員",
+            "受け入れ",
+            "ペット同伴",
+            "避難完了",
+            "避難します",
+            "避難する",
+            "避難先",
+            "避難所に",
+            "車中泊",
+            "寝る場所",
+            "収容",
+        ],
+    ),
+    (
+        "caution_advice",
+        2.0,
+        [
+            "気象庁",
+            "警報",
+            "注意報",
+            "避難指示",
+            "高齢者等避難",
+            "緊急安全確保",
+            "警戒レベル",
+            "注意して",
+            "気をつけて",
+            "気を付けて",
+            "近づかないで",
+            "近づかない",
+            "控えて",
+            "ブレーカー",
+            "落として",
+            "備えて",
+            "確認してください",
+            "防災無線",
+            "防災メール",
+            "お知らせ",
+            "【三鷹市】",
+            "三鷹市より",
+            "市からの",
+            "公式",
+            "記録的短時間大雨",
+            "土砂災害警戒",
+            "余震に注意",
+            "しないでください",
+            "してください",
+            "心がけて",
+            "命を守る",
+            "早めの避難",
+            "情報です",
+            "発表",
+            "発令",
+            "解除",
+        ],
+    ),
+    (
+        "info_request",
+        1.5,
+        [
+            "教えて",
+            "知りたい",
+            "分かる方",
+            "わかる方",
+            "分かる人",
+            "わかる人",
+            "どなたか",
+            "情報ありますか",
+            "情報ください",
+            "どこですか",
+            "どこ?",
+            "誰か知",
+            "ご存知",
+            r"いつ(から|まで|頃|ごろ|復旧|開|再開)",
+            "ですか?",
+            "ますか?",
+            "でしょうか",
+            "かな?",
+            "?",
+        ],
+    ),
+    (
+        "not_relevant",
+        2.0,
+        [
+            "祈って",
+            "祈り",
+            "無事を",
+            "ご無事",
+            "がんばろう",
+            "頑張ろう",
+            "頑張って",
+            "がんばって",
+            "応援",
+            "お疲れ",
+            "宿題",
+            "試験",
+            "ランチ",
+            "推し",
+            "www",
+            "笑",
+            "草",
+            "ワロタ",
+            "ポケモン",
+            "ゲーム",
+            "セール",
+            "キャンペーン",
+            "フォロー",
+            "プレゼント",
+            "ニュースで見",
+            "テレビで",
+            "懐かしい",
+            "眠い",
+            "暇",
+            "ひま",
+            "映画",
+            "ドラマ",
+            "仕事行きたくない",
+            "お大事に",
+            "心配",
+            "怖い",
+            "こわい",
+            "不安",
+        ],
+    ),
+]
+
+_EN: list[tuple[str, float, list[str]]] = [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "help us",
+            "please help",
+            "help me",
+            "need help",
+            "trapped",
+            "stuck",
+            "can't get out",
+            "cannot get out",
+            "rescue",
+            "injured",
+            "bleeding",
+            "unconscious",
+            "ambulance",
+            "can't walk",
+            "cannot walk",
+            "can't move",
+            "sos",
+            "drowning",
+            "save us",
+            "stranded",
+            "need rescue",
+            "send help",
+            "not breathing",
+            "broken leg",
+            "elderly.{0,20}(can't|cannot)",
+        ],
+    ),
+    (
+        "rescue_request",
+        2.0,
+        [
+            r"water.{0,20}(waist|chest|knee|neck)",
+            r"(on the roof|second floor|2nd floor).{0,30}(water|flood|help|stuck)",
+        ],
+    ),
+    (
+        "damage_report",
+        2.0,
+        [
+            "flooded",
+            "flooding",
+            "flood water",
+            "underwater",
+            "submerged",
+            "collapsed",
+            "collapse",
+            "fire",
+            "smoke",
+            "burning",
+            "landslide",
+            "mudslide",
+            "fallen tree",
+            "tree fell",
+            "trees down",
+            "sinkhole",
+            "caved in",
+            "damaged",
+            "overflow",
+            "overflowing",
+            "burst",
+            "pole fell",
+            "utility pole",
+            "wall fell",
+            "broken windows",
+            "cracks",
+            "water came in",
+            "water is coming",
+            "water coming",
+        ],
+    ),
+    (
+        "infrastructure",
+        2.5,
+        [
+            "power outage",
+            "blackout",
+            "no power",
+            "no electricity",
+            "power is out",
+            "power's out",
+            "no water",
+            "water supply",
+            "gas leak",
+            "no gas",
+            "no signal",
+            "can't connect",
+            "network down",
+            "trains stopped",
+            "train stopped",
+            "suspended",
+            "chuo line",
+            "keio line",
+            "bus",
+            "buses",
+            "road closed",
+            "road is closed",
+            "closed road",
+            "traffic lights",
+            "internet down",
+        ],
+    ),
+    (
+        "supplies_need",
+        2.5,
+        [
+            r"(need|needs|needed|short of|running out of|ran out of|out of|no more|looking for|anyone have)\b.{0,30}\b(water|food|milk|formula|diapers|nappies|medicine|insulin|blankets|batteries|flashlight|toilet|supplies|baby food)",
+        ],
+    ),
+    (
+        "shelter_evacuation",
+        2.0,
+        [
+            "shelter",
+            "evacuated",
+            "evacuating",
+            "evacuation center",
+            "evacuation centre",
+            "gym",
+            "community center",
+            "crowded",
+            "full",
+            "pets allowed",
+            "sleeping in the car",
+        ],
+    ),
+    (
+        "caution_advice",
+        2.0,
+        [
+            "warning",
+            "advisory",
+            "evacuation order",
+            "stay away",
+            "be careful",
+            "please avoid",
+            "official",
+            "jma",
+            "alert level",
+            "turn off",
+            "breaker",
+            "stay indoors",
+            "take care",
+            "reminder",
+            "do not go",
+            "don't go near",
+        ],
+    ),
+    (
+        "info_request",
+        1.5,
+        [
+            "where is",
+            "where can",
+            "where are",
+            "is there",
+            "does anyone",
+            "anyone know",
+            "is it open",
+            "how can",
+            "what should",
+            "which shelter",
+            "any info",
+            "?",
+        ],
+    ),
+    (
+        "not_relevant",
+        2.0,
+        [
+            "pray",
+            "praying",
+            "thoughts",
+            "stay safe",
+            "lol",
+            "haha",
+            "homework",
+            "exam",
+            "lunch",
+            "game",
+            "sale",
+            "follow me",
+            "giveaway",
+            "watching the news",
+            "on tv",
+            "so scared",
+            "scary",
+            "bored",
+            "movie",
+        ],
+    ),
+]
+
+_HAZARD_JA: list[tuple[str, list[str]]] = [
+    ("fire", ["火事", "火災", "燃え", "煙", "炎", "延焼", "消防車", "焦げ", "出火"]),
+    ("landslide", ["土砂", "崖", "がけ", "地すべり", "地滑り", "土石流", "斜面"]),
+    (
+        "earthquake",
+        [
+            "地震",
+            "揺れ",
+            "ゆれ",
+            "震度",
+            "余震",
+            "震源",
+            "倒壊",
+            "ブロック塀",
+            "家具が倒",
+            "液状化",
+            "緊急地震速報",
+        ],
+    ),
+    (
+        "flood",
+        [
+            "冠水",
+            "浸水",
+            "水没",
+            "氾濫",
+            "はんらん",
+            "増水",
+            "洪水",
+            "水位",
+            "決壊",
+            "越水",
+            "野川",
+            "仙川",
+            "川が",
+            "川の",
+            "水が",
+            "床上",
+            "床下",
+            "溢れ",
+            "あふれ",
+            "水浸し",
+            "腰まで",
+            "膝まで",
+            "ひざまで",
+        ],
+    ),
+    (
+        "storm",
+        [
+            "台風",
+            "暴風",
+            "強風",
+            "突風",
+            "大雨",
+            "豪雨",
+            "雷",
+            "竜巻",
+            "風で",
+            "風が",
+            "雨が",
+            "ゲリラ豪雨",
+            "記録的短時間大雨",
+        ],
+    ),
+]
+_HAZARD_EN: list[tuple[str, list[str]]] = [
+    ("fire", ["fire", "smoke", "burning", "flames"]),
+    ("landslide", ["landslide", "mudslide", "slope"]),
+    ("earthquake", ["earthquake", "quake", "shaking", "aftershock", "tremor"]),
+    (
+        "flood",
+        [
+            "flood",
+            "flooded",
+            "flooding",
+            "river",
+            "water level",
+            "underwater",
+            "submerged",
+            "waist",
+            "knee-deep",
+        ],
+    ),
+    (
+        "storm",
+        ["typhoon", "storm", "strong wind", "heavy rain", "rain", "wind", "thunder", "tornado"],
+    ),
+]
+
+# Urgency beyond the category: life at risk now, or merely information.
+_HIGH_JA = re.compile(
+    "|".join(
+        [
+            "燃え広が",
+            "延焼",
+            "火が広が",
+            "人が(中に|下敷き|閉じ込め|取り残)",
+            "下敷き",
+            "生き埋め",
+            "逃げ遅れ",
+            "意識",
+            "呼吸",
+            "命",
+            "今すぐ",
+            "至急",
+            "急いで",
+        ]
+    )
+)
+_HIGH_EN = re.compile(r"spreading|people inside|trapped|right now|urgent|life")
+_LOW_SHELTER_JA = re.compile("避難しました|避難完了|無事|着きました|開設|開いて")
+
+
+@dataclass(frozen=True)
+class _Cue:
+    category: str
+    weight: float
+    pattern: re.Pattern[str]
+    label: str
+
+
+def _compile(table: list[tuple[str, float, list[str]]], japanese: bool) -> list[_Cue]:
+    cues = []
+    for category, weight, words in table:
+        for word in words:
+            is_regex = any(ch in word for ch in "(|.{\\[")
+            if japanese:
+                source = _key_pattern(word) if is_regex else re.escape(text.search_key(word))
+            elif is_regex:
+                source = word
+            else:  # whole words: "bus" is not in "business", "fire" not in "fireworks"
+                source = rf"(?<![a-z]){re.escape(word)}(?![a-z])"
+            cues.append(_Cue(category, weight, re.compile(source), word))
+    return cues
+
+
+def _key_pattern(pattern: str) -> str:
+    """A regex written in plain Japanese, with its literal runs turned into search keys."""
+    out = []
+    for part in re.split(r"([()|.{}\[\]0-9,*+?\\])", pattern):
+        out.append(part if len(part) <= 1 and not part.isalpha() else text.search_key(part))
+    return "".join(out)
+
+
+_JA_CUES = _compile(_JA, True)
+_EN_CUES = _compile(_EN, False)
+_HAZARD_JA_RE = [
+    (h, re.compile("|".join(re.escape(text.search_key(w)) for w in ws))) for h, ws in _HAZARD_JA
+]
+_HAZARD_EN_RE = [
+    (h, re.compile(r"\b(" + "|".join(re.escape(w) for w in ws) + r")")) for h, ws in _HAZARD_EN
+]
+_URL = re.compile(r"https?://\S+")
+_MENTION = re.compile(r"@[A-Za-z0-9_]+")
+_RT = re.compile(r"^\s*RT\s+@[A-Za-z0-9_]+:?\s*")
+_TAGS = re.compile(r"<[^>]{0,200}>")
+
+
+@dataclass
+class Triage:
+    category: str
+    urgency: str
+    hazard: str
+    town: str | None
+    lat: float | None
+    lon: float | None
+    explanation: dict[str, str] = field(default_factory=dict)
+    outside: bool = False
+    hazard_from_cues: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "urgency": self.urgency,
+            "hazard": self.hazard,
+            "town": self.town,
+            "lat": self.lat,
+            "lon": self.lon,
+            "explanation": self.explanation,
+        }
+
+
+def clean(written: str) -> str:
+    """The words of a post: no retweet prefix, links, mentions or HTML tags."""
+    cleaned = _RT.sub("", written or "")
+    cleaned = _URL.sub(" ", cleaned)
+    cleaned = _MENTION.sub(" ", cleaned)
+    return _TAGS.sub(" ", cleaned)
+
+
+def _scores(key: str, lower: str) -> tuple[Counter[str], dict[str, list[str]]]:
+    weights: dict[str, list[float]] = {}
+    words: dict[str, list[str]] = {}
+    for cues, written in ((_JA_CUES, key), (_EN_CUES, lower)):
+        for cue in cues:
+            if cue.pattern.search(written):
+                weights.setdefault(cue.category, []).append(cue.weight)
+                words.setdefault(cue.category, []).append(cue.label)
+    # The strongest cue counts; more cues of one kind add a little (many words for one
+    # thing are not many things).
+    scores: Counter[str] = Counter({c: max(w) + 0.25 * (len(w) - 1) for c, w in weights.items()})
+    return scores, words
+
+
+def _category(scores: Counter[str], key: str, lower: str) -> str:
+    asks = scores["info_request"] >= 1.5 and ("?" in key or "?" in lower)
+    strong = {c: s for c, s in scores.items() if c not in ("info_request", "not_relevant")}
+    if scores["rescue_request"] >= 3.0:
+        return "rescue_request"
+    # A question, even about an outage or a shelter, is someone wanting to know; unless it
+    # asks for supplies or reports much besides.
+    if asks and scores["supplies_need"] < 2.5 and not (strong and max(strong.values()) >= 3.25):
+        return "info_request"
+    if not strong:
+        if scores["info_request"] >= 1.5:
+            return "info_request"
+        return "not_relevant"
+    best = max(strong, key=lambda c: (strong[c], PRIORITY[c]))
+    if scores["not_relevant"] > strong[best] + 0.5:
+        return "not_relevant"
+    return best
+
+
+def _urgency(category: str, key: str, lower: str) -> tuple[str, str]:
+    if category == "rescue_request":
+        return "high", "救助の求め / a call for rescue"
+    if category in ("not_relevant", "info_request", "caution_advice"):
+        return "low", "情報・質問・注意喚起 / information, a question or advice"
+    if category == "damage_report" and (_HIGH_JA.search(key) or _HIGH_EN.search(lower)):
+        return "high", "命に関わる被害 / damage that puts lives at risk"
+    if category == "shelter_evacuation" and _LOW_SHELTER_JA.search(key):
+        return "low", "避難の報告 / an evacuation report"
+    return "medium", "対応が必要 / needs action"
+
+
+def _hazard(key: str, lower: str) -> tuple[str | None, str]:
+    for hazard, pattern in _HAZARD_JA_RE:
+        found = pattern.search(key)
+        if found:
+            return hazard, found.group()
+    for hazard, pattern in _HAZARD_EN_RE:
+        found = pattern.search(lower)
+        if found:
+            return hazard, found.group()
+    return None, ""
+
+
+def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
+    """Category, urgency, hazard and place of one post, with what decided each."""
+    words = clean(written)
+    key = text.search_key(words)
+    lower = text.normalize(words).lower()
+    scores, matched = _scores(key, lower)
+    category = _category(scores, key, lower)
+    urgency, why_urgency = _urgency(category, key, lower)
+    hazard, hazard_word = _hazard(key, lower)
+    explanation = {
+        "category": (
+            f"{category}: " + "、".join(matched.get(category, [])[:5])
+            if matched.get(category)
+            else f"{category}: 手がかりなし / no cue"
+        ),
+        "urgency": f"{urgency}: {why_urgency}",
+    }
+    if category == "not_relevant":
+        final_hazard = "none"
+        explanation["hazard"] = "none: 関連なし / not relevant"
+    elif hazard:
+        final_hazard = hazard
+        explanation["hazard"] = f"{hazard}: {hazard_word}"
+    else:
+        final_hazard = "other"
+        explanation["hazard"] = "other: 手がかりなし / no cue"
+    place = gazetteer.find(words)
+    result = Triage(category, urgency, final_hazard, None, None, None, explanation)
+    result.hazard_from_cues = hazard is not None
+    if isinstance(place, Place):
+        result.town, result.lat, result.lon = place.town, place.lat, place.lon
+        explanation["town"] = f"{place.town}: 「{place.evidence}」 ({place.kind})"
+    elif isinstance(place, Outside):
+        result.outside = True
+        explanation["town"] = f"三鷹市外 / outside Mitaka: 「{place.evidence}」"
+    else:
+        explanation["town"] = "場所の手がかりなし / no place named"
+    return result
+
+
+def fill_hazards(results: Sequence[Triage], days: Sequence[str]) -> None:
+    """Posts that name no hazard take the hazard most posts of the same day name (a post
+    about an outage on a typhoon day is about the typhoon)."""
+    by_day: dict[str, Counter[str]] = {}
+    for result, day in zip(results, days, strict=True):
+        if result.hazard_from_cues and result.category != "not_relevant":
+            by_day.setdefault(day, Counter())[result.hazard] += 1
+    for result, day in zip(results, days, strict=True):
+        if result.hazard_from_cues or result.category == "not_relevant":
+            continue
+        counts = by_day.get(day)
+        if counts:
+            hazard = counts.most_common(1)[0][0]
+            result.hazard = hazard
+            result.explanation["hazard"] = (
+                f"{hazard}: 同じ日の投稿の多くが示す災害 / what most posts of the day name"
+            )
+
+
+def triage_texts(texts: Iterable[str], gazetteer: Gazetteer) -> list[Triage]:
+    return [triage_post(written, gazetteer) for written in texts]

@@ -1,0 +1,150 @@
+"""`cityos sns triage` as a real process on a database holding only the demo data: posts in,
+each with category, urgency, hazard, town and why; bad lines reported by number."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cityos.disaster.gazetteer import Gazetteer, Outside, Place
+from cityos.disaster.posts import read_posts
+from cityos.disaster.triage import triage_post
+from tests.test_cli import cityos, env_for
+
+
+def jsonl(*rows: object) -> bytes:
+    return b"".join(json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows)
+
+
+@pytest.fixture(scope="module")
+def places() -> Gazetteer:
+    return Gazetteer()
+
+
+def test_triage_reads_good_lines_and_reports_bad_ones_by_number(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = env_for(database_url, tmp_path / "data")
+    assert cityos(env, "demo").returncode == 0
+    source = tmp_path / "posts.jsonl"
+    source.write_bytes(
+        jsonl(
+            {"id": "p1", "text": "助けて！大沢4丁目で家に水が入ってきて祖母が動けません #救助",
+             "created_at": "2026-09-14T10:00:00+09:00", "user": "someone"},
+            {"id": "p2", "text": ""},
+            {"id": "p3", "text": "あ" * 100_000},
+        )
+        + b'{"id": "p4", "text": "\xff\xfe broken"}\n'
+        + jsonl(
+            {"text": "no id here"},
+            {"id": "p1", "text": "the same id again"},
+            {"id": "p7", "text": "<script>alert(1)</script>三鷹駅南口が冠水してる",
+             "created_at": "2026-09-14T10:05:00+09:00"},
+        )
+        + b'{"id": "p8", "text": broken json}\n'
+        + b'["not", "an", "object"]\n'
+        + jsonl(
+            {"id": "p10", "text": "RT @someone: 助けて！大沢4丁目で家に水が入ってきて祖母が動けません #救助",
+             "retweet_of": "p1", "created_at": "2026-09-14T10:02:00+09:00"},
+            {"id": 11, "text": "Power outage in Shimorenjaku 3-chome since 9am",
+             "created_at": "2026-09-14T10:06:00+09:00"},
+        )
+    )  # fmt: skip
+    out = tmp_path / "triaged.jsonl"
+    done = cityos(env, "sns", "triage", "--input", str(source), "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = {str(row["id"]): row for row in map(json.loads, out.read_text().splitlines())}
+    assert sorted(rows) == ["11", "p1", "p10", "p7"]
+    for line, reason in [
+        (2, "the text is empty"),
+        (3, "the text is over 10,000 characters"),
+        (4, "not UTF-8"),
+        (5, "the id is missing"),
+        (6, "duplicate id"),
+        (8, "not JSON"),
+        (9, "not a JSON object"),
+    ]:
+        assert f"line {line}: " in done.stderr
+        assert reason in done.stderr
+    rescue = rows["p1"]
+    assert (rescue["category"], rescue["urgency"], rescue["hazard"]) == (
+        "rescue_request", "high", "flood",
+    )  # fmt: skip
+    assert rescue["town"] == "大沢四丁目"
+    assert rescue["lat"]
+    assert rescue["lon"]
+    assert "助けて" in rescue["explanation"]["category"]
+    assert rescue["user"] == "someone"  # the input object comes back as it was
+    # The retweet is one item with its original: the earliest post keeps the count.
+    assert rows["p10"]["duplicate_of"] == "p1"
+    assert rows["p1"]["copies"] == 2
+    assert rows["p10"]["category"] == "rescue_request"
+    # Markup is only text: the post is still read for what it says.
+    assert rows["p7"]["category"] == "damage_report"
+    assert rows["p7"]["town"] == "下連雀"
+    assert rows["p7"]["text"].startswith("<script>")
+    english = rows["11"]
+    assert (english["category"], english["town"]) == ("infrastructure", "下連雀三丁目")
+    # The day's posts name a flood: an outage that day is taken to be part of it.
+    assert english["hazard"] == "flood"
+
+
+def test_a_file_without_any_good_post_fails(database_url: str, tmp_path: Path) -> None:
+    env = env_for(database_url, tmp_path / "data")
+    source = tmp_path / "posts.jsonl"
+    source.write_bytes(b"not json\n")
+    done = cityos(
+        env, "sns", "triage", "--input", str(source), "--output", str(tmp_path / "out.jsonl")
+    )
+    assert done.returncode == 1
+    assert "line 1: " in done.stderr
+
+
+def test_places_are_read_in_every_spelling(places: Gazetteer) -> None:
+    def town(written: str) -> str | None:
+        found = places.find(written)
+        return found.town if isinstance(found, Place) else None
+
+    assert town("三鷹市大沢２−１４で冠水") == "大沢二丁目"
+    assert town("ｼﾓﾚﾝｼﾞｬｸ3で停電") == "下連雀三丁目"
+    assert town("Water in Osawa 4-chome") == "大沢四丁目"
+    assert town("杏林病院の前が通れない") == "新川六丁目"
+    assert town("牟礼の交差点で電柱が倒れてる") == "牟礼"
+    assert town("大沢さんの家に行った") is None  # a person
+    assert town("新川崎で停電") is None
+    assert isinstance(places.find("吉祥寺で火事"), Outside)
+    assert isinstance(places.find("深大寺そば食べてる"), Outside)
+    assert town("三鷹市深大寺2丁目で倒木") == "深大寺二丁目"
+
+
+def test_each_kind_of_post_is_told_apart(places: Gazetteer) -> None:
+    cases = {
+        "祖母が一階にいて水が腰まで来てる、二階に上げられない": "rescue_request",
+        "Water is coming into our apartment, my kid and I are trapped, please help": "rescue_request",
+        "野川があふれて道路が冠水しています": "damage_report",
+        "中央線運転見合わせ、駅に人があふれてる": "infrastructure",
+        "井口コミセンの避難所、ミルクが足りません": "supplies_need",
+        "第一中学校の体育館に避難しました。かなり混雑しています": "shelter_evacuation",
+        "近くの避難所ってどこですか？": "info_request",
+        "【三鷹市】大沢地区に避難指示を発令しました。川に近づかないでください": "caution_advice",
+        "みなさんの無事を祈ります🙏": "not_relevant",
+    }
+    for written, category in cases.items():
+        assert triage_post(written, places).category == category, written
+
+
+def test_copies_are_grouped_and_the_earliest_kept() -> None:
+    posts, problems = read_posts(
+        [
+            jsonl({"id": "b", "text": "大沢で冠水 https://t.co/x #三鷹", "created_at": "2026-09-14T10:05:00+09:00"}),
+            jsonl({"id": "a", "text": "大沢で冠水！ #台風", "created_at": "2026-09-14T10:01:00+09:00"}),
+            jsonl({"id": "c", "text": "大沢で冠水、車が動けない", "created_at": "2026-09-14T10:00:00+09:00"}),
+        ]
+    )  # fmt: skip
+    assert problems == []
+    by_id = {post.id: post for post in posts}
+    assert by_id["b"].duplicate_of == "a"
+    assert by_id["a"].copies == 2
+    assert by_id["c"].duplicate_of is None
