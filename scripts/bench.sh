@@ -5,6 +5,7 @@
 #   INGEST_ARGS="--rows 20000" QUERY_ARGS="--rows 5000 --duration 3" scripts/bench.sh   # small
 #   ADDRESS_ARGS="--peer-limit 300" scripts/bench.sh   # the address peer on a smaller sample
 #   SERVING_ARGS="--duration 3 --warmup 1 --points 2000" scripts/bench.sh   # disaster serving, small
+#   SENSOR_ARGS="--readings 50000" SNS_ARGS="--posts 20000 --peer-posts 300" scripts/bench.sh
 #
 # The peers (sqlite-utils, Datasette, normalize-japanese-address, networkx) come from PyPI into their
 # own venv, .venv-bench, so they never meet the product's dependencies; wrk and nginx come from
@@ -21,7 +22,7 @@ BENCH_VENV=.venv-bench
 # normalize-japanese-address 0.0.x is the address normalizer whose keys address_quality.py reads.
 # networkx 3 is the graph library under OSMnx, the pedestrian routing peer.
 PEERS=("datasette==0.65.*" "sqlite-utils==4.*" "uvicorn[standard]" "normalize-japanese-address==0.0.*"
-  "networkx==3.*")
+  "networkx==3.*" "ginza==5.*" "ja-ginza==5.*")
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -81,6 +82,11 @@ run address_quality ${ADDRESS_ARGS:-}
 run pedestrian_routing ${ROUTING_ARGS:-}
 # shellcheck disable=SC2086
 run disaster_serving ${SERVING_ARGS:-}
+# shellcheck disable=SC2086
+run sensor_ingest ${SENSOR_ARGS:-}
+run sns_quality
+# shellcheck disable=SC2086
+run sns_speed ${SNS_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -89,5 +95,7 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   # The address block without its list of disagreements (kept in its own file).
   sed '/^disagreements of ours/,$d' "$out/address_quality-$stamp_time.txt"
   cat "$out/pedestrian_routing-$stamp_time.txt" "$out/disaster_serving-$stamp_time.txt"
+  cat "$out/sensor_ingest-$stamp_time.txt" "$out/sns_quality-$stamp_time.txt"
+  cat "$out/sns_speed-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"
