@@ -10,11 +10,12 @@ staff can see why and correct it. No model is downloaded: the lexicon lives here
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cityos.core import text
+from cityos.disaster import perceptron
 from cityos.disaster.gazetteer import Gazetteer, Outside, Place
 
 CATEGORIES = (
@@ -44,11 +45,14 @@ _JA: list[tuple[str, float, list[str]]] = [
             "閉じ込め",
             "とじこめ",
             "取り残",
-            "逃げられない",
+            "逃げられな",
+            "逃げられま",
             "逃げ遅れ",
-            "動けない",
+            "動けな",
+            "動けま",
             "身動きが",
-            "出られない",
+            "出られな",
+            "出られま",
             "孤立して",
             "流され",
             "挟まれ",
@@ -80,12 +84,15 @@ _JA: list[tuple[str, float, list[str]]] = [
         "rescue_request",
         2.0,
         [
-            r"(祖母|祖父|おばあ|おじい|ばあちゃん|じいちゃん|高齢|老人|母|父|子ども|子供|こども|赤ちゃん|妊婦|家族|夫|妻|障害|車いす|車椅子|寝たきり).{0,25}(動けない|歩けない|上げられない|逃げ|取り残|避難できない|運べない|連れ出せない|出られない)",
+            r"(祖母|祖父|おばあ|おじい|ばあちゃん|じいちゃん|高齢|老人|母|父|子ども|子供|こども|赤ちゃん|妊婦|家族|夫|妻|障害|車いす|車椅子|寝たきり).{0,25}(動けな|動けま|歩けな|歩けま|上げられな|上げられま|逃げ|取り残|避難できな|避難できま|運べな|運べま|連れ出せな|連れ出せま|出られな|出られま|助け)",
             r"(水|みず).{0,6}(腰|胸|首|膝|ひざ|天井).{0,4}(まで|くらい|ぐらい)",
             r"(屋根の上|二階に|2階に).{0,12}(避難|逃げ|取り残|いる|います|待って)",
-            "避難できない",
-            "歩けない",
-            "連れ出せない",
+            "避難できな",
+            "避難できま",
+            "歩けな",
+            "歩けま",
+            "連れ出せな",
+            "連れ出せま",
         ],
     ),
     (
@@ -159,12 +166,16 @@ _JA: list[tuple[str, float, list[str]]] = [
             "ガスが止",
             "ガスが出",
             "電気が",
-            "電気がつかない",
+            "電気がつかな",
+            "電気がつきま",
             "電気来",
-            "水が出ない",
+            "水が出な",
+            "水が出ま",
             "水道が",
-            "つながらない",
-            "繋がらない",
+            "つながらな",
+            "つながりま",
+            "繋がらな",
+            "繋がりま",
             "圏外",
             "電波",
             "信号が",
@@ -354,6 +365,124 @@ _JA: list[tuple[str, float, list[str]]] = [
         ],
     ),
 ]
+
+# Second-round cues: polite and everyday ways of saying the same things.
+_JA += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "迎えに来",
+            "男手",
+            "上がれな",
+            "上げきれな",
+            "運び出せ",
+            "けいれん",
+            "痙攣",
+            "医療関係の方",
+            "aed",
+            "心臓マッサージ",
+            "倒れている人",
+            "倒れてる人",
+            "意識が",
+            "呼んだけど",
+            "つながらない119",
+            "救急",
+        ],
+    ),
+    (
+        "rescue_request",
+        2.0,
+        [
+            r"(どなたか|誰か|だれか).{0,10}(お願い|来て|助け|行って)",
+            r"(水|みず).{0,10}(布団|ふとん|ベッド|床上|胸|首).{0,8}(来て|まで)",
+        ],
+    ),
+    (
+        "damage_report",
+        2.0,
+        [
+            "マンホール",
+            "浸か",
+            "水が来",
+            "水がきて",
+            "水が溢",
+            "折れ",
+            "飛んで",
+            "飛ばされ",
+            "水びたし",
+            "川になって",
+            "池みたい",
+            "湖みたい",
+            "泥",
+            "冠水中",
+            "崩落",
+            "落石",
+            "陥没",
+            "漏水",
+            "雨漏り",
+            "窓が割れ",
+            "屋根",
+            "外壁",
+            "枝が",
+        ],
+    ),
+    (
+        "caution_advice",
+        3.0,
+        [
+            r"^【",
+            r"ないで(ください|下さい|ね|!|。|$)",
+            "ましょう",
+            "やめて",
+            "控え",
+            "注意して",
+            "注意を",
+            "入らないで",
+            "行かないで",
+            "避難してください",
+            "してください",
+            "迂回",
+            "気象情報",
+            "最新情報",
+            "確認を",
+            "ように",
+        ],
+    ),
+    ("caution_advice", 1.0, ["気をつけて", "気を付けて", "危ない", "危険"]),
+    (
+        "shelter_evacuation",
+        2.0,
+        [
+            "に避難",
+            "へ避難",
+            "避難所",
+            "避難呼びかけ",
+            "避難を呼びかけ",
+            "小学校",
+            "中学校",
+            "小に",
+            "中に避難",
+            "避難所ができ",
+            "避難所が開",
+            "避難の準備",
+            "避難準備",
+        ],
+    ),
+    (
+        "supplies_need",
+        2.5,
+        [
+            r"(ペットフード|食べるもの|食べる物|飲み物|飲むもの|お湯|粉ミルク|ミルク|おむつ|薬|毛布|トイレ).{0,10}(ない|無い|だけ|少な|足り|なく|切れ|欲し|ほし)",
+            "お腹すい",
+            "おなかすい",
+            "お腹が空",
+            "空腹",
+        ],
+    ),
+    ("not_relevant", 3.0, ["募金", "義援金", "寄付", "海外", "外国の", "昔の", "去年の", "映画"]),
+]
+
 
 _EN: list[tuple[str, float, list[str]]] = [
     (
@@ -552,6 +681,155 @@ _EN: list[tuple[str, float, list[str]]] = [
     ),
 ]
 
+_EN += [
+    (
+        "damage_report",
+        2.0,
+        [
+            "under water",
+            "came into",
+            "came in",
+            "fell on",
+            "fell down",
+            "branch",
+            "water's rising",
+            "water is rising",
+            "rising",
+            "manhole",
+            "roof",
+            "broke",
+            "broken",
+            "flood water",
+        ],
+    ),
+    (
+        "shelter_evacuation",
+        2.0,
+        [
+            "heading to",
+            "evacuate to",
+            "evacuation",
+            "elementary",
+            "school gym",
+            "community centre",
+        ],
+    ),
+    (
+        "infrastructure",
+        3.0,
+        [
+            r"stuck (at|on|in) .{0,20}(station|line|train|sakai|kichijoji|mitaka)",
+            "train",
+            "trains",
+            "station",
+        ],
+    ),
+    (
+        "caution_advice",
+        3.0,
+        ["psa", "don't", "do not", "avoid", "stay inside", "stay home", "check on", "make sure"],
+    ),
+    ("not_relevant", 3.0, ["donate", "donation", "overseas", "abroad"]),
+]
+
+
+# Third round: someone else in danger, told by a neighbour or a relative; "people inside".
+_JA += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "中に人",
+            "人がいる",
+            "人いる",
+            "まだ人",
+            "人が残",
+            "残ってる",
+            "残っている",
+            "声がする",
+            "声はする",
+            "声が聞こえ",
+            "立ち往生",
+            "至急",
+            "出てこれな",
+            "出てこられな",
+            "降りられな",
+            "返事がない",
+            "手を振って",
+            "手振って",
+            "たすけ",
+            "安否確認",
+            "見に行けませんか",
+            "様子見てあげて",
+            "様子を見てあげて",
+            "見てあげて",
+            "行ってあげて",
+            "声かけてあげて",
+            r"連絡(が|も)?(つかな|取れな|とれな|つきま|取れま)",
+            "倒れてる人",
+            "倒れた人",
+            "ケガひどい",
+            "怪我ひどい",
+            "動かない",
+            "開かない",
+            "閉じこめ",
+            "瓦礫",
+            "がれき",
+        ],
+    ),
+    (
+        "rescue_request",
+        1.5,
+        [
+            "早く",
+            "はやく",
+            "来て",
+            "誰か",
+            "だれか",
+            "近くの人",
+            "近くの方",
+            "どうしよう",
+            "妊娠",
+            "妊婦",
+            "寝たきり",
+            "車いす",
+            "車椅子",
+            "一人暮らし",
+            "高齢",
+            "おばあちゃん",
+            "おじいちゃん",
+            "お年寄り",
+        ],
+    ),
+]
+_EN += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "under it",
+            "under the rubble",
+            "more people",
+            "can anyone reach",
+            "is trapped",
+            "are trapped",
+            "can't reach",
+            "cannot reach",
+            "help!",
+            "hurry",
+            "someone is inside",
+            "people inside",
+            "still inside",
+        ],
+    ),
+    (
+        "rescue_request",
+        1.5,
+        ["someone", "anyone", "my friend", "grandma", "grandmother", "elderly"],
+    ),
+]
+
+
 _HAZARD_JA: list[tuple[str, list[str]]] = [
     ("fire", ["火事", "火災", "燃え", "煙", "炎", "延焼", "消防車", "焦げ", "出火"]),
     ("landslide", ["土砂", "崖", "がけ", "地すべり", "地滑り", "土石流", "斜面"]),
@@ -670,22 +948,24 @@ _LOW_SHELTER_JA = re.compile("避難しました|避難完了|無事|着きま�
 class _Cue:
     category: str
     weight: float
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # None: the needle alone decides
     label: str
+    needle: str = ""  # a substring the post must contain (a fast first test)
 
 
 def _compile(table: list[tuple[str, float, list[str]]], japanese: bool) -> list[_Cue]:
     cues = []
     for category, weight, words in table:
         for word in words:
-            is_regex = any(ch in word for ch in "(|.{\\[")
-            if japanese:
-                source = _key_pattern(word) if is_regex else re.escape(text.search_key(word))
-            elif is_regex:
-                source = word
+            is_regex = any(ch in word for ch in "(|.{\\[^$")
+            if is_regex:
+                source = _key_pattern(word) if japanese else word
+                cues.append(_Cue(category, weight, re.compile(source), word))
+            elif japanese:
+                cues.append(_Cue(category, weight, None, word, needle=text.search_key(word)))
             else:  # whole words: "bus" is not in "business", "fire" not in "fireworks"
                 source = rf"(?<![a-z]){re.escape(word)}(?![a-z])"
-            cues.append(_Cue(category, weight, re.compile(source), word))
+                cues.append(_Cue(category, weight, re.compile(source), word, needle=word))
     return cues
 
 
@@ -743,21 +1023,46 @@ def clean(written: str) -> str:
     return _TAGS.sub(" ", cleaned)
 
 
-def _scores(key: str, lower: str) -> tuple[Counter[str], dict[str, list[str]]]:
+def _scores(key: str, lower: str) -> tuple[defaultdict[str, float], dict[str, list[str]]]:
     weights: dict[str, list[float]] = {}
     words: dict[str, list[str]] = {}
     for cues, written in ((_JA_CUES, key), (_EN_CUES, lower)):
         for cue in cues:
-            if cue.pattern.search(written):
+            if cue.needle and cue.needle not in written:
+                continue
+            if cue.pattern is None or cue.pattern.search(written):
                 weights.setdefault(cue.category, []).append(cue.weight)
                 words.setdefault(cue.category, []).append(cue.label)
     # The strongest cue counts; more cues of one kind add a little (many words for one
     # thing are not many things).
-    scores: Counter[str] = Counter({c: max(w) + 0.25 * (len(w) - 1) for c, w in weights.items()})
+    scores: defaultdict[str, float] = defaultdict(float)
+    for category, found in weights.items():
+        scores[category] = max(found) + 0.25 * (len(found) - 1)
+    # Missing a call for rescue costs most: its cues add up (an old woman + water rising +
+    # "someone please" is a call for rescue even without 助けて).
+    if "rescue_request" in weights:
+        scores["rescue_request"] = sum(weights["rescue_request"])
     return scores, words
 
 
-def _category(scores: Counter[str], key: str, lower: str) -> str:
+_WORD = re.compile(r"[a-z][a-z']+")
+
+
+def features(key: str, lower: str, matched: dict[str, list[str]]) -> list[str]:
+    """What the category model reads: character 2- and 3-grams of the post, English words,
+    and the lexicon's cues (each named, and each category that has one)."""
+    found = {key[i : i + 2] for i in range(len(key) - 1)}
+    found |= {key[i : i + 3] for i in range(len(key) - 2)}
+    found |= {"w:" + word for word in _WORD.findall(lower)}
+    for category, labels in matched.items():
+        found.add("cat:" + category)
+        found |= {f"cue:{category}:{label}" for label in labels}
+    if "?" in key:
+        found.add("question")
+    return sorted(found)
+
+
+def _category(scores: defaultdict[str, float], key: str, lower: str) -> str:
     asks = scores["info_request"] >= 1.5 and ("?" in key or "?" in lower)
     strong = {c: s for c, s in scores.items() if c not in ("info_request", "not_relevant")}
     if scores["rescue_request"] >= 3.0:
@@ -807,6 +1112,12 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     lower = text.normalize(words).lower()
     scores, matched = _scores(key, lower)
     category = _category(scores, key, lower)
+    model = perceptron.shipped_model()
+    if model is not None:
+        learned = model.predict(features(key, lower, matched))
+        # A call for rescue the lexicon is sure of stays one: missing it costs most.
+        if not (category == "rescue_request" and scores["rescue_request"] >= 3.0):
+            category = learned
     urgency, why_urgency = _urgency(category, key, lower)
     hazard, hazard_word = _hazard(key, lower)
     explanation = {

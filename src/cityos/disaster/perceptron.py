@@ -1,0 +1,96 @@
+"""A small linear classifier for post categories: an averaged perceptron over sparse features
+(character n-grams of the post, English words, and the lexicon's cues).
+
+Trained from the labelled development set by one command (`scripts/train_sns_model.py`), the
+weights ship in the repository (`data/sns_model.json.gz`); nothing is downloaded. Pure Python:
+scoring a post is one dictionary look-up a feature.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+MODEL_FILE = "sns_model.json.gz"
+
+
+class Perceptron:
+    def __init__(self, classes: Sequence[str], weights: dict[str, dict[str, float]]) -> None:
+        self.classes = list(classes)
+        self.weights = weights  # feature → {class: weight}
+
+    def scores(self, features: Sequence[str]) -> dict[str, float]:
+        totals = dict.fromkeys(self.classes, 0.0)
+        for feature in features:
+            for name, weight in self.weights.get(feature, {}).items():
+                totals[name] += weight
+        return totals
+
+    def predict(self, features: Sequence[str]) -> str:
+        totals = self.scores(features)
+        return max(self.classes, key=lambda name: totals[name])
+
+    def save(self, path: Path) -> None:
+        body = {"classes": self.classes, "weights": self.weights}
+        path.write_bytes(
+            gzip.compress(json.dumps(body, ensure_ascii=False, sort_keys=True).encode(), mtime=0)
+        )
+
+
+def train(
+    examples: Sequence[tuple[Sequence[str], str]],
+    classes: Sequence[str],
+    *,
+    epochs: int = 15,
+    seed: int = 132047,
+) -> Perceptron:
+    """Averaged perceptron (Collins 2002): the mean of the weights over every step."""
+    weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    stamps: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    step = 0
+    order = list(range(len(examples)))
+    rng = random.Random(seed)
+
+    def update(feature: str, name: str, delta: float) -> None:
+        totals[feature][name] += (step - stamps[feature][name]) * weights[feature][name]
+        stamps[feature][name] = step
+        weights[feature][name] += delta
+
+    model = Perceptron(classes, weights)  # scoring reads the live weights while training
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for index in order:
+            features, truth = examples[index]
+            step += 1
+            guess = model.predict(features)
+            if guess != truth:
+                for feature in features:
+                    update(feature, truth, 1.0)
+                    update(feature, guess, -1.0)
+    averaged: dict[str, dict[str, float]] = {}
+    for feature, by_class in weights.items():
+        kept = {}
+        for name, weight in by_class.items():
+            total = totals[feature][name] + (step - stamps[feature][name]) * weight
+            mean = round(total / step, 4)
+            if abs(mean) >= 0.0005:
+                kept[name] = mean
+        if kept:
+            averaged[feature] = kept
+    return Perceptron(classes, averaged)
+
+
+@cache
+def shipped_model() -> Perceptron | None:
+    source = resources.files("cityos.disaster") / "data" / MODEL_FILE
+    if not source.is_file():
+        return None
+    body = json.loads(gzip.decompress(source.read_bytes()))
+    return Perceptron(body["classes"], body["weights"])
