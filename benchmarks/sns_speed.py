@@ -45,7 +45,7 @@ elapsed = time.perf_counter() - start
 probe = nlp("三鷹市大沢2丁目で冠水しています")
 print(json.dumps({"seconds": elapsed, "posts": len(texts), "entities": found,
                   "probe": [(e.text, e.label_) for e in probe.ents],
-                  "version": spacy.__version__}))
+                  "version": "spaCy " + spacy.__version__ + " + ja_ginza " + spacy.util.get_package_version("ja_ginza")}))
 """
 
 
@@ -132,7 +132,7 @@ def main() -> int:
         f"({total:.1f} s in all, {startup:.1f} s of it start-up)"
     )
     print(
-        f"  peer   GiNZA {peer['version']} ja_ginza nlp.pipe only  {peer_rate:>10,.1f} posts/s  "
+        f"  peer   {peer['version']} nlp.pipe only  {peer_rate:>10,.1f} posts/s  "
         f"({peer['posts']:,} posts in {peer['seconds']:.1f} s)"
     )
     ratio = ours_rate / peer_rate

@@ -111,10 +111,16 @@ class Gazetteer:
             "|".join(re.escape(o) for o in sorted(outside, key=len)[::-1])
         )
 
-    def find(self, written: str) -> Place | Outside | None:
-        """The most precise Mitaka place ``written`` names; else a place outside; else None."""
-        key = text.search_key(written)
-        lower = text.normalize(written).lower()
+    def find(
+        self, written: str, key: str | None = None, lower: str | None = None
+    ) -> Place | Outside | None:
+        """The most precise Mitaka place ``written`` names; else a place outside; else None.
+
+        ``key`` and ``lower`` (its search key and lower-cased normal form) may be passed
+        when the caller has them already.
+        """
+        key = text.search_key(written) if key is None else key
+        lower = text.normalize(written).lower() if lower is None else lower
         outside_spans = [m.span() for m in self._outside_re.finditer(key)]
         best: Place | None = None
         for match in self._kanji_re.finditer(key):

@@ -1027,9 +1027,8 @@ def _scores(key: str, lower: str) -> tuple[defaultdict[str, float], dict[str, li
     weights: dict[str, list[float]] = {}
     words: dict[str, list[str]] = {}
     for cues, written in ((_JA_CUES, key), (_EN_CUES, lower)):
-        for cue in cues:
-            if cue.needle and cue.needle not in written:
-                continue
+        present = [c for c in cues if not c.needle or c.needle in written]
+        for cue in present:
             if cue.pattern is None or cue.pattern.search(written):
                 weights.setdefault(cue.category, []).append(cue.weight)
                 words.setdefault(cue.category, []).append(cue.label)
@@ -1137,7 +1136,7 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     else:
         final_hazard = "other"
         explanation["hazard"] = "other: 手がかりなし / no cue"
-    place = gazetteer.find(words)
+    place = gazetteer.find(words, key, lower)
     result = Triage(category, urgency, final_hazard, None, None, None, explanation)
     result.hazard_from_cues = hazard is not None
     if isinstance(place, Place):
