@@ -24,11 +24,11 @@ DEV = ROOT / "tests" / "data" / "sns" / "dev.jsonl"
 OUT = ROOT / "src" / "cityos" / "disaster" / "data" / perceptron.MODEL_FILE
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=132047)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     examples = []
     for line in DEV.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -38,7 +38,7 @@ def main() -> int:
         examples.append((triage.features(key, lower, matched), row["labels"]["category"]))
     model = perceptron.train(examples, triage.CATEGORIES, epochs=args.epochs, seed=args.seed)
     model.save(OUT)
-    print(f"{len(examples)} posts, {len(model.weights):,} features → {OUT.relative_to(ROOT)}")
+    print(f"{len(examples)} posts, {len(model.weights):,} features → {OUT}")
     return 0
 
 

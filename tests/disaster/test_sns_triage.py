@@ -148,3 +148,20 @@ def test_copies_are_grouped_and_the_earliest_kept() -> None:
     assert by_id["b"].duplicate_of == "a"
     assert by_id["a"].copies == 2
     assert by_id["c"].duplicate_of is None
+
+
+def test_the_shipped_model_is_what_one_command_trains(tmp_path: Path) -> None:
+    """scripts/train_sns_model.py rebuilds the shipped category model from the development
+    set, byte for byte: the model in the repository is reproducible."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "train_sns_model.py"
+    spec = importlib.util.spec_from_file_location("train_sns_model", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = module.OUT.read_bytes()
+    module.OUT = tmp_path / "model.json.gz"
+    assert module.main([]) == 0
+    assert module.OUT.read_bytes() == shipped
