@@ -24,18 +24,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from cityos.disaster.triage import CATEGORIES
+
 ROOT = Path(__file__).resolve().parents[1]
 SETS = [ROOT / "tests/data/sns/dev.jsonl", ROOT / "tests/data/sns/holdout.jsonl"]
-CATEGORIES = (
-    "rescue_request",
-    "damage_report",
-    "infrastructure",
-    "shelter_evacuation",
-    "supplies_need",
-    "info_request",
-    "caution_advice",
-    "not_relevant",
-)
 
 
 def cityos_command() -> list[str]:

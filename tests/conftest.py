@@ -277,3 +277,16 @@ def upload(
         files={"upload": (name, data, "text/csv")},
         headers=headers,
     )
+
+
+def load_script(relative: str) -> Any:
+    """A script of the repository (scripts/..., benchmarks/...) loaded as a module."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -11,6 +11,7 @@ import pytest
 from cityos.disaster.gazetteer import Gazetteer, Outside, Place
 from cityos.disaster.posts import read_posts
 from cityos.disaster.triage import triage_post
+from tests.conftest import load_script
 from tests.test_cli import cityos, env_for
 
 
@@ -153,14 +154,7 @@ def test_copies_are_grouped_and_the_earliest_kept() -> None:
 def test_the_shipped_model_is_what_one_command_trains(tmp_path: Path) -> None:
     """scripts/train_sns_model.py rebuilds the shipped category model from the development
     set, byte for byte: the model in the repository is reproducible."""
-    import importlib.util
-
-    script = Path(__file__).resolve().parents[2] / "scripts" / "train_sns_model.py"
-    spec = importlib.util.spec_from_file_location("train_sns_model", script)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("scripts/train_sns_model.py")
     shipped = module.OUT.read_bytes()
     module.OUT = tmp_path / "model.json.gz"
     assert module.main([]) == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -24,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from cityos.core.models import User
 from cityos.opendata import service
-from tests.conftest import ADMIN_PASSWORD, DEMO_DATA, LiveServer
+from tests.conftest import ADMIN_PASSWORD, DEMO_DATA, LiveServer, load_script
 
 pytestmark = pytest.mark.e2e
 
@@ -527,13 +526,7 @@ def test_staff_creates_an_api_token_shown_once(
 
 def screenshot_script() -> Any:
     """scripts/screenshots.py, loaded as a module."""
-    script = Path(__file__).resolve().parents[2] / "scripts" / "screenshots.py"
-    spec = importlib.util.spec_from_file_location("screenshots", script)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/screenshots.py")
 
 
 def png_size(path: Path) -> tuple[int, int]:
