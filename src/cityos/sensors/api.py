@@ -640,7 +640,6 @@ def _attrs_sync(request: Request, entity_id: str, append: bool, body: Any, ld: b
             "type": "array",
             "items": {"type": "object"},
             "minItems": 1,
-            "maxItems": MAX_BATCH_ENTITIES,
         },
         f"Entities (each with id and type; at most {MAX_BATCH_ENTITIES}, and at most "
         f"{MAX_BATCH_INSTANCES} instances in all); an attribute may be an array of instances. "
