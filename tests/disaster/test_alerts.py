@@ -148,6 +148,14 @@ def test_bad_alerts_are_refused_with_the_fields_named(
     assert control.status_code == 422
     assert sorted(control.json()["errors"]) == ["text_easy", "text_en"]
     assert "制御文字" in control.json()["errors"]["text_en"][0]
+    # JSON's own types: true is not a number of hours.
+    boolean = client.post(
+        "/api/disaster/alerts", json={**ALERT, "expires_in_hours": True}, headers=auth_headers
+    )
+    assert boolean.status_code == 422
+    assert boolean.json()["errors"]["expires_in_hours"] == [
+        "数値で指定してください / must be a JSON number"
+    ]
     assert "control character" in control.json()["errors"]["text_en"][0]
     anonymous = client.post("/api/disaster/alerts", json=ALERT)
     assert anonymous.status_code == 401

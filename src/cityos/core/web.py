@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from cityos.core import auth
@@ -121,6 +121,38 @@ XmlNonBlank = Annotated[
 ]
 
 
+def _json_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("整数で指定してください / must be a JSON integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("整数で指定してください / must be a JSON integer")
+        return int(value)
+    return value
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("数値で指定してください / must be a JSON number")
+    return value
+
+
+def _json_bool(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError("true か false で指定してください / must be true or false")
+    return value
+
+
+# A body's values as JSON has them: true is not 1, 1 is not true, "30" is not a number, and
+# 30.0 is the integer 30 (as JSON Schema says).
+# With bounds, put them before: Annotated[int, Field(ge=0), JSON_INT] (the schema then shows them).
+JSON_INT = BeforeValidator(_json_int)
+JSON_NUMBER = BeforeValidator(_json_number)
+JsonInt = Annotated[int, JSON_INT]
+JsonNumber = Annotated[float, JSON_NUMBER]
+JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
+
+
 def validation_message(error: dict[str, Any]) -> str:
     """A pydantic validation error as a person reads it, Japanese first with English."""
     kind = str(error.get("type", ""))
@@ -144,6 +176,17 @@ def validation_message(error: dict[str, Any]) -> str:
         return f"{limit}{unit}以上にしてください / at least {limit} {unit_en}"
     if kind == "extra_forbidden":
         return "この項目は受け付けていません / this field is not accepted"
+    if kind == "value_error":
+        return str(ctx.get("error", error.get("msg", "invalid")))
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(ctx.values()), "")
+        words = {
+            "greater_than_equal": ("以上", "at least"),
+            "greater_than": ("より大きく", "more than"),
+            "less_than_equal": ("以下", "at most"),
+            "less_than": ("未満", "less than"),
+        }[kind]
+        return f"{bound}{words[0]}にしてください / must be {words[1]} {bound}"
     return str(error.get("msg", "invalid"))
 
 

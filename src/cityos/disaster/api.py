@@ -17,6 +17,9 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from cityos.core.ratelimit import rate_limited
 from cityos.core.web import (
+    JSON_INT,
+    JSON_NUMBER,
+    JsonBool,
     SessionDep,
     XmlNonBlank,
     XmlText,
@@ -46,6 +49,7 @@ def _exact(kind: type) -> BeforeValidator:
 
 
 Level = Annotated[Literal[0, 3, 4, 5], _exact(int)]
+
 (LAT_MIN, LAT_MAX), (LON_MIN, LON_MAX) = service.JAPAN_LAT, service.JAPAN_LON
 TOWN_SCHEMAS = ("AlertIn", "AlertChange", "ModeIn")
 
@@ -170,14 +174,14 @@ def shelter(shelter_id: str, session: SessionDep) -> Response:
 
 
 class StatusIn(BaseModel):
-    is_open: bool | None = None
-    people: int | None = Field(default=None, ge=0, le=100_000)
-    capacity: int | None = Field(default=None, ge=0, le=100_000)
-    wifi: bool | None = None
-    charging: bool | None = None
-    pets: bool | None = None
-    accessible_toilet: bool | None = None
-    nursing_room: bool | None = None
+    is_open: JsonBool | None = None
+    people: Annotated[int, Field(ge=0, le=100_000), JSON_INT] | None = None
+    capacity: Annotated[int, Field(ge=0, le=100_000), JSON_INT] | None = None
+    wifi: JsonBool | None = None
+    charging: JsonBool | None = None
+    pets: JsonBool | None = None
+    accessible_toilet: JsonBool | None = None
+    nursing_room: JsonBool | None = None
     supplies_short: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=2000)
 
@@ -219,7 +223,7 @@ class AlertIn(BaseModel):
     text_ja: XmlNonBlank = Field(max_length=4000)
     text_en: XmlText = Field(default="", max_length=4000)
     text_easy: XmlText = Field(default="", max_length=4000)
-    expires_in_hours: float | None = Field(default=None, ge=0.5, le=336)
+    expires_in_hours: Annotated[float, Field(ge=0.5, le=336), JSON_NUMBER] | None = None
 
 
 @router.get("/alerts", summary="Recent alerts / 避難情報の一覧")
@@ -320,9 +324,9 @@ def set_mode(request: Request, body: ModeIn | ModeOff, session: SessionDep) -> R
 
 
 class BlockedIn(BaseModel):
-    lat: float = Field(ge=LAT_MIN, le=LAT_MAX)
-    lon: float = Field(ge=LON_MIN, le=LON_MAX)
-    radius_m: float = Field(default=50, ge=5, le=2000)
+    lat: Annotated[float, Field(ge=LAT_MIN, le=LAT_MAX), JSON_NUMBER]
+    lon: Annotated[float, Field(ge=LON_MIN, le=LON_MAX), JSON_NUMBER]
+    radius_m: Annotated[float, Field(ge=5, le=2000), JSON_NUMBER] = 50
     reason: str = Field(default="", max_length=200)
 
 
