@@ -60,9 +60,8 @@ from cityos.sensors.timeseries import (
     record_readings,
 )
 
-# Writing stations and readings. TODO(core): a "sensors.write" permission for staff and admin
-# is requested; until core/auth.py has it, the catalog writers are the sensor writers.
-WRITE_PERMISSION = "catalog.write"
+# Writing stations and readings: staff and admin (core.auth.PERMISSIONS); analysts only read.
+WRITE_PERMISSION = "sensors.write"
 # A place given as coordinates is named after the nearest 町字 when it is this close.
 TOWN_RADIUS_M = 2000.0
 _CHUNK = 500
