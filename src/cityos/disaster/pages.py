@@ -370,6 +370,15 @@ def shelter_form(request: Request, shelter_id: str, session: SessionDep) -> Resp
     if user is None:
         return _login(request)
     require(user, "disaster.manage")
+    return render(
+        request, "disaster/staff_shelter.html", _shelter_context(request, session, user, shelter_id)
+    )
+
+
+def _shelter_context(
+    request: Request, session: Session, user: User, shelter_id: str, **extra: Any
+) -> dict[str, Any]:
+    """What the staff page of one shelter shows: its status form, history and check-ins."""
     shelter = service.get_shelter(session, shelter_id)
     context = _common(session, request)
     context.update(
@@ -378,9 +387,10 @@ def shelter_form(request: Request, shelter_id: str, session: SessionDep) -> Resp
             "shelter": shelter,
             "history": service.status_history(session, shelter.id),
             "checkins": service.checkin_counts(session).get(shelter.id, 0),
+            **extra,
         }
     )
-    return render(request, "disaster/staff_shelter.html", context)
+    return context
 
 
 @router.post("/staff/disaster/shelters/{shelter_id}")
@@ -405,17 +415,8 @@ def _shelter_sync(request: Request, shelter_id: str, form: Any) -> Response:
             with session.begin_nested():
                 service.update_status(session, user, shelter_id, changes)
         except ProblemError as exc:
-            shelter = service.get_shelter(session, shelter_id)
-            context = _common(session, request)
-            context.update(
-                {
-                    "user": user,
-                    "shelter": shelter,
-                    "history": service.status_history(session, shelter_id),
-                    "error": exc.detail,
-                    "errors": exc.errors,
-                    "checkins": 0,
-                }
+            context = _shelter_context(
+                request, session, user, shelter_id, error=exc.detail, errors=exc.errors
             )
             return render(request, "disaster/staff_shelter.html", context, status=exc.status)
         return RedirectResponse("/staff/disaster#shelters", status_code=303)
