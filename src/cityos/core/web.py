@@ -148,8 +148,6 @@ def _json_bool(value: Any) -> Any:
 # With bounds, put them before: Annotated[int, Field(ge=0), JSON_INT] (the schema then shows them).
 JSON_INT = BeforeValidator(_json_int)
 JSON_NUMBER = BeforeValidator(_json_number)
-JsonInt = Annotated[int, JSON_INT]
-JsonNumber = Annotated[float, JSON_NUMBER]
 JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
 
 

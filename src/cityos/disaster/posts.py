@@ -1,14 +1,12 @@
-"""Posts as they arrive (JSON lines from a file, stdin or an HTTP batch): read, checked line by
+"""Posts as they arrive (JSON lines from a file or stdin): read, checked line by
 line, and grouped so that retweets and near-copies count as one item with its copies.
 
 A bad line never stops the others: it is reported with its number and the reason, and the
-good lines go on. The poster is kept only as a salted hash.
+good lines go on.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,11 +44,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.line}行目 / line {self.line}: {self.reason}"
-
-
-def user_hash(user: str, salt: str) -> str:
-    """Who posted, as a salted hash: the same person groups together, nobody is named."""
-    return hmac.new(salt.encode(), user.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def _created_at(value: Any) -> datetime | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cityos.core import text
@@ -1167,7 +1167,3 @@ def fill_hazards(results: Sequence[Triage], days: Sequence[str]) -> None:
             result.explanation["hazard"] = (
                 f"{hazard}: 同じ日の投稿の多くが示す災害 / what most posts of the day name"
             )
-
-
-def triage_texts(texts: Iterable[str], gazetteer: Gazetteer) -> list[Triage]:
-    return [triage_post(written, gazetteer) for written in texts]
