@@ -24,7 +24,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from cityos.disaster.triage import CATEGORIES
+from cityos.sns.triage import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = [ROOT / "tests/data/sns/dev.jsonl", ROOT / "tests/data/sns/holdout.jsonl"]

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/train_sns_model.py [--epochs 15] [--seed 132047]
 
 Reads tests/data/sns/dev.jsonl only (the holdout set stays unseen), writes
-src/cityos/disaster/data/sns_model.json.gz: the same data and seed give the same bytes.
+src/cityos/sns/data/model.json.gz: the same data and seed give the same bytes.
 Measure with benchmarks/sns_quality.py afterwards.
 """
 
@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cityos.core import text  # noqa: E402
-from cityos.disaster import perceptron, triage  # noqa: E402
+from cityos.sns import perceptron, triage  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "sns" / "dev.jsonl"
-OUT = ROOT / "src" / "cityos" / "disaster" / "data" / perceptron.MODEL_FILE
+OUT = ROOT / "src" / "cityos" / "sns" / "data" / perceptron.MODEL_FILE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from cityos.mobility import cli as mobility_cli
 from cityos.notify import cli as notify_cli
 from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
+from cityos.sns import cli as sns_cli
 
 app = typer.Typer(help="三鷹市 City OS — Mitaka City OS", no_args_is_help=True)
 db_app = typer.Typer(help="データベース / database", no_args_is_help=True)
@@ -45,7 +46,7 @@ app.add_typer(opendata_app, name="opendata")
 app.add_typer(address_cli.app, name="address")
 app.add_typer(sensors_cli.app, name="sensors")
 app.add_typer(disaster_cli.app, name="disaster")
-app.add_typer(disaster_cli.sns_app, name="sns")
+app.add_typer(sns_cli.app, name="sns")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(mobility_cli.app, name="mobility")
 

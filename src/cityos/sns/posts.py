@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 
 from cityos.core import text
-from cityos.disaster.gazetteer import Gazetteer
-from cityos.disaster.triage import Triage, clean, fill_hazards, triage_post
+from cityos.sns.gazetteer import Gazetteer
+from cityos.sns.triage import Triage, clean, fill_hazards, triage_post
 
 MAX_TEXT_CHARS = 10_000  # a post is at most a few thousand characters (LINE: 5,000)
 MAX_LINE_BYTES = 1_000_000

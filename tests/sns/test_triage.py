@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cityos.disaster.gazetteer import Gazetteer, Outside, Place
-from cityos.disaster.posts import read_posts
-from cityos.disaster.triage import triage_post
+from cityos.sns.gazetteer import Gazetteer, Outside, Place
+from cityos.sns.posts import read_posts
+from cityos.sns.triage import triage_post
 from tests.conftest import load_script
 from tests.test_cli import cityos, env_for
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cityos.core import text
-from cityos.disaster import perceptron
-from cityos.disaster.gazetteer import Gazetteer, Outside, Place
+from cityos.sns import perceptron
+from cityos.sns.gazetteer import Gazetteer, Outside, Place
 
 CATEGORIES = (
     "rescue_request",

@@ -2,7 +2,7 @@
 (character n-grams of the post, English words, and the lexicon's cues).
 
 Trained from the labelled development set by one command (`scripts/train_sns_model.py`), the
-weights ship in the repository (`data/sns_model.json.gz`); nothing is downloaded. Pure Python:
+weights ship in the repository (`data/model.json.gz`); nothing is downloaded. Pure Python:
 scoring a post is one dictionary look-up a feature.
 """
 
@@ -18,7 +18,7 @@ from importlib import resources
 from itertools import repeat
 from pathlib import Path
 
-MODEL_FILE = "sns_model.json.gz"
+MODEL_FILE = "model.json.gz"
 
 
 class Perceptron:
@@ -105,7 +105,7 @@ def train(
 
 @cache
 def shipped_model() -> Perceptron | None:
-    source = resources.files("cityos.disaster") / "data" / MODEL_FILE
+    source = resources.files("cityos.sns") / "data" / MODEL_FILE
     if not source.is_file():
         return None
     body = json.loads(gzip.decompress(source.read_bytes()))

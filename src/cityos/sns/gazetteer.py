@@ -57,7 +57,7 @@ class _Name:
 
 @cache
 def _places() -> dict[str, Any]:
-    source = resources.files("cityos.disaster") / "data" / "sns_places.json"
+    source = resources.files("cityos.sns") / "data" / "places.json"
     data: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
     return data
 

@@ -1,0 +1,74 @@
+"""The ``cityos sns`` commands: triage posts in batch, replay them into the stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+app = typer.Typer(help="SNS の災害投稿 / disaster posts on social media", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+@app.command("triage")
+def triage_command(
+    input_path: Annotated[
+        Path, typer.Option("--input", help="Posts, one JSON object a line (- for stdin)")
+    ],
+    output_path: Annotated[
+        Path, typer.Option("--output", help="Each post with category, urgency, hazard, town ...")
+    ],
+) -> None:
+    """投稿を分類する（救助要請・被害・不足物資…、緊急度、災害、町名） / triage posts."""
+    import sys
+
+    import orjson
+    from rich.progress import Progress
+
+    from cityos.sns import gazetteer, posts
+    from cityos.wiring import open_database
+
+    if str(input_path) != "-" and not input_path.is_file():
+        err.print(f"[red]エラー / error:[/] {input_path} がありません / no such file")
+        raise typer.Exit(2)
+    _settings, db = open_database()
+    db.upgrade()
+    with db.session() as session:
+        places = gazetteer.gazetteer_from(session)
+    db.dispose()
+    if str(input_path) == "-":
+        lines = list(sys.stdin.buffer)
+    else:
+        with input_path.open("rb") as handle:
+            lines = list(handle)
+    found, problems = posts.read_posts(lines)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("分類中 / triaging", total=len(found))
+        results = []
+        for start in range(0, len(found), 2000):
+            results.extend(posts.triage_batch(found[start : start + 2000], places))
+            progress.update(task, advance=min(2000, len(found) - start))
+    with output_path.open("wb") as out:
+        for post, result in zip(found, results, strict=True):
+            row = {**post.data, **result.as_dict(), "duplicate_of": post.duplicate_of}
+            if post.copies > 1:
+                row["copies"] = post.copies
+            out.write(orjson.dumps(row) + b"\n")
+    for problem in problems:
+        err.print(
+            f"[yellow]{'注意 / note' if problem.kept else '読めません / skipped'}:[/] {problem}"
+        )
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.category] = counts.get(result.category, 0) + 1
+    summary = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+    console.print(
+        f"OK: {len(found)} posts triaged → {output_path} ({summary}); "
+        f"{sum(not p.kept for p in problems)} lines skipped"
+    )
+    if not found:
+        raise typer.Exit(1)
