@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from cityos.core import auth
 from cityos.db import Database
@@ -56,4 +56,9 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_tok
     # the schema may still get the standard's 400 BadRequestData. Every other check holds
     # there too: no server error, answers as documented, schema-violating requests refused.
     excluded = [positive_data_acceptance] if case.path.startswith("/ngsi-ld/") else []
+    # A batch of SNS posts is taken line by line, as the issue asks: a bad post among good ones
+    # is reported by its number in a 200 and the good ones are stored, so a batch with one
+    # schema-violating post is (rightly) accepted. A batch with no usable post is refused.
+    if case.path == "/api/sns/posts":
+        excluded = [negative_data_rejection]
     case.call_and_validate(headers={"Authorization": fuzz_token}, excluded_checks=excluded)

@@ -45,6 +45,8 @@ from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
 from cityos.sensors import service as sensors_service
 from cityos.settings import Settings
+from cityos.sns import api as sns_api
+from cityos.sns import pages as sns_pages
 from cityos.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -215,11 +217,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sensors_api.router)
     app.include_router(disaster_api.router)
     app.include_router(notify_api.router)
+    app.include_router(sns_api.router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
     app.include_router(disaster_pages.router)
     app.include_router(sensors_pages.router)
     app.include_router(notify_pages.router)
+    app.include_router(sns_pages.router)
 
     build_schema = app.openapi
 

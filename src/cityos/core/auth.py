@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "disaster.manage",
             "sensors.write",
             "notify.manage",
+            "sns.read",
+            "sns.write",
+            "sns.mark",
         }
     ),
     "staff": frozenset(
@@ -46,9 +49,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "disaster.manage",
             "sensors.write",
             "notify.manage",
+            "sns.read",
+            "sns.write",
+            "sns.mark",
         }
     ),
-    "analyst": frozenset({"catalog.read_private", "datastore.sql"}),
+    "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read"}),
 }
 
 ROLE_LABELS = {

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Final, NamedTuple
+from zoneinfo import ZoneInfo
 
 __all__ = [
+    "TOKYO",
     "chome_to_kanji",
     "era_of",
     "int_to_kanji",
@@ -40,6 +42,7 @@ __all__ = [
     "parse_time",
     "replace_kanji_numbers",
     "search_key",
+    "to_local",
     "to_wareki",
 ]
 
@@ -810,3 +813,11 @@ def normalize_postcode(text: str) -> str | None:
     if match is None:
         return None
     return f"{match.group(1)}-{match.group(2)}"
+
+
+TOKYO: Final = ZoneInfo("Asia/Tokyo")
+
+
+def to_local(moment: datetime) -> datetime:
+    """A stored (UTC) time in Japan time, as residents and staff read it."""
+    return moment.astimezone(TOKYO)

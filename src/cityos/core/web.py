@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -142,6 +143,21 @@ def _json_bool(value: Any) -> Any:
         raise ValueError("true か false で指定してください / must be true or false")
     return value
 
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, str) and _ISO_DATETIME.match(value.strip()):
+        return value.strip()
+    raise ValueError(
+        "ISO 8601 の日時で指定してください（例 2026-09-14T10:00:00+09:00） / "
+        "must be an ISO 8601 date-time"
+    )
+
+
+# A date-time as ISO 8601 text only (not a Unix time, which pydantic would also take).
+ISO_DATETIME = BeforeValidator(_iso_datetime)
 
 # A body's values as JSON has them: true is not 1, 1 is not true, "30" is not a number, and
 # 30.0 is the integer 30 (as JSON Schema says).

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from cityos.core import text
 from cityos.disaster.models import Alert
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-TOKYO = ZoneInfo("Asia/Tokyo")
+TOKYO = text.TOKYO
 
 LEVELS: dict[int, tuple[str, str]] = {
     0: ("お知らせ", "Notice"),

@@ -9,7 +9,8 @@ import cityos.core.models
 import cityos.disaster.models
 import cityos.notify.models
 import cityos.opendata.models
-import cityos.sensors.models  # noqa: F401  (each registers its tables on Base.metadata)
+import cityos.sensors.models
+import cityos.sns.models  # noqa: F401  (each registers its tables on Base.metadata)
 from cityos.db import Base
 from cityos.settings import Settings
 

@@ -21,12 +21,11 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from cityos.core import text
 from cityos.core.errors import ValidationProblem
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+TOKYO = text.TOKYO
 MAX_PROBLEMS = 1000
 HEADERS = {
     "station": (

@@ -6,7 +6,6 @@ import datetime as dt
 from functools import cache
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -14,9 +13,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, se
 from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 
+from cityos.core.text import TOKYO
 from cityos.core.web import csrf_token, language_of, session_user, settings_of
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 # Each domain keeps its templates in <domain>/templates/<domain>/; the layout is in web/.
 TEMPLATE_PACKAGES = (
     "cityos.web",
@@ -25,6 +24,7 @@ TEMPLATE_PACKAGES = (
     "cityos.disaster",
     "cityos.sensors",
     "cityos.notify",
+    "cityos.sns",
 )
 
 
