@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite against SQLite and a private PostgreSQL server, which is stopped afterwards.
+# The whole suite against SQLite and a private PostgreSQL server, with a private Redis for the
+# SNS stream; both are stopped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +9,10 @@ scripts/system-deps.sh
 CITYOS_PG_STATE="$(mktemp -d "${TMPDIR:-/tmp}/cityos-postgres-XXXXXX")"
 export CITYOS_PG_STATE
 eval "$(scripts/postgres.sh start)"
-trap 'scripts/postgres.sh stop' EXIT
+CITYOS_REDIS_STATE="$(mktemp -d "${TMPDIR:-/tmp}/cityos-redis-XXXXXX")"
+export CITYOS_REDIS_STATE
+trap 'scripts/postgres.sh stop; scripts/redis.sh stop' EXIT
+eval "$(scripts/redis.sh start)"
 
 status=0
 .venv/bin/python -m pytest -n auto "$@" || status=$?

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     snapshot_dir: Path | None = Field(
         default=None, description="Static copy of disaster information; default DATA_DIR/public"
     )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis of the SNS triage stream"
+    )
     secure_cookies: bool = Field(default=False, description="Send cookies over HTTPS only")
     trusted_proxy_hops: int = Field(
         default=0, ge=0, le=5, description="Proxies in front of the app (read X-Forwarded-For)"

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 console = Console()
+STREAM = "cityos:sns:posts"  # as stream.STREAM (not imported here: redis loads late)
 
 app = typer.Typer(help="SNS の災害投稿 / disaster posts on social media", no_args_is_help=True)
 err = Console(stderr=True)
@@ -72,3 +73,72 @@ def triage_command(
     )
     if not found:
         raise typer.Exit(1)
+
+
+@app.command("publish")
+def publish_command(
+    input_path: Annotated[
+        Path, typer.Option("--input", help="Posts, one JSON object a line (- for stdin)")
+    ],
+    redis_url: Annotated[
+        str | None, typer.Option("--redis", help="default: CITYOS_REDIS_URL")
+    ] = None,
+    stream_name: Annotated[str, typer.Option("--stream", help="the stream's key")] = STREAM,
+) -> None:
+    """投稿を Redis Stream に流す（ワーカーが分類する） / put posts on the triage stream."""
+    import sys
+
+    from cityos.settings import Settings
+    from cityos.sns import stream
+
+    client = stream.connect(redis_url or Settings().redis_url)
+    stream.ensure_group(client, stream_name)
+    if str(input_path) == "-":
+        count = stream.publish(client, sys.stdin.buffer, stream_name)
+    else:
+        if not input_path.is_file():
+            err.print(f"[red]エラー / error:[/] {input_path} がありません / no such file")
+            raise typer.Exit(2)
+        with input_path.open("rb") as handle:
+            count = stream.publish(client, handle, stream_name)
+    console.print(f"OK: {count} posts on {stream_name}")
+
+
+@app.command("worker")
+def worker_command(
+    redis_url: Annotated[
+        str | None, typer.Option("--redis", help="default: CITYOS_REDIS_URL")
+    ] = None,
+    name: Annotated[str, typer.Option(help="consumer name (default host-pid)")] = "",
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="posts a transaction")] = 500,
+    claim_idle_ms: Annotated[
+        int, typer.Option(min=100, help="take over another worker's posts idle this long")
+    ] = 30_000,
+    until_idle: Annotated[bool, typer.Option(help="stop when the stream is drained")] = False,
+    stream_name: Annotated[str, typer.Option("--stream", help="the stream's key")] = STREAM,
+) -> None:
+    """Redis Stream の投稿を分類して保存するワーカー / triage worker on the stream."""
+    import signal
+
+    from cityos.sns import stream
+    from cityos.wiring import open_database
+
+    settings, db = open_database()
+    db.upgrade()
+    client = stream.connect(redis_url or settings.redis_url)
+    worker = stream.Worker(
+        db, client, secret=settings.resolved_secret_key, name=name, batch=batch,
+        claim_idle_ms=claim_idle_ms, stream=stream_name,
+    )  # fmt: skip
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    err.print(f"worker {worker.name}: reading {stream_name} as group {stream.GROUP}")
+    try:
+        stats = worker.run(until_idle=until_idle)
+    except KeyboardInterrupt:
+        stats = worker.stats
+    db.dispose()
+    rate = stats.stored / stats.seconds if stats.seconds else 0.0
+    console.print(
+        f"OK: {stats.stored} posts triaged and stored, {stats.already} found stored, "
+        f"{stats.problems} unreadable, {stats.reclaimed} taken over ({rate:,.0f} posts/s)"
+    )
