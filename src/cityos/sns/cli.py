@@ -137,8 +137,11 @@ def worker_command(
     except KeyboardInterrupt:
         stats = worker.stats
     db.dispose()
-    rate = stats.stored / stats.seconds if stats.seconds else 0.0
+    busy = stats.last_at - stats.first_at
+    rate = stats.entries / busy if busy > 0 else 0.0
     console.print(
         f"OK: {stats.stored} posts triaged and stored, {stats.already} found stored, "
-        f"{stats.problems} unreadable, {stats.reclaimed} taken over ({rate:,.0f} posts/s)"
+        f"{stats.problems} unreadable, {stats.reclaimed} taken over "
+        f"({rate:,.0f} posts/s from the first batch to the last; "
+        f"window {stats.first_at:.3f}-{stats.last_at:.3f})"
     )

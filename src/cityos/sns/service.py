@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from cityos.core import audit, text
 from cityos.core.errors import NotFoundProblem, ValidationProblem
 from cityos.core.models import User
-from cityos.db import utcnow
+from cityos.db import new_id, utcnow
 from cityos.sns import posts as post_reader
 from cityos.sns.gazetteer import Gazetteer, Place
 from cityos.sns.models import MARKS, URGENCY_RANK, SnsMark, SnsPost
@@ -135,43 +135,46 @@ def ingest(
     _link_to_stored(session, fresh)
     results = post_reader.triage_batch(fresh, places)
     moment = now or utcnow()
-    keys: set[str] = set()
-    rows: list[SnsPost] = []
+    rows: list[dict[str, Any]] = []
     for post, result in zip(fresh, results, strict=True):
         extra = {
             k: v for k, v in post.data.items() if k not in ("id", "text", "user", "created_at")
         }
-        row = SnsPost(
-            post_id=post.id,
-            text=post.text,
-            posted_at=post.created_at or moment,
-            received_at=moment,
-            poster_hash=poster_hash(secret, post.data.get("user")),
-            lang=str(post.data.get("lang") or "")[:20],
-            source=source,
-            extra=extra,
-            group_key=post.key[:200],
-            category=result.category,
-            urgency=result.urgency,
-            urgency_rank=URGENCY_RANK[result.urgency],
-            hazard=result.hazard,
-            town=result.town,
-            lat=result.lat,
-            lon=result.lon,
-            outside=result.outside,
-            explanation=result.explanation,
-            triaged_by=worker[:80],
+        rows.append(
+            {
+                "id": new_id(),
+                "post_id": post.id,
+                "text": post.text,
+                "posted_at": _aware(post.created_at) if post.created_at else moment,
+                "received_at": moment,
+                "poster_hash": poster_hash(secret, post.data.get("user")),
+                "lang": str(post.data.get("lang") or "")[:20],
+                "source": source,
+                "extra": extra,
+                "group_key": post.key[:200],
+                "duplicate_of": None,
+                "copies": 1,
+                "category": result.category,
+                "urgency": result.urgency,
+                "urgency_rank": URGENCY_RANK[result.urgency],
+                "hazard": result.hazard,
+                "town": result.town,
+                "lat": result.lat,
+                "lon": result.lon,
+                "outside": result.outside,
+                "explanation": result.explanation,
+                "triaged_by": worker[:80],
+                "mark": "open",
+                "marked_by": "",
+            }
         )
-        session.add(row)
-        rows.append(row)
-        if post.key:
-            keys.add(post.key[:200])
-        report.ids.append(post.id)
-    session.flush()
-    _regroup(session, keys)
+    # One multi-row INSERT; then only the groups that have more than one post are re-read.
+    session.execute(insert(SnsPost).execution_options(render_nulls=True), rows)
+    report.ids = [row["post_id"] for row in rows]
+    copies = _regroup(session, {row["group_key"] for row in rows if row["group_key"]})
     session.flush()
     report.stored = len(fresh)
-    report.copies = sum(1 for row in rows if row.duplicate_of)
+    report.copies = len(copies & set(report.ids))
     return report
 
 
@@ -201,16 +204,27 @@ def _link_to_stored(session: Session, fresh: list[post_reader.Post]) -> None:
             origins[post_id].key = key
 
 
-def _regroup(session: Session, keys: set[str]) -> None:
+def _regroup(session: Session, keys: set[str]) -> set[str]:
     """Within each group of near-copies, the earliest post stands for the group and counts it;
-    the others point at it."""
+    the others point at it. Answers the post ids that are copies."""
     ordered = sorted(keys)
+    copies: set[str] = set()
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
+        shared = list(
+            session.scalars(
+                select(SnsPost.group_key)
+                .where(SnsPost.group_key.in_(chunk))
+                .group_by(SnsPost.group_key)
+                .having(func.count() > 1)
+            )
+        )
+        if not shared:
+            continue
         groups: dict[str, list[SnsPost]] = {}
         query = (
             select(SnsPost)
-            .where(SnsPost.group_key.in_(chunk))
+            .where(SnsPost.group_key.in_(shared))
             .order_by(SnsPost.posted_at, SnsPost.received_at, SnsPost.post_id)
         )
         for row in session.scalars(query):
@@ -221,9 +235,11 @@ def _regroup(session: Session, keys: set[str]) -> None:
                 first.duplicate_of = None
                 first.copies = len(members)
             for other in members[1:]:
+                copies.add(other.post_id)
                 if other.duplicate_of != first.post_id or other.copies != 1:
                     other.duplicate_of = first.post_id
                     other.copies = 1
+    return copies
 
 
 # --- the staff queue -----------------------------------------------------------------------

@@ -74,7 +74,9 @@ class WorkerStats:
     problems: int = 0  # lines that were not posts
     reclaimed: int = 0  # entries claimed from a worker that went silent
     batches: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # from start (connections, gazetteer) to the end
+    first_at: float = 0.0  # wall-clock time the first batch began (time.time())
+    last_at: float = 0.0  # wall-clock time the last batch was acknowledged
 
 
 class Worker:
@@ -109,6 +111,9 @@ class Worker:
         if self._places is None:
             with self.db.session() as session:
                 self._places = gazetteer.gazetteer_from(session)
+            # Load the address index now, not inside the first batch: a batch held longer
+            # than claim_idle_ms would be taken over by another worker.
+            self._places.find("三鷹市大沢二丁目")
         return self._places
 
     def run(self, *, until_idle: bool = False, block_ms: int = 1000) -> WorkerStats:
@@ -158,6 +163,8 @@ class Worker:
 
     def handle(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Store a batch, then acknowledge it (so a crash in between loses nothing)."""
+        if not self.stats.first_at:
+            self.stats.first_at = time.time()
         ids = [entry_id for entry_id, _fields in entries]
         lines = [fields.get(FIELD, b"") for _entry_id, fields in entries]
         for attempt in (1, 2):
@@ -192,6 +199,7 @@ class Worker:
         self.stats.already += report.already
         self.stats.problems += sum(1 for p in report.problems if not p.kept)
         self.stats.batches += 1
+        self.stats.last_at = time.time()
 
 
 def problems(client: Any, stream: str = STREAM, count: int = 100) -> list[dict[str, str]]:
