@@ -979,6 +979,29 @@ def _key_pattern(pattern: str) -> str:
 
 _JA_CUES = _compile(_JA, True)
 _EN_CUES = _compile(_EN, False)
+
+
+def _index(cues: list[_Cue]) -> tuple[list[_Cue], dict[str, list[_Cue]]]:
+    """Cues that must be tried on every post (patterns and one-character needles), and the
+    others by the first two characters of their needle: a post only tries the cues whose
+    first two characters it contains."""
+    always: list[_Cue] = []
+    by_start: dict[str, list[_Cue]] = {}
+    for cue in cues:
+        if len(cue.needle) >= 2:
+            by_start.setdefault(cue.needle[:2], []).append(cue)
+        else:
+            always.append(cue)
+    return always, by_start
+
+
+_JA_INDEX = _index(_JA_CUES)
+_EN_INDEX = _index(_EN_CUES)
+_ORDER = {id(cue): n for n, cue in enumerate(_JA_CUES + _EN_CUES)}
+# (category, label) → the weight of each cue so named, in table order.
+_WEIGHTS: dict[tuple[str, str], list[float]] = {}
+for _cue in _JA_CUES + _EN_CUES:
+    _WEIGHTS.setdefault((_cue.category, _cue.label), []).append(_cue.weight)
 _HAZARD_JA_RE = [
     (h, re.compile("|".join(re.escape(text.search_key(w)) for w in ws))) for h, ws in _HAZARD_JA
 ]
@@ -1023,39 +1046,70 @@ def clean(written: str) -> str:
     return _TAGS.sub(" ", cleaned)
 
 
-def _scores(key: str, lower: str) -> tuple[defaultdict[str, float], dict[str, list[str]]]:
-    weights: dict[str, list[float]] = {}
+def _matches(key: str, lower: str) -> dict[str, list[str]]:
+    """The labels of the cues a post contains, by category, in table order."""
+    found: list[_Cue] = []
+    for (always, by_start), written in ((_JA_INDEX, key), (_EN_INDEX, lower)):
+        for cue in always:
+            if (not cue.needle or cue.needle in written) and (
+                cue.pattern is None or cue.pattern.search(written)
+            ):
+                found.append(cue)
+        starts = {written[i : i + 2] for i in range(len(written) - 1)}
+        for start in starts & by_start.keys():
+            for cue in by_start[start]:
+                if cue.needle in written and (cue.pattern is None or cue.pattern.search(written)):
+                    found.append(cue)
+    found.sort(key=lambda cue: _ORDER[id(cue)])
     words: dict[str, list[str]] = {}
-    for cues, written in ((_JA_CUES, key), (_EN_CUES, lower)):
-        present = [c for c in cues if not c.needle or c.needle in written]
-        for cue in present:
-            if cue.pattern is None or cue.pattern.search(written):
-                weights.setdefault(cue.category, []).append(cue.weight)
-                words.setdefault(cue.category, []).append(cue.label)
-    # The strongest cue counts; more cues of one kind add a little (many words for one
-    # thing are not many things).
+    for cue in found:
+        words.setdefault(cue.category, []).append(cue.label)
+    return words
+
+
+def _tally(matched: dict[str, list[str]]) -> defaultdict[str, float]:
+    """Each category's score from the cues found for it."""
     scores: defaultdict[str, float] = defaultdict(float)
-    for category, found in weights.items():
+    for category, labels in matched.items():
+        seen: Counter[str] = Counter()
+        found = []
+        for label in labels:
+            found.append(_WEIGHTS[(category, label)][seen[label]])
+            seen[label] += 1
+        # The strongest cue counts; more cues of one kind add a little (many words for one
+        # thing are not many things).
         scores[category] = max(found) + 0.25 * (len(found) - 1)
-    # Missing a call for rescue costs most: its cues add up (an old woman + water rising +
-    # "someone please" is a call for rescue even without 助けて).
-    if "rescue_request" in weights:
-        scores["rescue_request"] = sum(weights["rescue_request"])
-    return scores, words
+        # Missing a call for rescue costs most: its cues add up (an old woman + water
+        # rising + "someone please" is a call for rescue even without 助けて).
+        if category == "rescue_request":
+            scores[category] = sum(found)
+    return scores
+
+
+def _scores(key: str, lower: str) -> tuple[defaultdict[str, float], dict[str, list[str]]]:
+    words = _matches(key, lower)
+    return _tally(words), words
 
 
 _WORD = re.compile(r"[a-z][a-z']+")
+# Runs of one script in the search key (kanji, or kana: katakana is hiragana there): a rough
+# stand-in for Japanese words that needs no dictionary.
+_RUN = re.compile(r"[一-龥々〆ヶ]+|[ァ-ヺー]+|[ぁ-ゖー]+")
 
 
 def features(key: str, lower: str, matched: dict[str, list[str]]) -> list[str]:
-    """What the category model reads: character 2- and 3-grams of the post, English words,
-    and the lexicon's cues (each named, and each category that has one)."""
+    """What the category model reads: characters and character pairs of the post, runs of
+    one script (Japanese words, roughly), English words, the lexicon's cues (each named, and
+    each category that has one) and the category the rules alone would give."""
     found = {key[i : i + 2] for i in range(len(key) - 1)}
-    found |= {key[i : i + 3] for i in range(len(key) - 2)}
+    found |= {"u:" + ch for ch in key if not ch.isascii()}
+    found |= {"t:" + run for run in _RUN.findall(key)}
     found |= {"w:" + word for word in _WORD.findall(lower)}
     for category, labels in matched.items():
         found.add("cat:" + category)
         found |= {f"cue:{category}:{label}" for label in labels}
+    rule = _category(_tally(matched), key, lower)
+    found |= {"rule:" + rule, "rule2:" + rule}
     if "?" in key:
         found.add("question")
     return sorted(found)
