@@ -159,3 +159,26 @@ def test_the_shipped_model_is_what_one_command_trains(tmp_path: Path) -> None:
     module.OUT = tmp_path / "model.json.gz"
     assert module.main([]) == 0
     assert module.OUT.read_bytes() == shipped
+
+
+def test_calls_for_rescue_without_tasukete_are_urgent(places: Gazetteer) -> None:
+    for written in [
+        "父が息してない！救急車呼んだけど来ない",
+        "エレベーターに閉じ込められた、3人います",
+        "My grandpa is stuck in the elevator and can't breathe well, please send someone",
+    ]:
+        found = triage_post(written, places)
+        assert (found.category, found.urgency) == ("rescue_request", "high"), written
+
+
+def test_urgency_follows_what_the_post_says(places: Gazetteer) -> None:
+    welfare = triage_post(
+        "大沢の母と朝から連絡が取れません。近くの方、様子を見てもらえませんか", places
+    )
+    assert (welfare.category, welfare.urgency) == ("rescue_request", "medium")
+    restored = triage_post("下連雀2丁目、停電から1時間で復旧しました", places)
+    assert (restored.category, restored.urgency) == ("infrastructure", "low")
+    sign = triage_post("看板が飛んで歩道に落ちてる。ケガ人はいなさそう", places)
+    assert sign.category == "damage_report"
+    advice = triage_post("ガスのにおいがしたら火を使わないで、窓を開けて外へ", places)
+    assert (advice.category, advice.urgency) == ("caution_advice", "low")

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-from itertools import repeat
 from pathlib import Path
 
 MODEL_FILE = "model.json.gz"
@@ -25,23 +24,23 @@ class Perceptron:
     def __init__(self, classes: Sequence[str], weights: dict[str, dict[str, float]]) -> None:
         self.classes = list(classes)
         self.weights = weights  # feature → {class: weight}
-        self._by_class: dict[str, dict[str, float]] | None = None
+        self._rows: dict[str, tuple[float, ...]] | None = None
 
     def freeze(self) -> Perceptron:
-        """Index the weights by class for fast scoring (after training)."""
-        by_class: dict[str, dict[str, float]] = {name: {} for name in self.classes}
-        for feature, weights in self.weights.items():
-            for name, weight in weights.items():
-                by_class[name][feature] = weight
-        self._by_class = by_class
+        """Index the weights for fast scoring (after training): each feature's weights as one
+        row with a column a class."""
+        self._rows = {
+            feature: tuple(weights.get(name, 0.0) for name in self.classes)
+            for feature, weights in self.weights.items()
+        }
         return self
 
     def scores(self, features: Sequence[str]) -> dict[str, float]:
-        if self._by_class is not None:  # each class's sum runs in C: map over dict.get
-            return {
-                name: sum(map(weights.get, features, repeat(0.0)))
-                for name, weights in self._by_class.items()
-            }
+        if self._rows is not None:  # the rows of the known features, summed column by column
+            rows = [row for row in map(self._rows.get, features) if row is not None]
+            if not rows:
+                return dict.fromkeys(self.classes, 0.0)
+            return dict(zip(self.classes, map(sum, zip(*rows, strict=True)), strict=True))
         totals = dict.fromkeys(self.classes, 0.0)
         for feature in features:
             for name, weight in self.weights.get(feature, {}).items():

@@ -494,7 +494,6 @@ _EN: list[tuple[str, float, list[str]]] = [
             "help me",
             "need help",
             "trapped",
-            "stuck",
             "can't get out",
             "cannot get out",
             "rescue",
@@ -741,7 +740,6 @@ _JA += [
         [
             "中に人",
             "人がいる",
-            "人いる",
             "まだ人",
             "人が残",
             "残ってる",
@@ -830,9 +828,707 @@ _EN += [
 ]
 
 
+# Fourth round: wider everyday coverage of each kind of post (spoken and written, Japanese
+# and English), negations that take back a call for rescue, and ads and far-away news.
+_JA += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "息してない",
+            "息をしてない",
+            "息してません",
+            "息がない",
+            "意識ない",
+            "意識がありません",
+            "反応がない",
+            "反応ない",
+            "心肺停止",
+            "人工呼吸",
+            "救急車来ない",
+            "救急車が来ない",
+            "救急車こない",
+            "救急車呼んで",
+            "救急車を呼んで",
+            "血が止まらない",
+            "頭から血",
+            "埋まって",
+            "挟まって",
+            "胸まで",
+            "首まで",
+            "屋根に避難",
+            "屋根の上に",
+            "逃げ場がない",
+            "逃げ場ない",
+            "流されそう",
+            "溺れそう",
+            "陣痛",
+            "破水",
+            "発作",
+            "過呼吸",
+            "熱中症",
+            "胸が痛い",
+            "助けてください",
+            "助け呼んで",
+            "助けを呼んで",
+            "助けが必要",
+            "救助を",
+            "救助お願い",
+            "救助求む",
+            "レスキュー",
+            "ボート",
+            "エレベーターに閉じ込",
+            "エレベーター閉じ込",
+        ],
+    ),
+    (
+        "rescue_request",
+        2.0,
+        [
+            r"(一人|ひとり|1人)で.{0,8}(動けな|歩けな|逃げられな|避難できな)",
+            r"(水|みず).{0,8}(上が|増え|迫|入って).{0,12}(逃げ|動けな|怖|どうし)",
+            r"(つながらない|繋がらない|出ない).{0,6}119|119.{0,8}(つながらな|繋がらな|出な|話し中)",
+            "足が不自由",
+            "介護",
+            "要介護",
+            "持病",
+            "乳児",
+            "幼児",
+            "赤ん坊",
+            "ケガして",
+            "怪我して",
+            "けがして",
+            "血が出",
+        ],
+    ),
+    (
+        "rescue_request",
+        -3.0,
+        [
+            "けが人はいな",
+            "ケガ人はいな",
+            "怪我人はいな",
+            "けがはな",
+            "ケガはな",
+            "怪我はな",
+            "みんな無事",
+            "全員無事",
+            "家族は無事",
+        ],
+    ),
+    (
+        "damage_report",
+        2.0,
+        [
+            "浸水してる",
+            "水かさ",
+            "水嵩",
+            "あふれそう",
+            "溢れそう",
+            "濁流",
+            "水深",
+            "くるぶし",
+            "足首まで",
+            "膝まで",
+            "ひざまで",
+            "地割れ",
+            "ひび割れ",
+            "崩れた",
+            "崩れてる",
+            "潰れ",
+            "つぶれ",
+            "全壊",
+            "半壊",
+            "倒れた",
+            "倒れてる",
+            "落ちてる",
+            "落ちてきた",
+            "剥がれ",
+            "はがれ",
+            "飛んできた",
+            "窓ガラス",
+            "電線",
+            "焦げ臭",
+            "焦げくさ",
+            "黒煙",
+            "煙出て",
+            "火が出",
+            "火の手",
+            "燃え移",
+            "爆発",
+            "消防車",
+            "落石",
+            "斜面",
+            "擁壁",
+            "泥水",
+            "逆流",
+            "堤防",
+        ],
+    ),
+    (
+        "infrastructure",
+        2.5,
+        [
+            "電気が消え",
+            "電気消え",
+            "電気つかない",
+            "通電",
+            "東京電力",
+            "東電",
+            "ガスが使えな",
+            "ガス止ま",
+            "回線",
+            "通信",
+            "基地局",
+            "ドコモ",
+            "ソフトバンク",
+            "楽天モバイル",
+            "運転再開",
+            "動いてない",
+            "動いてません",
+            "運行",
+            "間引き",
+            "通行止",
+            "通れな",
+            "通れま",
+            "渋滞",
+            "交通規制",
+            "閉鎖",
+            "封鎖",
+            "改札",
+            "踏切",
+            "信号消え",
+            "給水",
+            "濁った水",
+            "下水",
+        ],
+    ),
+    ("infrastructure", 1.0, ["駅", "電車来", "線路", "ダイヤ", "au"]),
+    (
+        "shelter_evacuation",
+        2.0,
+        [
+            "避難してきた",
+            "避難している",
+            "避難しています",
+            "避難所に着",
+            "満杯",
+            "定員",
+            "受付",
+            "名簿",
+            "段ボールベッド",
+            "間仕切り",
+            "仕切り",
+            "雑魚寝",
+            "福祉避難所",
+            "在宅避難",
+            "テント",
+            "開放",
+            "一軒一軒",
+            "戸別",
+            "回って",
+            "避難誘導",
+            "誘導",
+            "集合場所",
+            "一時避難場所",
+            "広域避難場所",
+            "校庭",
+            "同行避難",
+            "犬連れ",
+            "猫連れ",
+            "ペット連れ",
+        ],
+    ),
+    (
+        "supplies_need",
+        2.5,
+        [
+            r"(乾電池|充電器|充電|着替え|下着|靴下|服|布団|寝袋|段ボール|ゴミ袋|ビニール袋|土のう|土嚢|紙コップ|紙皿|割り箸|ウェットティッシュ|おしりふき|消毒|保冷剤|氷|発電機|ガソリン|灯油|ストーブ|酸素|ボンベ|吸引|処方|めがね|眼鏡|補聴器|入れ歯|生理用品|ナプキン|タオル|ラップ|ティッシュ).{0,12}(足り|不足|欲し|ほし|ください|下さい|必要|ない|無い|ありません|なくな|切れ|分けて|貸して|譲って|持ってる|お持ち|ある方|あれば|求む|お願い)",
+            "分けてもらえ",
+            "分けてください",
+            "分けて下さい",
+            "貸してください",
+            "譲ってください",
+            "譲ってもらえ",
+            "届けてほしい",
+            "持ってきてほしい",
+            "持ってる方",
+            "お持ちの方",
+            "余ってる方",
+            "提供してもらえ",
+            "足りてない",
+            "足りない",
+            "底をつ",
+            "残りわずか",
+            "残り少な",
+        ],
+    ),
+    (
+        "info_request",
+        1.5,
+        [
+            "知ってる人",
+            "知ってる方",
+            "分かりますか",
+            "わかりますか",
+            "どうなって",
+            "どこで",
+            "どこに",
+            "どこか",
+            "何時",
+            "どのくらい",
+            "どれくらい",
+            "行けますか",
+            "通れますか",
+            "使えますか",
+            "開いてますか",
+            "動いてますか",
+            "やってますか",
+            "情報求",
+            "情報募集",
+            "確認する方法",
+            "方法ありますか",
+            "どうすれば",
+            "どうしたら",
+            "どうやって",
+            "ありますか",
+            "いますか",
+            "ですか",
+            "かしら",
+        ],
+    ),
+    (
+        "caution_advice",
+        3.0,
+        [
+            "近寄らないで",
+            "近付かないで",
+            "触らないで",
+            "触れないで",
+            "通らないで",
+            "使わないで",
+            "飲まないで",
+            "外出を控え",
+            "不要不急",
+            "非常用持ち出し",
+            "持ち出し袋",
+            "ハザードマップ",
+            "垂直避難",
+            "今のうちに",
+            "した方がいい",
+            "したほうがいい",
+            "ほうがいいよ",
+            "方がいいです",
+            "デマ",
+            "誤情報",
+            "うそです",
+            "嘘です",
+            "詐欺",
+            "便乗",
+            "悪質",
+            "市の発表",
+            "防災課",
+            "消防署より",
+            "警察より",
+            "大雨警報",
+            "洪水警報",
+            "暴風警報",
+            "土砂災害警戒情報",
+            "氾濫危険",
+            "氾濫警戒",
+            "避難判断水位",
+            "レベル4",
+            "レベル5",
+            "大きな余震",
+            "通電火災",
+            "元栓",
+            "伝言ダイヤル",
+            "災害用伝言",
+            "171",
+            "拡散希望",
+        ],
+    ),
+    (
+        "caution_advice",
+        2.0,
+        [
+            "注意",
+            "警戒",
+            "要注意",
+            "危険です",
+            "危ないので",
+            "念のため",
+            "早めに",
+            "備え",
+            "準備を",
+            "準備して",
+            "用意して",
+            "確保して",
+            "戸締り",
+            "雨戸",
+            "おすすめ",
+            "必ず",
+            "絶対に",
+        ],
+    ),
+    (
+        "not_relevant",
+        2.0,
+        [
+            "祈ってます",
+            "祈ります",
+            "お祈り",
+            "ますように",
+            "頑張れ",
+            "がんばれ",
+            "負けるな",
+            "思い出す",
+            "思い出し",
+            "爆笑",
+            "腹筋",
+            "ネタ",
+            "冗談",
+            "🤣",
+            "😂",
+            "割引",
+            "%off",
+            "クーポン",
+            "今なら",
+            "限定",
+            "プロフ",
+            "副業",
+            "稼げ",
+            "儲か",
+            "投資",
+            "通販",
+            "ポイント",
+            "【pr】",
+            "#pr",
+            "広告",
+            "夕飯",
+            "晩ごはん",
+            "朝ごはん",
+            "昼ごはん",
+            "食べたい",
+            "行きたい",
+            "カフェ",
+            "配信",
+            "最高",
+            "だるい",
+            "上司",
+            "出社",
+            "テレワーク",
+        ],
+    ),
+    (
+        "not_relevant",
+        3.0,
+        ["能登", "熊本", "九州", "北海道", "沖縄", "大阪", "京都", "名古屋", "福岡", "台湾"],
+    ),
+]
+_EN += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "can't breathe",
+            "cannot breathe",
+            "not responding",
+            "unresponsive",
+            "no pulse",
+            "cpr",
+            "chest pain",
+            "seizure",
+            "heart attack",
+            "heatstroke",
+            "pinned",
+            "buried",
+            "under the debris",
+            "crushed",
+            "on the roof",
+            "on our roof",
+            "can't evacuate",
+            "cannot evacuate",
+            "can't get down",
+            "can't get him out",
+            "can't get her out",
+            "call 119",
+            "called 119",
+            "119 isn't",
+            "119 is busy",
+            "ambulance isn't coming",
+            "no ambulance",
+            "need a boat",
+            "swept away",
+            "washed away",
+            "being swept",
+            "locked in",
+            "can't open the door",
+            "please send",
+            "badly hurt",
+            "went into labor",
+            r"stuck (in|inside) (the |an |a |my |our )?(elevator|lift|car|house|room|building|rubble|apartment)",
+            r"water.{0,20}up to (my|our|his|her|their) (chest|neck|waist)",
+        ],
+    ),
+    (
+        "rescue_request",
+        2.0,
+        [
+            "stuck",
+            "hurt",
+            "wheelchair",
+            "bedridden",
+            "grandpa",
+            "grandfather",
+            "my mother",
+            "my father",
+            "my mom",
+            "my dad",
+            "baby",
+            "toddler",
+            "pregnant",
+            "alone",
+            "help",
+        ],
+    ),
+    (
+        "rescue_request",
+        -3.0,
+        [
+            "no one was hurt",
+            "nobody was hurt",
+            "nobody hurt",
+            "no one hurt",
+            "no injuries",
+            "everyone is safe",
+            "everyone's safe",
+            "we're safe",
+            "we are safe",
+            "we're ok",
+            "we are ok",
+        ],
+    ),
+    (
+        "damage_report",
+        2.0,
+        [
+            "knee-deep",
+            "ankle-deep",
+            "waist-deep",
+            "river is rising",
+            "about to overflow",
+            "overflowed",
+            "burst its banks",
+            "on fire",
+            "flames",
+            "burning smell",
+            "explosion",
+            "crumbled",
+            "toppled",
+            "fell over",
+            "knocked down",
+            "uprooted",
+            "power line",
+            "power lines",
+            "wires down",
+            "downed",
+            "cracked",
+            "crack",
+            "shattered",
+            "broken glass",
+            "tiles",
+            "debris",
+            "mud",
+            "rockfall",
+            "gave way",
+            "leaning",
+            "tilted",
+            "damage",
+            "up to my knees",
+            "up to the knees",
+        ],
+    ),
+    (
+        "infrastructure",
+        2.5,
+        [
+            "power out",
+            "power went out",
+            "power's back",
+            "power is back",
+            "power restored",
+            "restored",
+            "outage",
+            "electricity",
+            "lights are out",
+            "no internet",
+            "no wifi",
+            "cell service",
+            "no reception",
+            "phone lines",
+            "docomo",
+            "softbank",
+            "trains are running",
+            "running again",
+            "resumed",
+            "delays",
+            "delayed",
+            "cancelled",
+            "canceled",
+            "road closure",
+            "road blocked",
+            "blocked",
+            "signals",
+            "elevator",
+            "tap water",
+            "water is off",
+            "gas is off",
+            "gas off",
+        ],
+    ),
+    (
+        "shelter_evacuation",
+        2.0,
+        [
+            "evacuation site",
+            "evacuation area",
+            "we evacuated",
+            "evacuated to",
+            "made it to",
+            "arrived at",
+            "checked in",
+            "registration",
+            "packed",
+            "overcrowded",
+            "no space",
+            "no room",
+            "sleeping on the floor",
+            "cardboard beds",
+            "partitions",
+            "pets",
+            "door to door",
+            "assembly point",
+        ],
+    ),
+    (
+        "supplies_need",
+        2.5,
+        [
+            r"(need|needs|needed|short of|short on|running low on|low on|ran out of|running out of|out of|no more|looking for|anyone have|spare|bring|lend|borrow|share)\b.{0,30}\b(chargers?|power banks?|batteries|candles|clothes|socks|towels|blankets?|sleeping bags|tarps?|sandbags|masks|sanitizer|wipes|pads|tampons|formula|inhaler|oxygen|medication|meds|prescription|bottled water|drinking water|snacks|ice|generator|fuel|gasoline|kerosene|heater|cups|glasses)",
+            "running low",
+            "ran out",
+            "in need of",
+        ],
+    ),
+    (
+        "info_request",
+        1.5,
+        [
+            "do you know",
+            "can someone tell",
+            "can anyone tell",
+            "is it safe",
+            "how long",
+            "how do i",
+            "when will",
+            "when does",
+            "when is",
+            "what time",
+            "any update",
+            "any news",
+            "any information",
+            "should i",
+            "has anyone",
+            "is anyone",
+            "do i need",
+        ],
+    ),
+    (
+        "caution_advice",
+        3.0,
+        [
+            "stay away from",
+            "watch out",
+            "beware",
+            "heads up",
+            "caution",
+            "take shelter",
+            "higher ground",
+            "higher floor",
+            "keep away",
+            "remember to",
+            "tip:",
+            "tips",
+            "fake",
+            "rumor",
+            "rumour",
+            "hoax",
+            "misinformation",
+            "not true",
+            "scam",
+            "city says",
+            "announced",
+            "announcement",
+            "issued",
+            "expect aftershocks",
+            "be prepared",
+            "charge your phone",
+            "fill your bathtub",
+        ],
+    ),
+    (
+        "not_relevant",
+        2.0,
+        [
+            "thoughts and prayers",
+            "sending love",
+            "hugs",
+            "stay strong",
+            "hang in there",
+            "lmao",
+            "😂",
+            "joke",
+            "meme",
+            "pizza",
+            "coffee",
+            "cafe",
+            "beer",
+            "netflix",
+            "anime",
+            "concert",
+            "my boss",
+            "deadline",
+            "discount",
+            "% off",
+            "promo",
+            "shop now",
+            "link in bio",
+            "dm me",
+            "crypto",
+            "invest",
+            "in my country",
+            "back home",
+            "reminds me",
+        ],
+    ),
+    (
+        "not_relevant",
+        3.0,
+        ["turkey", "taiwan", "california", "florida", "philippines", "italy", "kyoto", "osaka"],
+    ),
+]
+
+
 _HAZARD_JA: list[tuple[str, list[str]]] = [
-    ("fire", ["火事", "火災", "燃え", "煙", "炎", "延焼", "消防車", "焦げ", "出火"]),
-    ("landslide", ["土砂", "崖", "がけ", "地すべり", "地滑り", "土石流", "斜面"]),
+    (
+        "fire",
+        ["火事", "火災", "燃え", "煙", "炎", "延焼", "消防車", "焦げ", "出火", "火の手", "爆発"],
+    ),
+    (
+        "landslide",
+        ["土砂", "崖", "がけ", "地すべり", "地滑り", "土石流", "斜面", "落石", "山崩れ", "擁壁"],
+    ),
     (
         "earthquake",
         [
@@ -847,6 +1543,12 @@ _HAZARD_JA: list[tuple[str, list[str]]] = [
             "家具が倒",
             "液状化",
             "緊急地震速報",
+            "地割れ",
+            "家具",
+            "グラッ",
+            "ぐらぐら",
+            "震災",
+            "耐震",
         ],
     ),
     (
@@ -866,7 +1568,7 @@ _HAZARD_JA: list[tuple[str, list[str]]] = [
             "仙川",
             "川が",
             "川の",
-            "水が",
+            "水が(来|き|入|上が|あが|溢|あふ|引|増|迫|流れ込|たま|溜ま|すご)",
             "床上",
             "床下",
             "溢れ",
@@ -875,6 +1577,21 @@ _HAZARD_JA: list[tuple[str, list[str]]] = [
             "腰まで",
             "膝まで",
             "ひざまで",
+            "胸まで",
+            "水深",
+            "水かさ",
+            "濁流",
+            "浸か",
+            "用水路",
+            "水路",
+            "逆流",
+            "マンホール",
+            "神田川",
+            "玉川上水",
+            "堤防",
+            "土のう",
+            "土嚢",
+            "アンダーパス",
         ],
     ),
     (
@@ -893,13 +1610,19 @@ _HAZARD_JA: list[tuple[str, list[str]]] = [
             "雨が",
             "ゲリラ豪雨",
             "記録的短時間大雨",
+            "暴風雨",
+            "倒木",
+            "飛ばされ",
+            "雨漏り",
+            "風",
+            "雨",
         ],
     ),
 ]
 _HAZARD_EN: list[tuple[str, list[str]]] = [
-    ("fire", ["fire", "smoke", "burning", "flames"]),
-    ("landslide", ["landslide", "mudslide", "slope"]),
-    ("earthquake", ["earthquake", "quake", "shaking", "aftershock", "tremor"]),
+    ("fire", ["fire", "smoke", "burning", "flames", "blaze", "burned"]),
+    ("landslide", ["landslide", "mudslide", "slope", "rockfall", "cliff", "hillside"]),
+    ("earthquake", ["earthquake", "quake", "shaking", "aftershock", "tremor", "shook", "seismic"]),
     (
         "flood",
         [
@@ -912,11 +1635,35 @@ _HAZARD_EN: list[tuple[str, list[str]]] = [
             "submerged",
             "waist",
             "knee-deep",
+            "knees",
+            "chest",
+            "overflow",
+            "inundated",
+            "sewage",
+            "manhole",
+            "underpass",
+            "sandbags",
+            "levee",
         ],
     ),
     (
         "storm",
-        ["typhoon", "storm", "strong wind", "heavy rain", "rain", "wind", "thunder", "tornado"],
+        [
+            "typhoon",
+            "storm",
+            "strong wind",
+            "heavy rain",
+            "rain",
+            "wind",
+            "thunder",
+            "tornado",
+            "gust",
+            "blown",
+            "blew",
+            "fallen tree",
+            "tree fell",
+            "branches",
+        ],
     ),
 ]
 
@@ -937,11 +1684,41 @@ _HIGH_JA = re.compile(
             "今すぐ",
             "至急",
             "急いで",
+            "燃え移",
+            "隣に燃え",
+            "家に流れ込",
+            "住宅に流れ込",
+            "堤防が切れ",
+            "決壊",
+            "中に人",
+            "閉じ込め",
+            "取り残",
         ]
     )
 )
-_HIGH_EN = re.compile(r"spreading|people inside|trapped|right now|urgent|life")
-_LOW_SHELTER_JA = re.compile("避難しました|避難完了|無事|着きました|開設|開いて")
+_HIGH_EN = re.compile(
+    r"spreading|people inside|trapped|right now|urgent|life|someone inside|levee|next house"
+)
+_LOW_SHELTER_JA = re.compile(
+    "避難しました|避難完了|無事|着きました|着いた|到着|合流|開設|開いて|ありがたい|安心"
+)
+_LOW_SHELTER_EN = re.compile(r"made it|arrived|we're safe|we are safe|opened|is open|thank")
+# Supplies that keep someone alive.
+_HIGH_SUPPLIES = re.compile(
+    "いんすりん|酸素|吸引|透析|人工呼吸器|insulin|oxygen|dialysis|suction|ventilator"
+)
+# Past, receded or "not affected / restored": nothing to do any more.
+_LOW_JA = re.compile(
+    "引いた|引いて|引きました|おさまった|収まった|復旧|戻った|直った|通電|再開|動き出"
+    "|(停電|断水|被害)(は|も)?(して|して)?(い)?ない|(停電|断水)してません|生きてます|使えます|問題な"
+)
+_LOW_EN = re.compile(
+    r"receded|went down|gone down|restored|back on|is back|came back|resumed|running again"
+    r"|not affected|no damage|(power|water|gas) (is|are) fine|working (fine|again)"
+)
+# A request to check on someone who cannot be reached: needs action, not life at risk.
+_WELFARE_JA = re.compile("連絡(が|も)?(つかな|取れな|とれな|つきま|取れま)|様子(を)?見て|安否")
+_WELFARE_EN = re.compile(r"can't reach|cannot reach|haven't heard|not answering|check on")
 
 
 @dataclass(frozen=True)
@@ -979,8 +1756,37 @@ def _key_pattern(pattern: str) -> str:
 
 _JA_CUES = _compile(_JA, True)
 _EN_CUES = _compile(_EN, False)
+
+
+def _index(cues: list[_Cue]) -> tuple[list[_Cue], dict[str, list[_Cue]]]:
+    """Cues that must be tried on every post (patterns and one-character needles), and the
+    others by the first two characters of their needle: a post only tries the cues whose
+    first two characters it contains."""
+    always: list[_Cue] = []
+    by_start: dict[str, list[_Cue]] = {}
+    for cue in cues:
+        if len(cue.needle) >= 2:
+            by_start.setdefault(cue.needle[:2], []).append(cue)
+        else:
+            always.append(cue)
+    return always, by_start
+
+
+_JA_INDEX = _index(_JA_CUES)
+_EN_INDEX = _index(_EN_CUES)
+_ORDER = {id(cue): n for n, cue in enumerate(_JA_CUES + _EN_CUES)}
+# (category, label) → the weight of each cue so named, in table order.
+_WEIGHTS: dict[tuple[str, str], list[float]] = {}
+for _cue in _JA_CUES + _EN_CUES:
+    _WEIGHTS.setdefault((_cue.category, _cue.label), []).append(_cue.weight)
 _HAZARD_JA_RE = [
-    (h, re.compile("|".join(re.escape(text.search_key(w)) for w in ws))) for h, ws in _HAZARD_JA
+    (
+        h,
+        re.compile(
+            "|".join(_key_pattern(w) if "(" in w else re.escape(text.search_key(w)) for w in ws)
+        ),
+    )
+    for h, ws in _HAZARD_JA
 ]
 _HAZARD_EN_RE = [
     (h, re.compile(r"\b(" + "|".join(re.escape(w) for w in ws) + r")")) for h, ws in _HAZARD_EN
@@ -1023,39 +1829,70 @@ def clean(written: str) -> str:
     return _TAGS.sub(" ", cleaned)
 
 
-def _scores(key: str, lower: str) -> tuple[defaultdict[str, float], dict[str, list[str]]]:
-    weights: dict[str, list[float]] = {}
+def _matches(key: str, lower: str) -> dict[str, list[str]]:
+    """The labels of the cues a post contains, by category, in table order."""
+    found: list[_Cue] = []
+    for (always, by_start), written in ((_JA_INDEX, key), (_EN_INDEX, lower)):
+        for cue in always:
+            if (not cue.needle or cue.needle in written) and (
+                cue.pattern is None or cue.pattern.search(written)
+            ):
+                found.append(cue)
+        starts = {written[i : i + 2] for i in range(len(written) - 1)}
+        for start in starts & by_start.keys():
+            for cue in by_start[start]:
+                if cue.needle in written and (cue.pattern is None or cue.pattern.search(written)):
+                    found.append(cue)
+    found.sort(key=lambda cue: _ORDER[id(cue)])
     words: dict[str, list[str]] = {}
-    for cues, written in ((_JA_CUES, key), (_EN_CUES, lower)):
-        present = [c for c in cues if not c.needle or c.needle in written]
-        for cue in present:
-            if cue.pattern is None or cue.pattern.search(written):
-                weights.setdefault(cue.category, []).append(cue.weight)
-                words.setdefault(cue.category, []).append(cue.label)
-    # The strongest cue counts; more cues of one kind add a little (many words for one
-    # thing are not many things).
+    for cue in found:
+        words.setdefault(cue.category, []).append(cue.label)
+    return words
+
+
+def _tally(matched: dict[str, list[str]]) -> defaultdict[str, float]:
+    """Each category's score from the cues found for it."""
     scores: defaultdict[str, float] = defaultdict(float)
-    for category, found in weights.items():
+    for category, labels in matched.items():
+        seen: Counter[str] = Counter()
+        found = []
+        for label in labels:
+            found.append(_WEIGHTS[(category, label)][seen[label]])
+            seen[label] += 1
+        # The strongest cue counts; more cues of one kind add a little (many words for one
+        # thing are not many things).
         scores[category] = max(found) + 0.25 * (len(found) - 1)
-    # Missing a call for rescue costs most: its cues add up (an old woman + water rising +
-    # "someone please" is a call for rescue even without 助けて).
-    if "rescue_request" in weights:
-        scores["rescue_request"] = sum(weights["rescue_request"])
-    return scores, words
+        # Missing a call for rescue costs most: its cues add up (an old woman + water
+        # rising + "someone please" is a call for rescue even without 助けて).
+        if category == "rescue_request":
+            scores[category] = sum(found)
+    return scores
+
+
+def _scores(key: str, lower: str) -> tuple[defaultdict[str, float], dict[str, list[str]]]:
+    words = _matches(key, lower)
+    return _tally(words), words
 
 
 _WORD = re.compile(r"[a-z][a-z']+")
+# Runs of one script in the search key (kanji, or kana: katakana is hiragana there): a rough
+# stand-in for Japanese words that needs no dictionary.
+_RUN = re.compile(r"[一-龥々〆ヶ]+|[ァ-ヺー]+|[ぁ-ゖー]+")
 
 
 def features(key: str, lower: str, matched: dict[str, list[str]]) -> list[str]:
-    """What the category model reads: character 2- and 3-grams of the post, English words,
-    and the lexicon's cues (each named, and each category that has one)."""
+    """What the category model reads: characters and character pairs of the post, runs of
+    one script (Japanese words, roughly), English words, the lexicon's cues (each named, and
+    each category that has one) and the category the rules alone would give."""
     found = {key[i : i + 2] for i in range(len(key) - 1)}
-    found |= {key[i : i + 3] for i in range(len(key) - 2)}
+    found |= {"u:" + ch for ch in key if not ch.isascii()}
+    found |= {"t:" + run for run in _RUN.findall(key)}
     found |= {"w:" + word for word in _WORD.findall(lower)}
     for category, labels in matched.items():
         found.add("cat:" + category)
         found |= {f"cue:{category}:{label}" for label in labels}
+    rule = _category(_tally(matched), key, lower)
+    found |= {"rule:" + rule, "rule2:" + rule}
     if "?" in key:
         found.add("question")
     return sorted(found)
@@ -1081,14 +1918,25 @@ def _category(scores: defaultdict[str, float], key: str, lower: str) -> str:
 
 
 def _urgency(category: str, key: str, lower: str) -> tuple[str, str]:
+    at_risk = bool(_HIGH_JA.search(key) or _HIGH_EN.search(lower))
     if category == "rescue_request":
+        if not at_risk and (_WELFARE_JA.search(key) or _WELFARE_EN.search(lower)):
+            return "medium", "安否確認の依頼 / a request to check on someone"
         return "high", "救助の求め / a call for rescue"
     if category in ("not_relevant", "info_request", "caution_advice"):
         return "low", "情報・質問・注意喚起 / information, a question or advice"
-    if category == "damage_report" and (_HIGH_JA.search(key) or _HIGH_EN.search(lower)):
+    if category == "damage_report" and at_risk:
         return "high", "命に関わる被害 / damage that puts lives at risk"
-    if category == "shelter_evacuation" and _LOW_SHELTER_JA.search(key):
+    if category == "supplies_need" and _HIGH_SUPPLIES.search(key):
+        return "high", "命をつなぐ物資 / supplies that keep someone alive"
+    if category == "shelter_evacuation" and (
+        _LOW_SHELTER_JA.search(key) or _LOW_SHELTER_EN.search(lower)
+    ):
         return "low", "避難の報告 / an evacuation report"
+    if category in ("damage_report", "infrastructure") and (
+        _LOW_JA.search(key) or _LOW_EN.search(lower)
+    ):
+        return "low", "収まった・影響なし / over, or not affected"
     return "medium", "対応が必要 / needs action"
 
 
@@ -1152,7 +2000,8 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
 
 def fill_hazards(results: Sequence[Triage], days: Sequence[str]) -> None:
     """Posts that name no hazard take the hazard most posts of the same day name (a post
-    about an outage on a typhoon day is about the typhoon)."""
+    about an outage on an earthquake day is about the earthquake); outages and stoppages on a
+    flood day that also has storm posts take the storm (the typhoon, not the water)."""
     by_day: dict[str, Counter[str]] = {}
     for result, day in zip(results, days, strict=True):
         if result.hazard_from_cues and result.category != "not_relevant":
@@ -1163,6 +2012,10 @@ def fill_hazards(results: Sequence[Triage], days: Sequence[str]) -> None:
         counts = by_day.get(day)
         if counts:
             hazard = counts.most_common(1)[0][0]
+            # On a day of floods and storms, an outage or a stopped train that names no
+            # water is the storm's doing.
+            if hazard == "flood" and counts["storm"] and result.category == "infrastructure":
+                hazard = "storm"
             result.hazard = hazard
             result.explanation["hazard"] = (
                 f"{hazard}: 同じ日の投稿の多くが示す災害 / what most posts of the day name"
