@@ -1952,6 +1952,21 @@ def _hazard(key: str, lower: str) -> tuple[str | None, str]:
     return None, ""
 
 
+# Missing a call for rescue costs more than a false alarm: the model answers rescue when its
+# rescue score comes within this margin of the best (chosen by cross-validation on the
+# development set, scripts/train_sns_model.py --cv).
+RESCUE_MARGIN = 10.0
+
+
+def _learned(model_scores: dict[str, float]) -> str:
+    best = max(model_scores, key=lambda name: model_scores[name])
+    if best == "rescue_request":
+        return best
+    if model_scores["rescue_request"] + RESCUE_MARGIN >= model_scores[best]:
+        return "rescue_request"
+    return best
+
+
 def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     """Category, urgency, hazard and place of one post, with what decided each."""
     words = clean(written)
@@ -1961,7 +1976,7 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     category = _category(scores, key, lower)
     model = perceptron.shipped_model()
     if model is not None:
-        learned = model.predict(features(key, lower, matched))
+        learned = _learned(model.scores(features(key, lower, matched)))
         # A call for rescue the lexicon is sure of stays one: missing it costs most.
         if not (category == "rescue_request" and scores["rescue_request"] >= 3.0):
             category = learned
