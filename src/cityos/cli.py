@@ -265,7 +265,7 @@ def demo(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        steps = len(opendata_demo.DATASETS) + 1 + (4 if scenario else 0)
+        steps = len(opendata_demo.DATASETS) + 1 + (5 if scenario else 0)
         task = progress.add_task("デモデータ / demo data", total=steps)
 
         def step(title: str) -> None:
@@ -325,6 +325,18 @@ def _print_flood(report: Any) -> None:
         console.print(f"  webhook → {post.path} ({signed}): {post.title}", highlight=False)
     for problem in report.not_sent:
         err.print(f"  [red]未配信 / not sent:[/] {problem}", highlight=False)
+    if report.sns is not None:
+        sns = report.sns
+        kinds = ", ".join(f"{name} {count}" for name, count in sns.categories.items())
+        console.print(
+            f"  SNS: {sns.stored} posts triaged ({sns.copies} retweets/copies; {kinds})",
+            highlight=False,
+        )
+        console.print(f"    救助要請 / rescue requests in the queue: {sns.rescue}", highlight=False)
+        for summary in sns.areas:
+            console.print(f"    要約 / summary: {summary}", highlight=False)
+        console.print(f"    質問 / question: {sns.question} → {sns.answer}", highlight=False)
+        console.print("    staff view: /staff/sns, /staff/sns/summaries, /staff/sns/ask")
     how = "道のり / along streets" if report.nearest_via_network else "直線 / straight line"
     console.print(f"  近くの避難所 / nearest open shelters ({how}):")
     for place in report.nearest:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cityos.app import create_app
+from cityos.core import auth
 from cityos.db import utcnow
 from cityos.disaster import cap, scenario
 from cityos.sensors import demo as sensors_demo
@@ -47,6 +48,7 @@ def test_the_flood_scenario_runs_end_to_end(
             assert played.returncode == 0, played.stdout + played.stderr
             check_the_report(played.stdout, played.stderr)
             check_what_residents_see(app, client, played.stdout)
+            check_what_staff_see_of_the_posts(app, client, played.stdout)
             # Another flood right away would need readings dated in the future: refused.
             again = cityos(env, "demo", "--scenario", "flood")
             assert again.returncode == 1
@@ -108,6 +110,36 @@ def check_what_residents_see(app: FastAPI, client: TestClient, out: str) -> None
     assert page.status_code == 200
     assert names[0] in page.text
     assert "避難指示" in client.get("/").text  # the portal leads with it
+
+
+def check_what_staff_see_of_the_posts(app: FastAPI, client: TestClient, out: str) -> None:
+    """The residents' posts of the flood were replayed: the queue leads with the calls for
+    rescue, the summaries with 大沢, and the question about shortages has its answer."""
+    assert "SNS: 45 posts triaged (3 retweets/copies" in out
+    assert (
+        "質問 / question: 大沢で何が不足している？ → 大沢で不足が報告されているもの：ミルク" in out
+    )
+    with app.state.db.session() as session:
+        staff = auth.create_user(session, "sns-staff", "staff", "sns-staff-password")
+        headers = {"Authorization": auth.issue_token(session, staff, "flood")}
+    queue = client.get("/api/sns/queue", headers=headers).json()["items"]
+    first = queue[0]
+    assert first["category"] == "rescue_request"
+    assert first["urgency"] == "high"
+    assert {item["town"] for item in queue if item["category"] == "rescue_request"} >= {
+        "大沢四丁目",
+        "大沢二丁目",
+    }
+    relayed = next(item for item in queue if "80代の母" in item["text"])
+    assert relayed["copies"] == 3  # the post and its two retweets
+    areas = client.get("/api/sns/summaries", params={"hours": 3}, headers=headers).json()["areas"]
+    assert areas[0]["town"] == "大沢"
+    assert areas[0]["level"] == 3
+    short = client.get(
+        "/api/sns/ask", params={"q": "大沢で何が不足している？"}, headers=headers
+    ).json()
+    assert short["items"][0]["name_ja"] == "ミルク"
+    assert short["evidence"]
 
 
 def test_an_unknown_scenario_is_refused(database_url: str, tmp_path: Path) -> None:

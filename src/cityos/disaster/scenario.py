@@ -2,8 +2,9 @@
 
 Heavy rain takes the 野川 past its thresholds (sample gauges), and the city answers as staff
 would: flood shelters open in the towns at risk, disaster mode goes on, an evacuation order
-(警戒レベル4 避難指示) is published as CAP 1.2, and the notices go out. The command brings
-its own peers on loopback — an SMTP server (aiosmtpd) and a webhook receiver that checks
+(警戒レベル4 避難指示) is published as CAP 1.2, and the notices go out. Residents' posts of
+the flood are replayed into the SNS triage (the staff queue, area summaries and questions
+show them). The command brings its own peers on loopback — an SMTP server (aiosmtpd) and a webhook receiver that checks
 the signature — so one can see the mail and the POST arrive without any outside service.
 
 Meant for a demo database: the deliveries it sends are those of its own notices.
@@ -38,6 +39,7 @@ from cityos.sensors import demo as sensors_demo
 from cityos.sensors import service as sensors
 from cityos.sensors.kinds import WATER
 from cityos.settings import Settings
+from cityos.sns import demo as sns_demo
 
 DEMO_EMAIL = "osawa.resident+{stamp}@example.jp"  # one subscriber a run, retired after it
 DEMO_WEBHOOK_LABEL = "demo: flood scenario receiver / 洪水デモの受信先"
@@ -83,6 +85,7 @@ class FloodReport:
     posts: list[ReceivedPost] = field(default_factory=list)
     nearest: list[service.Candidate] = field(default_factory=list)
     nearest_via_network: bool = False
+    sns: sns_demo.Replay | None = None
 
 
 # --- the local peers -------------------------------------------------------------------------
@@ -270,6 +273,7 @@ def run_flood(
             report.readings = sensors_demo.simulate_flood(
                 session, start, minutes, session.merge(admin)
             )
+        flood_start, flood_minutes = start, minutes
         # Threshold events were delivered on commit: はん濫注意水位 and up became notices.
         with db.session() as session:
             report.crossings, report.towns = _crossings(session, since)
@@ -331,6 +335,11 @@ def run_flood(
             report.not_sent = _not_sent(session, subscriber_ids)
             _retire_demo_subscribers(session, subscriber_ids)
         report.mails, report.posts = list(mails), list(posts)
+    step("SNSの投稿を分類 / residents' posts triaged")
+    with db.session() as session:
+        report.sns = sns_demo.replay_flood(
+            session, flood_start, flood_minutes, secret=settings.resolved_secret_key, stamp=stamp
+        )
     with db.session() as session:
         lat, lon = RESIDENT_POINT
         report.nearest, report.nearest_via_network = service.nearest_open_shelters(

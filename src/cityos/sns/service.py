@@ -312,6 +312,15 @@ def totals(session: Session) -> dict[str, int]:
     return {"posts": posts, "items": items or 0}
 
 
+def posts_by_ids(session: Session, post_ids: Sequence[str]) -> list[SnsPost]:
+    """Stored posts by the ids they came with."""
+    found: list[SnsPost] = []
+    for start in range(0, len(post_ids), 500):
+        chunk = list(post_ids[start : start + 500])
+        found += session.scalars(select(SnsPost).where(SnsPost.post_id.in_(chunk)))
+    return found
+
+
 def get_post(session: Session, post_uuid: str) -> SnsPost:
     row = session.get(SnsPost, post_uuid)
     if row is None:
@@ -538,14 +547,23 @@ _NOISE = re.compile(r"#\S+|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 
 def _sentence(written: str, limit: int = 60) -> str:
-    """The first sentence of a post that says something, without links, tags or emoji."""
+    """The opening of a post that says something (sentences up to about 20 characters at
+    least), without links, tags or emoji."""
     cleaned = _NOISE.sub("", clean(written))
+    said = ""
     for part in _SENTENCE_END.split(cleaned):
-        part = re.sub(r"\s+", " ", part).strip(" 　。")
-        if len(part) >= 6:
-            return part if len(part) <= limit else part[: limit - 1] + "…"
-    flat = re.sub(r"\s+", " ", cleaned).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+        part = re.sub(r"\s+", " ", part).strip(" 　")
+        if not part:
+            continue
+        said = (
+            f"{said} {part}".strip()
+            if said and not said.endswith(("。", "！", "？", "!", "?"))
+            else said + part
+        )
+        if len(said) >= 20:
+            break
+    said = said.rstrip("。")
+    return said if len(said) <= limit else said[: limit - 1] + "…"
 
 
 def _summary_text(town: str, counts: Counter[str], chosen: list[SnsPost]) -> tuple[str, str]:
