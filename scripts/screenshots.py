@@ -36,7 +36,13 @@ from cityos.settings import Settings  # noqa: E402
 
 USER = "shashin"
 NAMES = ("portal-home.png", "resource-map.png", "validation-report.png")
-DISASTER_NAMES = ("disaster-phone.png", "river-station.png", "disaster-staff.png")
+DISASTER_NAMES = (
+    "disaster-phone.png",
+    "river-station.png",
+    "disaster-staff.png",
+    "sns-queue.png",
+    "sns-summaries.png",
+)
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
@@ -76,9 +82,12 @@ def take_disaster_screenshots(
     browser: Browser, base_url: str, out: Path, user: str, password: str
 ) -> list[Path]:
     """Photograph a portal after the flood scenario: a phone finding the nearest open
-    shelter, the river gauge's chart with its thresholds, and the staff console."""
+    shelter, the river gauge's chart with its thresholds, the staff console, and the SNS
+    triage queue and area summaries."""
     out.mkdir(parents=True, exist_ok=True)
-    phone_shot, station_shot, staff_shot = (out / name for name in DISASTER_NAMES)
+    phone_shot, station_shot, staff_shot, queue_shot, areas_shot = (
+        out / name for name in DISASTER_NAMES
+    )
     lat, lon = RESIDENT_POINT
     phone = browser.new_context(
         base_url=base_url, viewport=PHONE, locale="ja-JP", device_scale_factor=2, is_mobile=True
@@ -100,9 +109,15 @@ def take_disaster_screenshots(
         _log_in(page, user, password)
         page.goto("/staff/disaster")
         page.screenshot(path=staff_shot)
+        page.goto("/staff/sns")
+        expect(page.locator("#sns-map")).to_have_attribute("data-ready", re.compile("^[1-9]"))
+        page.screenshot(path=queue_shot)
+        page.goto("/staff/sns/summaries?hours=3")
+        expect(page.locator("#sns-map")).to_have_attribute("data-ready", re.compile("^[1-9]"))
+        page.screenshot(path=areas_shot)
     finally:
         context.close()
-    return [phone_shot, station_shot, staff_shot]
+    return [phone_shot, station_shot, staff_shot, queue_shot, areas_shot]
 
 
 def _log_in(page: Page, user: str, password: str) -> None:

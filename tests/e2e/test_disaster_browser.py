@@ -197,4 +197,6 @@ def test_readme_disaster_screenshots_after_the_flood_scenario(
         ("disaster-phone.png", (780, 1688)),
         ("river-station.png", (1280, 900)),
         ("disaster-staff.png", (1280, 900)),
+        ("sns-queue.png", (1280, 900)),
+        ("sns-summaries.png", (1280, 900)),
     ]

@@ -30,10 +30,10 @@ from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-URGENCY_COLOURS = {"high": "#c62828", "medium": "#ef6c00", "low": "#607d8b"}
+URGENCY_COLOURS = {"high": "#c62828", "medium": "#b34700", "low": "#546e7a"}  # white text >= 5:1
 LEVEL_COLOURS = {0: "#cfd8dc", 1: "#fdd835", 2: "#fb8c00", 3: "#c62828"}
 LEVEL_LABELS = {
-    0: ("報告なし", "No reports"),
+    0: ("支援の必要の報告なし", "No need reported"),
     1: ("少し", "Some"),
     2: ("多い", "Many"),
     3: ("深刻（救助要請あり）", "Severe (rescue requests)"),
@@ -69,7 +69,8 @@ def _points(rows: list[SnsPost], lang: str) -> str:
             "anchor": f"post-{row.id}",
             "radius": 7 + 2 * row.urgency_rank,
         }
-        for row in rows
+        # The most urgent drawn last, on top of the others at the same place.
+        for row in sorted(rows, key=lambda r: r.urgency_rank)
         if row.lat is not None and row.lon is not None
     ]
     return json.dumps(points, ensure_ascii=False).replace("</", "<\\/")
@@ -89,7 +90,9 @@ def _queue_context(
     rows = service.queue(session, where, limit=200)
     lang = language_of(request)
     query = urlencode({k: v for k, v in params.items() if v})
+    refresh = request.query_params.get("refresh", "")
     return {
+        "refresh_seconds": min(300, max(2, int(refresh))) if refresh.isdigit() else 20,
         "user": user,
         "rows": rows,
         "where": where,
@@ -180,6 +183,7 @@ def summaries_page(
             "label": a.town,
             "text": f"{a.posts}",
             "anchor": f"town-{a.town}",
+            "permanent": True,
         }
         for a in areas
         if a.lat is not None and a.lon is not None

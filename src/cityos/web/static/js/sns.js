@@ -23,6 +23,19 @@
       var marker = L.circleMarker([p.lat, p.lon], {
         radius: p.radius || 9, color: "#1b1f24", weight: 2, fillColor: p.colour, fillOpacity: 0.85
       });
+      if (p.permanent) {
+        // Areas carry their name on the map (it may be drawn without a base map).
+        var name = document.createElement("span");
+        name.textContent = p.label;
+        marker.bindTooltip(name, { permanent: true, direction: "right", offset: [8, 0] });
+        marker.on("click", function () {
+          var target = document.getElementById(p.anchor);
+          if (target) { target.scrollIntoView({ behavior: "smooth", block: "start" }); }
+        });
+        marker.addTo(layer);
+        bounds.push([p.lat, p.lon]);
+        return;
+      }
       marker.bindTooltip(function () {
         var box = document.createElement("div");
         var head = document.createElement("strong");
