@@ -288,5 +288,11 @@ def test_questions_are_answered_from_the_posts_with_evidence(
         "/api/sns/ask", params={"q": "Where is the power out?"}, headers=auth_headers
     ).json()
     assert {t["town"] for t in english["towns"]} == {"下連雀", "野崎"}
+    osawa = client.get(
+        "/api/sns/ask", params={"q": "What is running short in Osawa?"}, headers=auth_headers
+    ).json()
+    assert osawa["town"] == "大沢"
+    assert osawa["answer_en"].startswith("Reported short in Osawa: ")
+    assert "milk" in osawa["answer_en"]
     empty = client.get("/api/sns/ask", params={"q": "  "}, headers=auth_headers)
     assert empty.status_code == 422

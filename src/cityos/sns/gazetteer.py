@@ -215,3 +215,14 @@ def gazetteer_from(session: Any) -> Gazetteer:
         if s.city == CITY and s.town
     ]
     return Gazetteer(shelters)
+
+
+def town_in_english(town: str) -> str:
+    """大沢四丁目 → "Osawa 4-chome", 大沢 → "Osawa" (the town as it is written unknown)."""
+    base = _base(town)
+    info = _places()["towns"].get(base)
+    if not info or not info.get("romaji"):
+        return town
+    name = str(info["romaji"][0]).replace("-", " ").title()
+    chome = town[len(base) :].removesuffix("丁目")
+    return f"{name} {text.kanji_to_int(chome)}-chome" if chome else name

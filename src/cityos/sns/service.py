@@ -27,7 +27,7 @@ from cityos.core.errors import NotFoundProblem, ValidationProblem
 from cityos.core.models import User
 from cityos.db import new_id, utcnow
 from cityos.sns import posts as post_reader
-from cityos.sns.gazetteer import Gazetteer, Place
+from cityos.sns.gazetteer import Gazetteer, Place, town_in_english
 from cityos.sns.models import MARKS, URGENCY_RANK, SnsMark, SnsPost
 from cityos.sns.triage import CATEGORIES, HAZARDS, clean
 
@@ -571,7 +571,7 @@ def _summary_text(town: str, counts: Counter[str], chosen: list[SnsPost]) -> tup
     ja_counts = "、".join(f"{CATEGORY_LABELS[c][0]}{counts[c]}件" for c in order[:4])
     en_counts = ", ".join(f"{counts[c]} {CATEGORY_LABELS[c][1].lower()}" for c in order[:4])
     quotes = "".join(f"「{_sentence(row.text)}」" for row in chosen[:2])
-    return f"{town}：{ja_counts}。{quotes}", f"{town}: {en_counts}."
+    return f"{town}：{ja_counts}。{quotes}", f"{town_in_english(town)}: {en_counts}."
 
 
 # --- questions -----------------------------------------------------------------------------
@@ -762,7 +762,7 @@ _QUESTION_GRAMS = {
 
 
 def _where(town: str | None) -> tuple[str, str]:
-    return (f"{town}で", f" in {town}") if town else ("市内で", " in the city")
+    return (f"{town}で", f" in {town_in_english(town)}") if town else ("市内で", " in the city")
 
 
 def _answer_supplies(question: str, town: str | None, rows: list[SnsPost]) -> Answer:
@@ -827,7 +827,7 @@ def _answer_outage(
         listed = "、".join(f"{t}（{n}件）" for t, n in towns.most_common(8))
         answer_ja = f"{names_ja}の報告がある地域：{listed}。"
         answer_en = f"Areas with reports of {names_en}: " + ", ".join(
-            f"{t} ({n})" for t, n in towns.most_common(8)
+            f"{town_in_english(t)} ({n})" for t, n in towns.most_common(8)
         )
     elif matching:
         answer_ja = f"{where_ja}{names_ja}の報告が{len(matching)}件あります。"
@@ -861,7 +861,9 @@ def _answer_posts(question: str, intent: str, town: str | None, rows: list[SnsPo
                 "多い地域：" + "、".join(f"{t}（{n}件）" for t, n in towns.most_common(5)) + "。"
             )
             answer_en += (
-                " Most in: " + ", ".join(f"{t} ({n})" for t, n in towns.most_common(5)) + "."
+                " Most in: "
+                + ", ".join(f"{town_in_english(t)} ({n})" for t, n in towns.most_common(5))
+                + "."
             )
     else:
         answer_ja = f"{where_ja}{name_ja}はまだありません。"
