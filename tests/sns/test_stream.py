@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from sqlalchemy import func, select
 
 from cityos.db import Database
 from cityos.settings import Settings
-from cityos.sns import stream
+from cityos.sns import service, stream
+from cityos.sns.gazetteer import Gazetteer
 from cityos.sns.models import SnsPost
 from tests.test_cli import env_for
 
@@ -75,8 +77,6 @@ def test_a_worker_that_dies_after_storing_but_before_acknowledging_loses_and_dou
     assert len(entries) == 100
     lines = [fields[stream.FIELD] for _id, fields in entries]
     # It stores its batch ... and dies before XACK.
-    from cityos.sns import service
-
     with db.session() as session:
         service.ingest(session, lines, dying.places(), secret="s", source="stream", worker="dying")
     assert stored(db) == (100, 100)
@@ -137,3 +137,33 @@ def test_a_worker_process_killed_mid_stream_is_taken_over_by_another(
     assert victim >= 500
     assert f"{total - victim} posts triaged and stored" in survivor.stdout
     assert redis_client.xinfo_groups(stream_name)[0]["pending"] == 0
+
+
+def test_copies_stored_at_the_same_moment_by_two_workers_end_up_in_one_group(
+    db: Database,
+) -> None:
+    places = Gazetteer()
+    text = "助けて！大沢4丁目で家に水が入ってきて祖母が動けません"
+    first = json.dumps({"id": "c1", "text": text, "created_at": "2026-09-14T10:00:00+09:00"})
+    second = json.dumps(
+        {"id": "c2", "text": "RT @x: " + text, "created_at": "2026-09-14T10:01:00+09:00"}
+    )
+    done = threading.Event()
+
+    def other_worker() -> None:
+        with db.session() as session:
+            service.ingest(session, [second.encode()], places, secret="s", source="stream")
+        done.set()
+
+    with db.session() as session:
+        service.ingest(session, [first.encode()], places, secret="s", source="stream")
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        time.sleep(0.5)  # the other worker is storing its copy now, before this one commits
+    worker.join(timeout=30)
+    assert done.is_set()
+    with db.session() as session:
+        rows = {r.post_id: r for r in session.scalars(select(SnsPost))}
+    assert rows["c1"].duplicate_of is None
+    assert rows["c1"].copies == 2
+    assert rows["c2"].duplicate_of == "c1"

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from cityos.core import audit, text
@@ -204,11 +205,28 @@ def _link_to_stored(session: Session, fresh: list[post_reader.Post]) -> None:
             origins[post_id].key = key
 
 
+def _lock_groups(session: Session, keys: list[str]) -> None:
+    """On PostgreSQL, hold a lock on each group until commit, so that two workers storing
+    copies of one post at the same moment regroup one after the other (each then sees the
+    other's posts). Taken in one order, so two batches never wait on each other in a circle."""
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text_sql(
+            "SELECT pg_advisory_xact_lock(h) FROM "
+            "(SELECT DISTINCT hashtext('sns:' || k) AS h FROM unnest(CAST(:keys AS text[])) AS k "
+            "ORDER BY h) AS ordered"
+        ),
+        {"keys": keys},
+    )
+
+
 def _regroup(session: Session, keys: set[str]) -> set[str]:
     """Within each group of near-copies, the earliest post stands for the group and counts it;
     the others point at it. Answers the post ids that are copies."""
     ordered = sorted(keys)
     copies: set[str] = set()
+    _lock_groups(session, ordered)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         shared = list(
