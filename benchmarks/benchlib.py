@@ -211,6 +211,21 @@ class Workspace:
 # --- servers -------------------------------------------------------------------------------
 
 
+def private_server(ws: Workspace, script: str, state_variable: str, url_variable: str) -> str:
+    """Start a server of this run's own with ``scripts/<script> start`` (in a state folder of
+    its own, so that a test run's server is never touched); it is stopped when ``ws`` closes.
+    Answers the URL the script prints as ``export <url_variable>=...``."""
+    state = Path(tempfile.gettempdir()) / f"cityos-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, **{state_variable: str(state)})
+    path = str(ROOT / "scripts" / script)
+    ws.defer(lambda: subprocess.run([path, "stop"], env=env, check=False))
+    started = subprocess.run([path, "start"], env=env, capture_output=True, text=True, check=False)
+    found = re.search(rf"{url_variable}=(\S+)", started.stdout)
+    if started.returncode != 0 or not found:
+        raise BenchError(f"scripts/{script} start failed:\n{started.stderr}")
+    return found.group(1)
+
+
 def postgres_database(ws: Workspace) -> str:
     """A fresh database for the run: on CITYOS_TEST_POSTGRES_URL's server if one is given,
     else on a private server from scripts/postgres.sh that is stopped afterwards."""
@@ -218,20 +233,9 @@ def postgres_database(ws: Workspace) -> str:
 
     server_url = os.environ.get("CITYOS_TEST_POSTGRES_URL", "")
     if not server_url:
-        # A state folder of our own, so that a test run's server is never touched.
-        state = (
-            Path(tempfile.gettempdir()) / f"cityos-bench-pg-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        server_url = private_server(
+            ws, "postgres.sh", "CITYOS_PG_STATE", "CITYOS_TEST_POSTGRES_URL"
         )
-        env = dict(os.environ, CITYOS_PG_STATE=str(state))
-        script = str(ROOT / "scripts" / "postgres.sh")
-        ws.defer(lambda: subprocess.run([script, "stop"], env=env, check=False))
-        started = subprocess.run(
-            [script, "start"], env=env, capture_output=True, text=True, check=False
-        )
-        found = re.search(r"CITYOS_TEST_POSTGRES_URL=(\S+)", started.stdout)
-        if started.returncode != 0 or not found:
-            raise BenchError(f"scripts/postgres.sh start failed:\n{started.stderr}")
-        server_url = found.group(1)
     name = f"cityos_bench_{uuid.uuid4().hex[:8]}"
     plain = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain, autocommit=True) as conn:

@@ -30,6 +30,7 @@ from benchlib import (
     cityos_command,
     machine_line,
     postgres_database,
+    private_server,
     step,
 )
 
@@ -50,19 +51,6 @@ def write_posts(path: Path, count: int) -> None:
                 "user": f"user{i % 1000}",
             }
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def start_redis(ws: Workspace) -> str:
-    env = dict(os.environ, CITYOS_REDIS_STATE=str(ws.path / "redis"))
-    script = str(ROOT / "scripts" / "redis.sh")
-    ws.defer(lambda: subprocess.run([script, "stop"], env=env, check=False))
-    started = subprocess.run(
-        [script, "start"], env=env, capture_output=True, text=True, check=False
-    )
-    found = re.search(r"CITYOS_TEST_REDIS_URL=(\S+)", started.stdout)
-    if started.returncode != 0 or not found:
-        raise BenchError(f"scripts/redis.sh start failed:\n{started.stderr}")
-    return found.group(1)
 
 
 def psql_counts(database: str) -> tuple[int, int, dict[str, int], float]:
@@ -173,7 +161,9 @@ def main() -> int:
         posts = ws.path / "posts.jsonl"
         write_posts(posts, args.posts)
         with step("Redis (private, loopback); the address index compiled (not timed)"):
-            redis_url = start_redis(ws)
+            redis_url = private_server(
+                ws, "redis.sh", "CITYOS_REDIS_STATE", "CITYOS_TEST_REDIS_URL"
+            )
             warm = ws.path / "one.jsonl"
             warm.write_text('{"id": "w", "text": "三鷹市大沢二丁目で冠水"}\n', encoding="utf-8")
             env = child_env(

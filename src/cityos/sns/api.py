@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -205,19 +205,29 @@ MarkQuery = Annotated[
 ]
 
 
-@router.get("/queue", summary="The triage queue / 対応待ちの投稿")
-def queue(
-    request: Request,
-    session: SessionDep,
+def queue_filter(
     category: Category | None = None,
     town: TownQuery = None,
     hazard: Hazard | None = None,
     mark: MarkQuery = None,
     hours: HoursQuery = None,
+) -> service.QueueFilter:
+    """The queue's filters, as the queue and its CSV export both take them."""
+    return _filter(category, town, hazard, mark, hours)
+
+
+FilterDep = Annotated[service.QueueFilter, Depends(queue_filter)]
+
+
+@router.get("/queue", summary="The triage queue / 対応待ちの投稿")
+def queue(
+    request: Request,
+    session: SessionDep,
+    where: FilterDep,
     limit: Annotated[int, Query(ge=1, le=service.MAX_QUEUE)] = 100,
 ) -> Response:
     require(api_user(request, session), service.READ_PERMISSION)
-    rows = service.queue(session, _filter(category, town, hazard, mark, hours), limit)
+    rows = service.queue(session, where, limit)
     counts = service.facets(session)
     return _json(
         {
@@ -233,19 +243,9 @@ def queue(
     summary="The queue as CSV for the fire service / 消防向けCSV",
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export(
-    request: Request,
-    session: SessionDep,
-    category: Category | None = None,
-    town: TownQuery = None,
-    hazard: Hazard | None = None,
-    mark: MarkQuery = None,
-    hours: HoursQuery = None,
-) -> Response:
+def export(request: Request, session: SessionDep, where: FilterDep) -> Response:
     require(api_user(request, session), service.READ_PERMISSION)
-    rows = service.queue(
-        session, _filter(category, town, hazard, mark, hours), limit=service.MAX_QUEUE
-    )
+    rows = service.queue(session, where, limit=service.MAX_QUEUE)
     stamp = datetime.now(text.TOKYO).strftime("%Y%m%d-%H%M")
     return Response(
         service.export_csv(rows),
