@@ -252,12 +252,28 @@ def _regroup(session: Session, keys: set[str]) -> set[str]:
             if first.duplicate_of is not None or first.copies != len(members):
                 first.duplicate_of = None
                 first.copies = len(members)
+            _carry_mark(first, members[1:])
             for other in members[1:]:
                 copies.add(other.post_id)
                 if other.duplicate_of != first.post_id or other.copies != 1:
                     other.duplicate_of = first.post_id
                     other.copies = 1
     return copies
+
+
+def _carry_mark(first: SnsPost, others: list[SnsPost]) -> None:
+    """When an earlier copy arrives and stands for its group, the group keeps the mark staff
+    put on it (it must not come back to the queue as new)."""
+    if first.mark != "open":
+        return
+    marked = [o for o in others if o.mark != "open" and o.marked_at is not None]
+    if marked:
+        latest = max(marked, key=lambda o: o.marked_at or utcnow())
+        first.mark, first.marked_by, first.marked_at = (
+            latest.mark,
+            latest.marked_by,
+            latest.marked_at,
+        )
 
 
 # --- the staff queue -----------------------------------------------------------------------
