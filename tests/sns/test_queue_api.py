@@ -229,6 +229,19 @@ def test_staff_mark_posts_and_the_fire_service_export_says_who_and_when(
     assert first["mark"] == "消防へ連絡済み"
     assert first["marked_by"] == admin.name
 
+    # An earlier copy of the marked post arrives later: the group stays marked, not new again.
+    earlier = {
+        "id": "e1",
+        "text": POSTS[0]["text"] + " #拡散",
+        "created_at": "2026-09-14T09:58:00+09:00",
+    }
+    assert send(client, auth_headers, ndjson([earlier])).json()["stored"] == 1
+    queue_now = client.get("/api/sns/queue", params={"mark": ""}, headers=auth_headers).json()
+    leader = next(i for i in queue_now["items"] if i["copies"] == 3)
+    assert leader["post_id"] == "e1"
+    assert leader["mark"] == "fire_service"
+    assert leader["marked_by"] == admin.name
+
 
 def test_area_summaries_count_by_town_and_quote_representative_posts(
     client: TestClient, auth_headers: dict[str, str], stored: dict[str, Any]
