@@ -76,7 +76,7 @@ def cross_validate(
         for fold in range(5):
             train = [ex for ex, f in zip(examples, folds, strict=True) if f != fold]
             model = perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed).freeze()
-            perceptron.shipped_model = lambda model=model: model  # type: ignore[misc]
+            perceptron.shipped_model = lambda model=model: model  # type: ignore[assignment]
             for i, row in enumerate(rows):
                 if folds[i] == fold:
                     predicted[i] = triage.triage_post(row["text"], places).category

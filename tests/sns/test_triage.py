@@ -182,3 +182,25 @@ def test_urgency_follows_what_the_post_says(places: Gazetteer) -> None:
     assert sign.category == "damage_report"
     advice = triage_post("ガスのにおいがしたら火を使わないで、窓を開けて外へ", places)
     assert (advice.category, advice.urgency) == ("caution_advice", "low")
+
+
+def test_calls_for_rescue_in_many_voices(places: Gazetteer) -> None:
+    for written in [
+        "ﾐｽﾞ ﾑﾈﾏﾃﾞ ｵﾔｺ ﾆｶｲ",  # 半角カナ, no 助けて
+        "にかいにいます　みずが　かいだんの　とちゅうまで",
+        "tasukete kudasai, mizu ga mune made",
+        "in car, water rising, door wont open. plz",
+        "エレベーター止まって中にいます。非常ボタン押しても応答なし",
+        "避難所で父が急に胸が苦しいって。看護師さんいませんか",
+    ]:
+        assert triage_post(written, places).category == "rescue_request", written
+
+
+def test_what_only_sounds_like_a_call_for_rescue_is_not_one(places: Gazetteer) -> None:
+    for written in [
+        "宿題たすけてー台風で休みなのに量やばい",
+        "救助してもらいました。消防の皆さん本当にありがとうございました",
+        "防災訓練で『閉じ込められたら笛を鳴らす』って習った",
+        "京王線つつじヶ丘から先動かない",
+    ]:
+        assert triage_post(written, places).category != "rescue_request", written
