@@ -67,6 +67,9 @@ POSTS_SCHEMA = {
     },
 }
 
+# Every route needs a staff member's token (or a logged-in session): posts are people's words.
+TOKEN: dict[str, Any] = {"security": [{"ApiToken": []}]}
+
 router = APIRouter(
     prefix="/api/sns",
     tags=["SNS triage / SNS投稿の分類"],
@@ -219,7 +222,7 @@ def queue_filter(
 FilterDep = Annotated[service.QueueFilter, Depends(queue_filter)]
 
 
-@router.get("/queue", summary="The triage queue / 対応待ちの投稿")
+@router.get("/queue", summary="The triage queue / 対応待ちの投稿", openapi_extra=TOKEN)
 def queue(
     request: Request,
     session: SessionDep,
@@ -242,6 +245,7 @@ def queue(
     "/export.csv",
     summary="The queue as CSV for the fire service / 消防向けCSV",
     responses={200: {"content": {"text/csv": {}}}},
+    openapi_extra=TOKEN,
 )
 def export(request: Request, session: SessionDep, where: FilterDep) -> Response:
     require(api_user(request, session), service.READ_PERMISSION)
@@ -254,7 +258,9 @@ def export(request: Request, session: SessionDep, where: FilterDep) -> Response:
     )
 
 
-@router.get("/posts/{post_uuid}", summary="One post with its marks / 投稿と対応の記録")
+@router.get(
+    "/posts/{post_uuid}", summary="One post with its marks / 投稿と対応の記録", openapi_extra=TOKEN
+)
 def get_post(request: Request, post_uuid: str, session: SessionDep) -> Response:
     require(api_user(request, session), service.READ_PERMISSION)
     row = service.get_post(session, post_uuid)
@@ -271,14 +277,18 @@ class MarkIn(BaseModel):
     note: Annotated[XmlText, Field(max_length=500)] = ""
 
 
-@router.post("/posts/{post_uuid}/mark", summary="Mark a post / 対応済み・消防へ連絡済み")
+@router.post(
+    "/posts/{post_uuid}/mark",
+    summary="Mark a post / 対応済み・消防へ連絡済み",
+    openapi_extra=TOKEN,
+)
 def mark_post(request: Request, post_uuid: str, body: MarkIn, session: SessionDep) -> Response:
     user = require(api_user(request, session), service.MARK_PERMISSION)
     row = service.set_mark(session, user, post_uuid, body.mark, body.note, via="api")
     return _json(service.post_dict(row))
 
 
-@router.get("/summaries", summary="Area summaries / 地域ごとの要約")
+@router.get("/summaries", summary="Area summaries / 地域ごとの要約", openapi_extra=TOKEN)
 def summaries(
     request: Request,
     session: SessionDep,
@@ -307,7 +317,7 @@ def summaries(
     )
 
 
-@router.get("/ask", summary="Ask the posts a question / 投稿に質問する")
+@router.get("/ask", summary="Ask the posts a question / 投稿に質問する", openapi_extra=TOKEN)
 def ask(
     request: Request,
     session: SessionDep,
