@@ -20,7 +20,8 @@ from cityos.settings import Settings
 from cityos.sns import service, stream
 from cityos.sns.gazetteer import Gazetteer
 from cityos.sns.models import SnsPost
-from tests.test_cli import env_for
+from tests.conftest import free_port
+from tests.test_cli import cityos, env_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [
@@ -167,3 +168,58 @@ def test_copies_stored_at_the_same_moment_by_two_workers_end_up_in_one_group(
     assert rows["c1"].duplicate_of is None
     assert rows["c1"].copies == 2
     assert rows["c2"].duplicate_of == "c1"
+
+
+def test_the_commands_say_clearly_when_redis_cannot_be_reached(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {**env_for(database_url, tmp_path / "data"), "CITYOS_REDIS_URL": "redis://127.0.0.1:1/0"}
+    source = tmp_path / "posts.jsonl"
+    source.write_bytes(b"\n".join(posts(3)) + b"\n")
+    published = cityos(env, "sns", "publish", "--input", str(source))
+    assert published.returncode == 2
+    assert "cannot reach Redis at redis://127.0.0.1:1/0" in published.stderr.replace("\n", "")
+    assert "Traceback" not in published.stderr
+    worker = cityos(env, "sns", "worker", "--until-idle")
+    assert worker.returncode == 2
+    assert "Redis に接続できません" in worker.stderr
+
+
+def test_a_worker_rides_out_a_redis_restart(db: Database, tmp_path: Path, stream_name: str) -> None:
+    port = free_port()
+
+    def redis_server() -> subprocess.Popen[bytes]:
+        server = subprocess.Popen(
+            ["/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(port),
+             "--dir", str(tmp_path), "--save", "", "--appendonly", "yes"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = stream.connect(f"redis://127.0.0.1:{port}/0")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                return server
+            except Exception:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    server = redis_server()
+    try:
+        client = stream.connect(f"redis://127.0.0.1:{port}/0")
+        stream.publish(client, posts(400, "r"), stream_name)
+        worker = stream.Worker(db, client, secret="s", name="w", stream=stream_name, batch=100)
+        thread = threading.Thread(target=worker.run, kwargs={"until_idle": True, "block_ms": 100})
+        worker.places()
+        server.terminate()  # Redis goes away (its append-only file keeps the stream) ...
+        server.wait(timeout=20)
+        thread.start()
+        time.sleep(1.0)
+        server = redis_server()  # ... and comes back
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+        assert worker.stats.entries == 400
+        assert stored(db) == (400, 400)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -87,21 +87,52 @@ def publish_command(
 ) -> None:
     """投稿を Redis Stream に流す（ワーカーが分類する） / put posts on the triage stream."""
     import sys
+    from collections.abc import Iterator
+    from typing import BinaryIO
+
+    from rich.progress import Progress
 
     from cityos.settings import Settings
     from cityos.sns import stream
 
-    client = stream.connect(redis_url or Settings().redis_url)
-    stream.ensure_group(client, stream_name)
+    if str(input_path) != "-" and not input_path.is_file():
+        err.print(f"[red]エラー / error:[/] {input_path} がありません / no such file")
+        raise typer.Exit(2)
+    url = redis_url or Settings().redis_url
+    client = _redis(url, stream_name)
     if str(input_path) == "-":
         count = stream.publish(client, sys.stdin.buffer, stream_name)
     else:
-        if not input_path.is_file():
-            err.print(f"[red]エラー / error:[/] {input_path} がありません / no such file")
-            raise typer.Exit(2)
-        with input_path.open("rb") as handle:
-            count = stream.publish(client, handle, stream_name)
+        with (
+            input_path.open("rb") as handle,
+            Progress(console=err, transient=True) as progress,
+        ):
+            task = progress.add_task("送信中 / sending", total=input_path.stat().st_size)
+
+            def lines(source: BinaryIO) -> Iterator[bytes]:
+                for line in source:
+                    progress.advance(task, len(line))
+                    yield line
+
+            count = stream.publish(client, lines(handle), stream_name)
     console.print(f"OK: {count} posts on {stream_name}")
+
+
+def _redis(url: str, stream_name: str) -> Any:
+    """A connection to the stream's Redis with the group in place; a clear error if not."""
+    import redis
+
+    from cityos.sns import stream
+
+    try:
+        client = stream.connect(url)
+        stream.ensure_group(client, stream_name)
+        return client
+    except redis.RedisError as exc:
+        err.print(
+            f"[red]エラー / error:[/] Redis に接続できません / cannot reach Redis at {url}: {exc}"
+        )
+        raise typer.Exit(2) from exc
 
 
 @app.command("worker")
@@ -120,12 +151,15 @@ def worker_command(
     """Redis Stream の投稿を分類して保存するワーカー / triage worker on the stream."""
     import signal
 
+    import redis
+
     from cityos.sns import stream
     from cityos.wiring import open_database
 
     settings, db = open_database()
     db.upgrade()
-    client = stream.connect(redis_url or settings.redis_url)
+    url = redis_url or settings.redis_url
+    client = _redis(url, stream_name)
     worker = stream.Worker(
         db, client, secret=settings.resolved_secret_key, name=name, batch=batch,
         claim_idle_ms=claim_idle_ms, stream=stream_name,
@@ -136,6 +170,12 @@ def worker_command(
         stats = worker.run(until_idle=until_idle)
     except KeyboardInterrupt:
         stats = worker.stats
+    except redis.RedisError as exc:
+        db.dispose()
+        err.print(
+            f"[red]エラー / error:[/] Redis との接続が切れました / lost Redis at {url}: {exc}"
+        )
+        raise typer.Exit(1) from exc
     db.dispose()
     busy = stats.last_at - stats.first_at
     rate = stats.entries / busy if busy > 0 else 0.0

@@ -27,6 +27,7 @@ from cityos.sns import gazetteer, service
 STREAM = "cityos:sns:posts"
 GROUP = "triage"
 FIELD = b"post"
+RECONNECT_TRIES = 30
 
 
 def connect(url: str) -> Any:
@@ -119,16 +120,31 @@ class Worker:
     def run(self, *, until_idle: bool = False, block_ms: int = 1000) -> WorkerStats:
         """Work until stopped; with ``until_idle``, until the stream has nothing left for the
         group (no new entry and none pending)."""
-        ensure_group(self.client, self.stream, self.group)
+        import redis
+
         started = time.perf_counter()
         self.places()
+        failures = 0
+        ready = False
         while not self._stop:
-            entries = self._claim() or self._read(block_ms)
-            if entries:
-                self.handle(entries)
-                continue
-            if until_idle and self._drained():
-                break
+            try:
+                if not ready:
+                    ensure_group(self.client, self.stream, self.group)
+                    ready = True
+                entries = self._claim() or self._read(block_ms)
+                if entries:
+                    self.handle(entries)
+                    failures = 0
+                    continue
+                if until_idle and self._drained():
+                    break
+            except redis.ConnectionError:
+                # Redis restarting: wait and go on; what was read and not acknowledged is
+                # still pending, and a batch stored twice is found stored.
+                failures += 1
+                if failures > RECONNECT_TRIES:
+                    raise
+                time.sleep(min(5.0, 0.2 * failures))
         self.stats.seconds = time.perf_counter() - started
         return self.stats
 
