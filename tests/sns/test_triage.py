@@ -204,3 +204,25 @@ def test_what_only_sounds_like_a_call_for_rescue_is_not_one(places: Gazetteer) -
         "京王線つつじヶ丘から先動かない",
     ]:
         assert triage_post(written, places).category != "rescue_request", written
+
+
+def test_a_post_that_names_no_place_is_placed_by_its_own_location(places: Gazetteer) -> None:
+    from cityos.sns.posts import triage_batch
+
+    found, problems = read_posts(
+        [
+            jsonl({"id": "g1", "text": "家の前の道が川みたいになってる", "geo": {"lat": 35.6688, "lon": 139.5395}}),
+            jsonl({"id": "g2", "text": "停電した", "geo": {"type": "Point", "coordinates": [139.5808, 35.7006]}}),
+            jsonl({"id": "g3", "text": "下連雀3丁目で冠水", "geo": {"lat": 35.6688, "lon": 139.5395}}),
+            jsonl({"id": "g4", "text": "水が来てる", "geo": {"lat": "35.6", "lon": None}}),
+        ]
+    )  # fmt: skip
+    assert not problems
+    results = triage_batch(found, places)
+    assert results[0].town == "大沢"  # 大沢四丁目's neighbourhood; a phone's location is rough
+    assert (results[0].lat, results[0].lon) == (35.6688, 139.5395)
+    assert "geo" in results[0].explanation["town"]
+    assert results[1].town is None  # 吉祥寺 (武蔵野市): outside the city
+    assert results[1].outside
+    assert results[2].town == "下連雀三丁目"  # what the text says wins over the location
+    assert results[3].town is None  # no usable location

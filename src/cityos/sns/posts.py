@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from cityos.core import text
-from cityos.sns.gazetteer import Gazetteer
+from cityos.sns.gazetteer import CITY, Gazetteer
 from cityos.sns.triage import Triage, clean, fill_hazards, triage_post
 
 MAX_TEXT_CHARS = 10_000  # a post is at most a few thousand characters (LINE: 5,000)
@@ -156,4 +156,47 @@ def triage_batch(posts: list[Post], gazetteer: Gazetteer) -> list[Triage]:
         results.append(result)
     days = [post.created_at.date().isoformat() if post.created_at else "" for post in posts]
     fill_hazards(results, days)
+    for post, result in zip(posts, results, strict=True):
+        if result.town is None and not result.outside:
+            _place_from_geo(post, result)
     return results
+
+
+def geo_point(value: Any) -> tuple[float, float] | None:
+    """A post's own location: {"lat": .., "lon": ..} (or "lng"/"long"), or a GeoJSON Point."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("type") == "Point" and isinstance(value.get("coordinates"), list):
+        coordinates = value["coordinates"]
+        pair = (coordinates[1], coordinates[0]) if len(coordinates) >= 2 else (None, None)
+    else:
+        pair = (value.get("lat"), value.get("lon", value.get("lng", value.get("long"))))
+    lat, lon = pair
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
+        return None
+    if not (20.0 <= float(lat) <= 46.0 and 122.0 <= float(lon) <= 154.0):  # type: ignore[arg-type]
+        return None
+    return float(lat), float(lon)  # type: ignore[arg-type]
+
+
+GEO_NEAR_M = 1000  # a phone's location this near a town's point is in it
+
+
+def _place_from_geo(post: Post, result: Triage) -> None:
+    """A post that names no place, sent with its location: the 町 there (without 丁目 — a
+    phone's location is rough), or outside the city."""
+    from cityos.address import service as addresses
+
+    point = geo_point(post.data.get("geo"))
+    if point is None:
+        return
+    found = addresses.reverse(*point)
+    if found is None or found["distance_m"] > GEO_NEAR_M:
+        return
+    if found["city"] != CITY:
+        result.outside = True
+        result.explanation["town"] = f"三鷹市外 / outside Mitaka: 位置情報 / geo {found['city']}"
+        return
+    result.town = re.sub(r"[一二三四五六七八九十]+丁目$", "", found["town"])
+    result.lat, result.lon = point
+    result.explanation["town"] = f"{result.town}: 投稿の位置情報 / the post's location (geo)"
