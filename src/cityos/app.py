@@ -41,6 +41,8 @@ from cityos.notify import pages as notify_pages
 from cityos.notify import worker as notify_worker
 from cityos.opendata import api as opendata_api
 from cityos.opendata import pages as opendata_pages
+from cityos.reports import api as reports_api
+from cityos.reports import service as reports_service
 from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
 from cityos.sensors import service as sensors_service
@@ -99,7 +101,11 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     problem.type_slug = {404: "not-found", 405: "method-not-allowed"}.get(
         exc.status_code, "http-error"
     )
-    response = _problem_response(request, problem)
+    if reports_api.handles(request.url.path):
+        # Open311 clients read the specification's error list, whatever went wrong.
+        response = reports_api.http_error(request.url.path, exc.status_code)
+    else:
+        response = _problem_response(request, problem)
     if exc.headers:
         response.headers.update(exc.headers)
     if exc.status_code == 405:
@@ -151,6 +157,7 @@ def _too_large_body(path: str, message: str) -> tuple[bytes, str]:
     return (
         opendata_api.ckan_too_large_body(path, message)
         or sensors_api.ngsi_too_large_body(path, message)
+        or reports_api.too_large_body(path, message)
         or problem_body(path, message)
     )
 
@@ -218,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(disaster_api.router)
     app.include_router(notify_api.router)
     app.include_router(sns_api.router)
+    app.include_router(reports_api.build_router(settings))
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
     app.include_router(disaster_pages.router)
@@ -231,7 +239,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The city's towns are data: name them in the schema where a body takes towns.
         if app.openapi_schema is None:
             towns = disaster_service.city_towns(settings.city_name_ja)
-            app.openapi_schema = disaster_api.document_towns(build_schema(), towns)
+            schema = disaster_api.document_towns(build_schema(), towns)
+            places = reports_service.city_towns(settings.city_name_ja)
+            app.openapi_schema = reports_api.document_places(schema, sorted(places))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -32,6 +32,7 @@ from cityos.db import Database, current_heads, utcnow
 from cityos.disaster import cli as disaster_cli
 from cityos.mobility import cli as mobility_cli
 from cityos.notify import cli as notify_cli
+from cityos.reports import cli as reports_cli
 from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
 from cityos.sns import cli as sns_cli
@@ -49,6 +50,7 @@ app.add_typer(disaster_cli.app, name="disaster")
 app.add_typer(sns_cli.app, name="sns")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(mobility_cli.app, name="mobility")
+app.add_typer(reports_cli.app, name="reports")
 
 console = Console()
 err = Console(stderr=True)

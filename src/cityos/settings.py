@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     searches_per_minute: int = Field(
         default=300, ge=1, description="Nearest-shelter searches a client may make per minute"
     )
+    open311_jurisdiction: str = Field(
+        default="mitaka.example", description="Open311 jurisdiction_id of the city (its domain)"
+    )
+    reports_per_minute: int = Field(
+        default=10, ge=1, description="Open311 reports a client address may post per minute"
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -533,3 +533,23 @@ def reverse(lat: float, lon: float) -> dict[str, Any] | None:
 def town_key(name: str) -> str:
     """The matching key of a town name (for other domains' gazetteers)."""
     return name_key(name)
+
+
+@lru_cache(maxsize=16)
+def towns_of(city: str) -> tuple[tuple[str, float, float], ...]:
+    """Every 町字 of a city (丁目 by 丁目, not the 丁目 families) with its point, by name.
+
+    ``towns_of("三鷹市")`` gives (("上連雀一丁目", 35.70, 139.55), …); empty for an unknown city.
+    """
+    index = load_index()
+    found: dict[str, tuple[float, float]] = {}
+    for city_id, area in enumerate(index.cities):
+        if area.name != city and area.pref + area.name != city:
+            continue
+        scope = CITY_TOWN.format(city_id)
+        for key in index.names_in(scope):
+            for ref in index.refs(scope, key):
+                place = index.place(ref)
+                if place.family is None and place.lat is not None and place.lon is not None:
+                    found[place.town] = (place.lat, place.lon)
+    return tuple((town, lat, lon) for town, (lat, lon) in sorted(found.items()))

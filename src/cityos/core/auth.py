@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.read",
             "sns.write",
             "sns.mark",
+            "reports.manage",
         }
     ),
     "staff": frozenset(
@@ -52,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.read",
             "sns.write",
             "sns.mark",
+            "reports.manage",
         }
     ),
     "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read"}),

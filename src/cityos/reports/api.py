@@ -1,0 +1,753 @@
+"""Open311 GeoReport v2 at ``/open311/v2/`` (thin: documents in ``open311``, logic in ``service``).
+
+* ``discovery.{json,xml}`` — where the API is and what it speaks.
+* ``services.{json,xml}``, ``services/{service_code}.{json,xml}`` — the catalog and each
+  service's definition (attributes).
+* ``requests.{json,xml}`` — GET: reports with filters (ids, service codes, dates, status; the
+  last 90 days and at most 1000 by default); POST (form-encoded, with an ``api_key``): a new
+  report.
+* ``requests/{service_request_id}.{json,xml}``, ``tokens/{token}.{json,xml}`` — one report.
+
+Every error on these routes, whatever its cause (a bad field, a missing key, an unknown path,
+a flood, an oversized body), is the specification's list of ``{code, description}`` (JSON)
+or ``<errors><error>`` (XML) with the HTTP status in ``code``, described in Japanese, then
+English. The format is the one the path ends with (JSON when it ends with neither).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from cityos.core.errors import ProblemError, ValidationProblem
+from cityos.core.ratelimit import rate_limited
+from cityos.core.web import XML_TEXT_PATTERN, database_of, settings_of, token_from
+from cityos.reports import catalog, open311, service
+from cityos.settings import Settings
+
+PREFIX = "/open311/v2"
+FORM_MEDIA = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 256 * 1024  # a report without a photo: 4000 characters and a few fields
+MAX_FORM_FIELDS = 200
+LANGS = ("ja", "en")
+POST_LIMIT = rate_limited("open311_post", lambda request: settings_of(request).reports_per_minute)
+_ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,60})\](\[\])?$")
+# The fields of a new report, other than attributes and the key, as NewRequest names them.
+_REPORT_FIELDS = (
+    "service_code",
+    "lat",
+    "long",
+    "address_string",
+    "address_id",
+    "description",
+    "media_url",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "device_id",
+    "account_id",
+)
+
+
+class Open311Problem(ProblemError):
+    """An error only Open311 routes have (a wrong jurisdiction, a missing api_key)."""
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def format_of(path: str) -> str:
+    return "xml" if path.endswith(".xml") else "json"
+
+
+def error_response(
+    fmt: str, status: int, descriptions: list[str], headers: dict[str, str] | None = None
+) -> Response:
+    body, media = open311.render(fmt, "errors", open311.error_entries(status, descriptions))
+    return Response(body, status_code=status, media_type=media, headers=headers)
+
+
+def problem_response(fmt: str, exc: ProblemError) -> Response:
+    """A service error in Open311's format: invalid input is a 400, as the specification says."""
+    status = {422: 400, 401: 403}.get(exc.status, exc.status)
+    descriptions = [
+        f"{name}: {message}" for name, messages in exc.errors.items() for message in messages
+    ] or [exc.detail]
+    return error_response(fmt, status, descriptions, exc.headers)
+
+
+def handles(path: str) -> bool:
+    """Whether errors on ``path`` are Open311's to answer (for the app's own error handlers)."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def http_error(path: str, status: int) -> Response:
+    """An unknown path, a wrong method, an unreadable body on an Open311 route."""
+    messages = {
+        404: "そのようなリソースはありません / no such resource (see discovery.json)",
+        405: "この操作はできません / method not allowed",
+    }
+    return error_response(
+        format_of(path), status, [messages.get(status, "不正なリクエストです / bad request")]
+    )
+
+
+def too_large_body(path: str, message: str) -> tuple[bytes, str] | None:
+    """The 413 answer for an over-limit body on an Open311 route (else None)."""
+    if not handles(path):
+        return None
+    return open311.render(format_of(path), "errors", open311.error_entries(413, [message]))
+
+
+def _sync(fmt: str, work: Callable[[], Response]) -> Response:
+    try:
+        return work()
+    except ProblemError as exc:
+        return problem_response(fmt, exc)
+
+
+async def _async(fmt: str, work: Callable[[], Awaitable[Response]]) -> Response:
+    try:
+        return await work()
+    except ProblemError as exc:
+        return problem_response(fmt, exc)
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+def _single(values: dict[str, list[str]], name: str) -> str | None:
+    found = values.get(name)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise ValidationProblem(
+            f"{name}: 二度指定されています / given more than once",
+            errors={name: ["二度指定されています / given more than once"]},
+        )
+    return found[0]
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        values.setdefault(name, []).append(value)
+    return values
+
+
+def _check_common(settings: Settings, values: dict[str, list[str]]) -> str:
+    """Check jurisdiction_id (when given) and answer the language (lang, Japanese by default)."""
+    jurisdiction = _single(values, "jurisdiction_id")
+    if jurisdiction is not None and jurisdiction != settings.open311_jurisdiction:
+        raise Open311Problem(
+            f"jurisdiction_id {jurisdiction[:100]!r} はありません。この窓口は "
+            f"{settings.open311_jurisdiction} です / jurisdiction_id not found; this endpoint "
+            f"serves {settings.open311_jurisdiction}",
+            status=404,
+        )
+    lang = _single(values, "lang")
+    if lang is None:
+        return "ja"
+    if lang not in LANGS:
+        raise ValidationProblem(
+            "lang: ja か en です / lang must be ja or en", errors={"lang": ["ja か en / ja or en"]}
+        )
+    return lang
+
+
+def _answer(fmt: str, root: str, document: Any, status: int = 200) -> Response:
+    body, media = open311.render(fmt, root, document)
+    return Response(body, status_code=status, media_type=media)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _discovery(request: Request, fmt: str) -> Response:
+    settings = settings_of(request)
+    _check_common(settings, _query(request))
+    endpoint = {
+        "specification": open311.SPECIFICATION,
+        "url": settings.site_url.rstrip("/") + PREFIX,
+        "changeset": catalog.CHANGESET,
+        "type": "production",
+        "formats": ["text/xml", "application/json"],
+    }
+    document = {
+        "changeset": catalog.CHANGESET,
+        "contact": f"{settings.city_name_ja} {catalog.CONTACT[0]} / "
+        f"{settings.city_name_en} {catalog.CONTACT[1]}",
+        "key_service": catalog.KEY_SERVICE,
+        "endpoints": [endpoint],
+    }
+    return _answer(fmt, "discovery", document)
+
+
+def _services(request: Request, fmt: str) -> Response:
+    lang = _check_common(settings_of(request), _query(request))
+    with database_of(request).session() as session:
+        entries = [open311.service_entry(s, lang) for s in service.list_services(session)]
+    return _answer(fmt, "services", entries)
+
+
+def _definition(request: Request, fmt: str) -> Response:
+    lang = _check_common(settings_of(request), _query(request))
+    with database_of(request).session() as session:
+        found = service.get_service(session, request.path_params["service_code"])
+        document = open311.service_definition(found, lang)
+    return _answer(fmt, "service_definition", document)
+
+
+def _requests(request: Request, fmt: str) -> Response:
+    settings = settings_of(request)
+    values = _query(request)
+    lang = _check_common(settings, values)
+    query = service.parse_query(
+        **{
+            name: _single(values, name)
+            for name in ("service_request_id", "service_code", "start_date", "end_date", "status")
+        }
+    )
+    with database_of(request).session() as session:
+        entries = [
+            open311.request_entry(r, lang, settings.city_name_ja)
+            for r in service.find_requests(session, query)
+        ]
+    return _answer(fmt, "service_requests", entries)
+
+
+def _one_request(request: Request, fmt: str) -> Response:
+    settings = settings_of(request)
+    lang = _check_common(settings, _query(request))
+    with database_of(request).session() as session:
+        found = service.get_request(session, request.path_params["service_request_id"])
+        entries = [open311.request_entry(found, lang, settings.city_name_ja)]
+    return _answer(fmt, "service_requests", entries)
+
+
+def _token(request: Request, fmt: str) -> Response:
+    _check_common(settings_of(request), _query(request))
+    with database_of(request).session() as session:
+        found = service.request_for_token(session, request.path_params["token"])
+        entries = [open311.token_entry(found)]
+    return _answer(fmt, "service_requests", entries)
+
+
+# --- posting -------------------------------------------------------------------------------
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != FORM_MEDIA:
+        raise ProblemError(
+            f"本文は {FORM_MEDIA} で送ってください / send the report form-encoded ({FORM_MEDIA}); "
+            "photo uploads are not accepted yet, give media_url",
+            status=415,
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise _too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_FORM_BYTES:
+            raise _too_large()
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise ValidationProblem(
+            "フォームが読めません（UTF-8 の application/x-www-form-urlencoded で送ってください） / "
+            "the form could not be read (send UTF-8, form-encoded, at most "
+            f"{MAX_FORM_FIELDS} fields)"
+        ) from None
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def _too_large() -> ProblemError:
+    return ProblemError(
+        f"報告の本文は {MAX_FORM_BYTES // 1024} KB までです / a report is at most "
+        f"{MAX_FORM_BYTES // 1024} KB",
+        status=413,
+    )
+
+
+def _poster(session: Session, request: Request, fields: dict[str, list[str]]) -> str:
+    key = _single(fields, "api_key") or request.query_params.get("api_key") or token_from(request)
+    if not key:
+        raise Open311Problem(
+            "api_key: api_key がありません。市が発行したキーを指定してください / "
+            "api_key was not provided",
+            status=403,
+        )
+    poster = service.poster_for_key(session, key)
+    if poster is None:
+        raise Open311Problem(
+            "api_key: api_key が無効です / api_key is not valid (unknown or revoked)", status=403
+        )
+    return poster
+
+
+def _new_request(fields: dict[str, list[str]]) -> service.NewRequest:
+    new = service.NewRequest()
+    for name in _REPORT_FIELDS:
+        setattr(new, name, _single(fields, name))
+    for name, values in fields.items():
+        found = _ATTRIBUTE.match(name)
+        if found is not None:
+            new.attributes.setdefault(found.group(1), []).extend(values)
+        elif name.startswith("attribute["):
+            raise ValidationProblem(
+                f"{name[:80]}: attribute[コード] の形で指定してください / write attribute[code]",
+                errors={name[:80]: ["attribute[コード] の形で / write attribute[code]"]},
+            )
+    return new
+
+
+def _create(request: Request, fmt: str, fields: dict[str, list[str]]) -> Response:
+    settings = settings_of(request)
+    POST_LIMIT(request)
+    values = _query(request)
+    _check_common(settings, values)
+    _check_common(
+        settings, {name: fields[name] for name in ("jurisdiction_id", "lang") if name in fields}
+    )
+    with database_of(request).session() as session:
+        poster = _poster(session, request, fields)
+        created = service.submit_request(
+            session, _new_request(fields), city=settings.city_name_ja, submitted_via=poster
+        )
+        entry = open311.created_entry(created)
+    return _answer(fmt, "service_requests", [entry], status=201)
+
+
+# --- the routes and their OpenAPI description ----------------------------------------------
+
+
+def _param(
+    name: str, schema: dict[str, Any], description: str, where: str = "query"
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": description,
+    }
+
+
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+ERRORS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {
+            "code": {"type": "integer", "description": "The HTTP status"},
+            "description": {"type": "string", "description": "日本語 / English"},
+        },
+    },
+}
+SERVICE_SCHEMA = {
+    "type": "object",
+    "required": ["service_code", "service_name", "metadata", "type"],
+    "properties": {
+        "service_code": {"type": "string"},
+        "service_name": {"type": "string"},
+        "description": {"type": "string"},
+        "metadata": {"type": "boolean"},
+        "type": {"type": "string", "enum": ["realtime", "batch", "blackbox"]},
+        "keywords": {"type": "string"},
+        "group": {"type": "string"},
+    },
+}
+DEFINITION_SCHEMA = {
+    "type": "object",
+    "required": ["service_code", "attributes"],
+    "properties": {
+        "service_code": {"type": "string"},
+        "attributes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["variable", "code", "datatype", "required", "order", "description"],
+                "properties": {
+                    "variable": {"type": "boolean"},
+                    "code": {"type": "string"},
+                    "datatype": {"type": "string", "enum": list(catalog.DATATYPES)},
+                    "required": {"type": "boolean"},
+                    "datatype_description": _NULLABLE_TEXT,
+                    "order": {"type": "integer"},
+                    "description": {"type": "string"},
+                    "values": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["key", "name"],
+                            "properties": {"key": {"type": "string"}, "name": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+REQUEST_SCHEMA = {
+    "type": "object",
+    "required": [
+        "service_request_id",
+        "status",
+        "service_code",
+        "requested_datetime",
+        "lat",
+        "long",
+    ],
+    "properties": {
+        "service_request_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "status_notes": _NULLABLE_TEXT,
+        "service_name": {"type": "string"},
+        "service_code": {"type": "string"},
+        "description": _NULLABLE_TEXT,
+        "agency_responsible": _NULLABLE_TEXT,
+        "service_notice": _NULLABLE_TEXT,
+        "requested_datetime": {"type": "string", "format": "date-time"},
+        "updated_datetime": {"type": ["string", "null"], "format": "date-time"},
+        "expected_datetime": {"type": ["string", "null"], "format": "date-time"},
+        "address": _NULLABLE_TEXT,
+        "address_id": _NULLABLE_TEXT,
+        "zipcode": _NULLABLE_TEXT,
+        "lat": {"type": "number"},
+        "long": {"type": "number"},
+        "media_url": _NULLABLE_TEXT,
+    },
+}
+CREATED_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["service_request_id", "token"],
+        "properties": {
+            "service_request_id": {"type": "string"},
+            "token": {"type": "string"},
+            "service_notice": _NULLABLE_TEXT,
+            "account_id": _NULLABLE_TEXT,
+        },
+    },
+}
+TOKEN_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["service_request_id", "token"],
+        "properties": {"service_request_id": {"type": "string"}, "token": {"type": "string"}},
+    },
+}
+DISCOVERY_SCHEMA = {
+    "type": "object",
+    "required": ["changeset", "endpoints"],
+    "properties": {
+        "changeset": {"type": "string"},
+        "contact": {"type": "string"},
+        "key_service": {"type": "string"},
+        "endpoints": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["specification", "url", "formats"],
+                "properties": {
+                    "specification": {"type": "string"},
+                    "url": {"type": "string"},
+                    "changeset": {"type": "string"},
+                    "type": {"type": "string"},
+                    "formats": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+ERROR_STATUS_TEXT = {
+    400: "Invalid input / 入力の誤り",
+    403: "api_key missing or not valid / api_key がないか無効",
+    404: "Unknown jurisdiction_id, service_code, id or token / 見つかりません",
+    413: "Body too large / 本文が大きすぎます",
+    415: "Not form-encoded / フォーム形式ではありません",
+    429: "Too many reports from this client / 報告が多すぎます (Retry-After)",
+}
+
+
+def _responses(
+    fmt: str, status: int, schema: dict[str, Any], description: str, errors: tuple[int, ...]
+) -> dict[str, Any]:
+    def content(json_schema: dict[str, Any]) -> dict[str, Any]:
+        if fmt == "xml":
+            return {"text/xml": {"schema": {"type": "string", "description": "XML"}}}
+        return {"application/json": {"schema": json_schema}}
+
+    answers: dict[str, Any] = {
+        str(status): {"description": description, "content": content(schema)}
+    }
+    for code in errors:
+        answers[str(code)] = {
+            "description": f"{ERROR_STATUS_TEXT[code]}: Open311 errors",
+            "content": content(ERRORS_SCHEMA),
+        }
+    return answers
+
+
+def _text_schema(limit: int, description: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "maxLength": limit,
+        "pattern": XML_TEXT_PATTERN,
+        "description": description,
+    }
+
+
+def _attribute_properties() -> dict[str, Any]:
+    """Every attribute of the catalog as the form field that carries it."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in catalog.SERVICES:
+        for attribute in entry["attributes"]:
+            code, datatype = attribute["code"], attribute["datatype"]
+            used_by = entry["code"]
+            keys = [value["key"] for value in attribute["values"]]
+            if datatype == "multivaluelist":
+                name = f"attribute[{code}][]"
+                schema: dict[str, Any] = {
+                    "type": "array",
+                    "items": {"type": "string", "enum": keys},
+                }
+            elif datatype == "singlevaluelist":
+                name = f"attribute[{code}]"
+                previous = found.get(name, {}).get("enum", [])
+                schema = {"type": "string", "enum": sorted({*previous, *keys})}
+            elif datatype == "number":
+                name, schema = f"attribute[{code}]", {"type": "number"}
+            else:
+                name = f"attribute[{code}]"
+                schema = _text_schema(service.MAX_SHORT, "")
+            services = found.get(name, {}).get("x-services", [])
+            schema["description"] = (
+                f"{attribute['description_ja']} / {attribute['description_en']} "
+                f"({', '.join([*services, used_by])})"
+            )
+            schema["x-services"] = [*services, used_by]
+            found[name] = schema
+    for schema in found.values():
+        schema.pop("x-services")
+    return found
+
+
+def _report_form(jurisdiction: str) -> dict[str, Any]:
+    bounds = service.CITY_BOUNDS
+    properties: dict[str, Any] = {
+        "api_key": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "The key the city issued to the application (or a staff API token "
+            "in the Authorization header instead) / 市が発行した api_key",
+        },
+        "jurisdiction_id": {"type": "string", "enum": [jurisdiction]},
+        "service_code": {"type": "string", "enum": list(catalog.SERVICE_CODES)},
+        "lat": {
+            "type": "number",
+            "minimum": bounds.south,
+            "maximum": bounds.north,
+            "description": "Latitude (WGS84) inside the city / 緯度",
+        },
+        "long": {
+            "type": "number",
+            "minimum": bounds.west,
+            "maximum": bounds.east,
+            "description": "Longitude (WGS84) inside the city / 経度",
+        },
+        "address_string": _text_schema(
+            service.MAX_ADDRESS, "An address in the city, placed at its 町丁目 / 住所"
+        ),
+        "address_id": {"type": "string", "description": "A 町丁目 of the city / 町丁目名"},
+        "description": _text_schema(
+            service.MAX_DESCRIPTION, "What is wrong, as plain text / 内容（HTML は文字のまま）"
+        ),
+        "media_url": {
+            "type": "string",
+            "maxLength": service.MAX_MEDIA_URL,
+            "pattern": service.MEDIA_URL_PATTERN,
+            "description": "A photo on the web / 写真の URL",
+        },
+        "email": _text_schema(254, "Kept private / 非公開"),
+        "phone": _text_schema(40, "Kept private / 非公開"),
+        "first_name": _text_schema(service.MAX_NAME, "Kept private / 非公開"),
+        "last_name": _text_schema(service.MAX_NAME, "Kept private / 非公開"),
+        "device_id": _text_schema(service.MAX_SHORT, "Kept private / 非公開"),
+        "account_id": _text_schema(service.MAX_SHORT, "Kept private / 非公開"),
+        **_attribute_properties(),
+    }
+    return {
+        "type": "object",
+        "required": ["service_code"],
+        "anyOf": [
+            {"required": ["lat", "long"]},
+            {"required": ["address_string"]},
+            {"required": ["address_id"]},
+        ],
+        "properties": properties,
+    }
+
+
+def document_places(schema: dict[str, Any], towns: list[str]) -> dict[str, Any]:
+    """Name the city's 町丁目 in the published schema: the values ``address_id`` accepts."""
+    for path, item in schema.get("paths", {}).items():
+        if not handles(path) or "post" not in item:
+            continue
+        form = item["post"]["requestBody"]["content"][FORM_MEDIA]["schema"]
+        form["properties"]["address_id"]["enum"] = towns
+    return schema
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["Open311 GeoReport v2 / 市民からの報告"])
+    common = [
+        _param(
+            "jurisdiction_id",
+            {"type": "string", "enum": [settings.open311_jurisdiction]},
+            "The city's jurisdiction (optional) / 自治体",
+        ),
+        _param("lang", {"type": "string", "enum": list(LANGS)}, "ja (default) or en / 言語"),
+    ]
+    code_list = "|".join(catalog.SERVICE_CODES)
+    filters = [
+        _param(
+            "service_request_id",
+            {
+                "type": "string",
+                "pattern": rf"^[0-9]{{1,9}}(,[0-9]{{1,9}}){{0,{service.MAX_IDS - 1}}}$",
+            },
+            "Request ids, comma separated; overrides every other filter / 受付番号",
+        ),
+        _param(
+            "service_code",
+            {"type": "string", "pattern": rf"^({code_list})(,({code_list}))*$"},
+            "Service codes, comma separated / サービスコード",
+        ),
+        _param(
+            "start_date",
+            {"type": "string", "format": "date-time"},
+            "Requested at or after (RFC 3339); without dates, the last 90 days / 開始日時",
+        ),
+        _param(
+            "end_date",
+            {"type": "string", "format": "date-time"},
+            "Requested at or before / 終了日時",
+        ),
+        _param(
+            "status",
+            {"type": "string", "pattern": "^(open|closed)(,(open|closed))*$"},
+            "open, closed or both / 状態",
+        ),
+    ]
+    id_param = _param(
+        "service_request_id", {"type": "string", "pattern": "^[0-9]{1,9}$"}, "受付番号", "path"
+    )
+    code_param = _param(
+        "service_code",
+        {"type": "string", "enum": list(catalog.SERVICE_CODES)},
+        "サービスコード",
+        "path",
+    )
+    token_param = _param(
+        "token",
+        {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,40}$"},
+        "POST の答えの token",
+        "path",
+    )
+    reads: list[tuple[str, Callable[[Request, str], Response], list[dict[str, Any]], dict[str, Any], str]] = [
+        ("discovery", _discovery, [], DISCOVERY_SCHEMA, "Service discovery / API の案内"),
+        ("services", _services, [], {"type": "array", "items": SERVICE_SCHEMA}, "Services / 報告の種類"),
+        ("services/{service_code}", _definition, [code_param], DEFINITION_SCHEMA, "Service definition / 報告の項目"),
+        ("requests", _requests, filters, {"type": "array", "items": REQUEST_SCHEMA}, "Service requests / 報告の一覧"),
+        ("requests/{service_request_id}", _one_request, [id_param], {"type": "array", "items": REQUEST_SCHEMA}, "One service request / 報告"),
+        ("tokens/{token}", _token, [token_param], TOKEN_SCHEMA, "Request id from a token / トークンから受付番号"),
+    ]  # fmt: skip
+    for fmt in open311.FORMATS:
+        for path, handler, params, schema, summary in reads:
+            router.add_api_route(
+                f"{PREFIX}/{path}.{fmt}",
+                _read_endpoint(handler, fmt),
+                methods=["GET"],
+                summary=f"{summary} ({fmt.upper()})",
+                response_class=Response,
+                openapi_extra={
+                    "parameters": [*params, *common],
+                    "responses": _responses(fmt, 200, schema, summary, (400, 404)),
+                },
+            )
+        router.add_api_route(
+            f"{PREFIX}/requests.{fmt}",
+            _post_endpoint(fmt),
+            methods=["POST"],
+            status_code=201,
+            summary=f"Post a service request / 報告する ({fmt.upper()})",
+            description=(
+                "Form-encoded, as GeoReport v2 says. The place is lat and long (inside "
+                f"{service.CITY_BOUNDS.describe_en()}), else address_id (a 町丁目), else "
+                "address_string (an address in the city). Required attributes depend on the "
+                "service (see its definition). Needs an api_key (or a staff API token)."
+            ),
+            response_class=Response,
+            openapi_extra={
+                "parameters": common[1:],  # jurisdiction_id is a field of the form
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        FORM_MEDIA: {"schema": _report_form(settings.open311_jurisdiction)}
+                    },
+                },
+                "responses": _responses(
+                    fmt,
+                    201,
+                    CREATED_SCHEMA,
+                    "Created / 受け付けました",
+                    (400, 403, 404, 413, 415, 429),
+                ),
+            },
+        )
+    return router
+
+
+def _read_endpoint(
+    handler: Callable[[Request, str], Response], fmt: str
+) -> Callable[[Request], Response]:
+    def endpoint(request: Request) -> Response:
+        return _sync(fmt, lambda: handler(request, fmt))
+
+    endpoint.__name__ = f"open311_{handler.__name__.strip('_')}_{fmt}"
+    return endpoint
+
+
+def _post_endpoint(fmt: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        async def work() -> Response:
+            fields = await _form(request)
+            return await run_in_threadpool(_create, request, fmt, fields)
+
+        return await _async(fmt, work)
+
+    endpoint.__name__ = f"open311_post_request_{fmt}"
+    return endpoint
