@@ -2408,18 +2408,35 @@ def clean(written: str) -> str:
     return _TAGS.sub(" ", cleaned)
 
 
-def _matches(key: str, lower: str) -> dict[str, list[str]]:
-    """The labels of the cues a post contains, by category, in table order."""
-    found: set[_Cue] = set()
-    for (always, by_start, by_char), written in ((_JA_INDEX, key), (_EN_INDEX, lower)):
-        tried = list(always)
+def _pairs(written: str) -> set[str]:
+    """The character pairs of a text."""
+    return set(map(str.__add__, written, written[1:]))
+
+
+def _matches(key: str, lower: str, pairs: set[str] | None = None) -> dict[str, list[str]]:
+    """The labels of the cues a post contains, by category, in table order (``pairs``: the
+    character pairs of ``key``, when the caller has them)."""
+    found: list[_Cue] = []
+    for (always, by_start, by_char), written, grams in (
+        (_JA_INDEX, key, pairs),
+        (_EN_INDEX, lower, None),
+    ):
+        if grams is None:
+            grams = _pairs(written)
+        for start in by_start.keys() & grams:
+            found += [
+                cue
+                for cue in by_start[start]
+                if cue.needle in written and (cue.pattern is None or cue.pattern.search(written))
+            ]
+        tried = set(always)
         for char in by_char.keys() & set(written):
-            tried += by_char[char]
-        for start in by_start.keys() & set(map(str.__add__, written, written[1:])):
-            tried += by_start[start]
-        for cue in tried:
-            if cue.needle in written and (cue.pattern is None or cue.pattern.search(written)):
-                found.add(cue)
+            tried.update(by_char[char])
+        found += [
+            cue
+            for cue in tried
+            if cue.needle in written and (cue.pattern is None or cue.pattern.search(written))
+        ]
     words: dict[str, list[str]] = {}
     for cue in sorted(found, key=_ORDER.__getitem__):
         words.setdefault(cue.category, []).append(cue.label)
@@ -2473,9 +2490,12 @@ def features(key: str, lower: str, matched: dict[str, list[str]]) -> list[str]:
 _ASCII = frozenset(map(chr, range(128)))
 
 
-def _features(key: str, lower: str, matched: dict[str, list[str]], rule: str) -> list[str]:
-    """features(), given the category the rules give (triage_post has it already)."""
-    found = set(map(str.__add__, key, key[1:]))  # character pairs
+def _features(
+    key: str, lower: str, matched: dict[str, list[str]], rule: str, pairs: set[str] | None = None
+) -> list[str]:
+    """features(), given the category the rules give and the character pairs of ``key``
+    (triage_post has them already)."""
+    found = _pairs(key) if pairs is None else set(pairs)
     found.update(map("u:".__add__, set(key) - _ASCII))
     found.update(map("t:".__add__, _RUN.findall(key)))
     found.update(map("w:".__add__, _WORD.findall(lower)))
@@ -2568,11 +2588,13 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     words = clean(written)
     key = text.search_key(words)
     lower = text.normalize(words).lower()
-    scores, matched = _scores(key, lower)
+    pairs = _pairs(key)
+    matched = _matches(key, lower, pairs)
+    scores = _tally(matched)
     category = _category(scores, key, lower)
     model = perceptron.shipped_model()
     if model is not None:
-        model_scores = model.scores(_features(key, lower, matched, category))
+        model_scores = model.scores(_features(key, lower, matched, category, pairs))
         learned = _learned(model_scores)
         # A call for rescue the lexicon is sure of stays one: missing it costs most.
         if not (
