@@ -6,8 +6,9 @@
 Reads tests/data/sns/dev.jsonl only (the holdout set stays unseen), writes
 src/cityos/sns/data/model.json.gz: the same data and seed give the same bytes.
 With --cv it writes nothing: it trains on 4/5 of the development set and scores the rest
-(retweets in their original's fold), for each rescue margin (triage.RESCUE_MARGIN), to choose
-the margin that lifts rescue recall without costing macro-F1.
+(retweets in their original's fold), for each rescue margin (triage.RESCUE_MARGIN) and each
+margin within which the lexicon's sure calls for rescue stay one (triage.FORCE_MARGIN), to
+choose the margins that lift rescue recall without costing macro-F1 and precision.
 
 Measure with benchmarks/sns_quality.py afterwards.
 """
@@ -68,32 +69,39 @@ def cross_validate(
     fold_of = {name: n % 5 for n, name in enumerate(origins)}
     folds = [fold_of[origin(row)] for row in rows]
     places = Gazetteer()
-    chosen = triage.RESCUE_MARGIN
-    print(f"5-fold cross-validation on {len(rows)} development posts (current margin {chosen})")
-    for margin in (0.0, 1.0, 3.0, 6.0, 10.0):
-        triage.RESCUE_MARGIN = margin
-        predicted: list[str] = [""] * len(rows)
-        for fold in range(5):
-            train = [ex for ex, f in zip(examples, folds, strict=True) if f != fold]
-            model = perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed).freeze()
-            perceptron.shipped_model = lambda model=model: model  # type: ignore[assignment]
-            for i, row in enumerate(rows):
-                if folds[i] == fold:
-                    predicted[i] = triage.triage_post(row["text"], places).category
-        gold = [row["labels"]["category"] for row in rows]
-        f1s = []
-        for name in triage.CATEGORIES:
-            tp = sum(g == p == name for g, p in zip(gold, predicted, strict=True))
-            wrong = sum(p == name for p in predicted) - tp
-            missed = sum(g == name for g in gold) - tp
-            f1s.append(2 * tp / (2 * tp + wrong + missed) if tp else 0.0)
-        rescue = [p for g, p in zip(gold, predicted, strict=True) if g == "rescue_request"]
-        recall = sum(p == "rescue_request" for p in rescue) / len(rescue)
-        print(
-            f"  margin {margin:>4}: macro-F1 {sum(f1s) / len(f1s):.3f}, "
-            f"rescue recall {recall:.3f}{'   <- in use' if margin == chosen else ''}"
-        )
-    triage.RESCUE_MARGIN = chosen
+    chosen, forced = triage.RESCUE_MARGIN, triage.FORCE_MARGIN
+    models = []
+    for fold in range(5):
+        train = [ex for ex, f in zip(examples, folds, strict=True) if f != fold]
+        models.append(perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed).freeze())
+    gold = [row["labels"]["category"] for row in rows]
+    print(
+        f"5-fold cross-validation on {len(rows)} development posts (rescue margin {chosen},"
+        f" lexicon's rescue kept when the model's is within {forced} of its best; None: always)"
+    )
+    for force in (None, 20.0, 10.0, 5.0):
+        for margin in (0.0, 1.0, 3.0, 6.0):
+            triage.RESCUE_MARGIN, triage.FORCE_MARGIN = margin, force
+            predicted: list[str] = [""] * len(rows)
+            for fold, model in enumerate(models):
+                perceptron.shipped_model = lambda model=model: model  # type: ignore[assignment]
+                for i, row in enumerate(rows):
+                    if folds[i] == fold:
+                        predicted[i] = triage.triage_post(row["text"], places).category
+            recall, precision, f1s = {}, {}, []
+            for name in triage.CATEGORIES:
+                tp = sum(g == p == name for g, p in zip(gold, predicted, strict=True))
+                said, true = predicted.count(name), gold.count(name)
+                f1s.append(2 * tp / (said + true) if tp else 0.0)
+                recall[name], precision[name] = tp / true, tp / said if said else 0.0
+            print(
+                f"  force {force!s:>4}, margin {margin:>3}: macro-F1 {sum(f1s) / len(f1s):.3f},"
+                f" rescue R {recall['rescue_request']:.3f} P {precision['rescue_request']:.3f},"
+                f" shelter R {recall['shelter_evacuation']:.3f},"
+                f" infrastructure R {recall['infrastructure']:.3f}"
+                f"{'   <- in use' if (margin, force) == (chosen, forced) else ''}"
+            )
+    triage.RESCUE_MARGIN, triage.FORCE_MARGIN = chosen, forced
     return 0
 
 

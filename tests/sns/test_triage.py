@@ -226,3 +226,44 @@ def test_a_post_that_names_no_place_is_placed_by_its_own_location(places: Gazett
     assert results[1].outside
     assert results[2].town == "下連雀三丁目"  # what the text says wins over the location
     assert results[3].town is None  # no usable location
+
+
+def test_someone_inside_what_fell_or_flooded_is_a_call_and_no_one_inside_is_damage(
+    places: Gazetteer,
+) -> None:
+    for written in [
+        "アパートの外階段が落ちて、2階の奥さんがまだ中にいる",
+        "倒れた本棚の下から腕が見えてる、隣の部屋",
+        "the garage roof fell in and my brother is still in there",
+    ]:
+        assert triage_post(written, places).category == "rescue_request", written
+    for written in [
+        "牟礼の空き家が倒壊。中に人はいない模様",
+        "瓦が落ちて車のガラスが割れた。家族はけがなし",
+        "Old shed collapsed behind our house, nobody injured",
+    ]:
+        assert triage_post(written, places).category == "damage_report", written
+
+
+def test_the_cue_index_finds_what_trying_every_cue_finds() -> None:
+    from cityos.core import text
+    from cityos.sns import triage
+
+    def every_cue(key: str, lower: str) -> dict[str, list[str]]:
+        words: dict[str, list[str]] = {}
+        for cues, written in ((triage._JA_CUES, key), (triage._EN_CUES, lower)):
+            for cue in cues:
+                if cue.needle in written and (cue.pattern is None or cue.pattern.search(written)):
+                    words.setdefault(cue.category, []).append(cue.label)
+        return words
+
+    for written in [
+        "祖母が一階にいて水が腰まで来てる、二階に上げられない",
+        "【三鷹市】避難所を開設しました",
+        "ﾋﾅﾝｼﾞｮ ｲｯﾊﾟｲ",
+        "need diapers and baby formula at the gym, water up to my waist?",
+        "いつ復旧しますか？電車もバスも動かない",
+    ]:
+        words = triage.clean(written)
+        key, lower = text.search_key(words), text.normalize(words).lower()
+        assert triage._matches(key, lower) == every_cue(key, lower), written

@@ -37,7 +37,7 @@ class Perceptron:
 
     def scores(self, features: Sequence[str]) -> dict[str, float]:
         if self._rows is not None:  # the rows of the known features, summed column by column
-            rows = [row for row in map(self._rows.get, features) if row is not None]
+            rows = list(filter(None, map(self._rows.get, features)))
             if not rows:
                 return dict.fromkeys(self.classes, 0.0)
             return dict(zip(self.classes, map(sum, zip(*rows, strict=True)), strict=True))

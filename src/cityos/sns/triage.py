@@ -9,10 +9,12 @@ staff can see why and correct it. No model is downloaded: the lexicon lives here
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cityos.core import text
 from cityos.sns import perceptron
@@ -1853,6 +1855,174 @@ _EN += [
 ]
 
 
+# Sixth round: a call for rescue told as damage (someone still inside, under, or not come
+# out of what collapsed or flooded), damage that says no one is hurt or inside, evacuation
+# and shelters in plain, kana and 半角カナ words, closures, and advice that names shelters.
+_JA += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "巻き込まれ",
+            "抜けな",
+            "抜け出せな",
+            "起き上がれな",
+            "立ち上がれな",
+            "うずくまって",
+            "安否不明",
+            "返事ない",
+            "返事もない",
+            "出てきてない",
+            "出てきていない",
+            "見かけたきり",
+            r"(中|なか|下|奥|瓦礫|がれき)から.{0,4}(声|泣き声|物音|音が)",
+            r"(手|足|腕|頭|人)が見え",
+            r"(柱|木|電柱|屋根|フェンス|手すり)に(つかまって|しがみつ)",
+            r"(人|子|父|母|祖父母|祖父|祖母|おじいちゃん|おばあちゃん|おじさん|おばさん|住人|店員|従業員|家族).{0,4}(が|は)?(まだ|1階に|一階に|奥で|中で|中に|下に)(いた|いる|いて|倒れ|片付け)",
+            r"(下に|中に|奥に)(人|子ども|子供|小学生|おじいさん|おばあさん|男性|女性|店員)",
+        ],
+    ),
+    (
+        "rescue_request",
+        2.0,
+        [
+            "出てこない",
+            "姿が見えな",
+            "姿見てな",
+            "姿を見てな",
+            "開けられな",
+            "固まって",
+            "平屋",
+            "一人で住",
+        ],
+    ),
+    (
+        "rescue_request",
+        -3.0,
+        [
+            "けがなし",
+            "ケガなし",
+            "怪我なし",
+            "けが人の情報",
+            "ケガ人の情報",
+            "怪我人の情報",
+            "無事だった",
+            "無事とのこと",
+            "避難済",
+            "空き家",
+            "留守",
+            "誰もいなかった",
+            "人はいない模様",
+            "元気そう",
+            "助け出したあと",
+            "助け出した後",
+            "救出済",
+            "てる気分",
+            "な気分",
+            r"(土|砂|塀|木|枝|瓦|物置|屋根|トタン).{0,2}流され",
+        ],
+    ),
+    ("damage_report", 2.0, ["段差", "波打", "隆起", "ぺしゃんこ", "ぐしゃ", "倒れかか"]),
+    (
+        "shelter_evacuation",
+        2.0,
+        [
+            "ひなんじょ",
+            "ひなんする",
+            "ひなんした",
+            "ひなんしてる",
+            "防災公園",
+            "避難場所",
+            "余裕あります",
+            "まだ入れ",
+            "今なら入れ",
+            "受け入れ終了",
+            "閉まってた",
+            "ペット連れ",
+            "ケージ",
+            "消灯",
+            "避難所入り",
+            "入れない",
+        ],
+    ),
+    (
+        "caution_advice",
+        3.0,
+        [
+            "避難指示",
+            "高齢者等避難",
+            "緊急安全確保",
+            "忘れずに",
+            "といいよ",
+            "といいです",
+            "がいいらしい",
+            "避難を",
+        ],
+    ),
+    ("supplies_need", 2.5, ["配られてない", "配られていない", "届かないかな", "もうない"]),
+    (
+        "infrastructure",
+        2.5,
+        [
+            "立入禁止",
+            "立ち入り禁止",
+            "片側交互",
+            "通れるようになった",
+            "繋がるようになった",
+            "つながるようになった",
+        ],
+    ),
+]
+_EN += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "still in there",
+            "under there",
+            "hasn't come out",
+            "hasn't come up",
+            "haven't come out",
+            "never left",
+            "can't get up",
+            "cannot get up",
+            "knocking",
+            "won't open",
+            "can't get it open",
+            "still sitting in",
+            "holding onto",
+            "clinging",
+        ],
+    ),
+    ("rescue_request", 2.0, ["newborn", "walker", "dementia", "lives alone"]),
+    (
+        "rescue_request",
+        -3.0,
+        [
+            "nobody injured",
+            "no one injured",
+            "not injured",
+            "no casualties",
+            "were empty",
+            "was empty",
+            "no one was home",
+            "nobody was home",
+            "nobody home",
+            "were at work",
+            "already out",
+            "were evacuated",
+        ],
+    ),
+    ("caution_advice", 3.0, ["evacuation orders", "evacuation advisory", "don't sleep"]),
+    (
+        "shelter_evacuation",
+        2.0,
+        ["at capacity", "packed", "redirecting", "sleeping in the car", "with pets", "got to the"],
+    ),
+    ("infrastructure", 2.5, ["closed to traffic", "is closed", "closed off", "detour", "one lane"]),
+]
+
+
 _HAZARD_JA: list[tuple[str, list[str]]] = [
     (
         "fire",
@@ -2054,7 +2224,7 @@ _WELFARE_JA = re.compile("連絡(が|も)?(つかな|取れな|とれな|つき�
 _WELFARE_EN = re.compile(r"can't reach|cannot reach|haven't heard|not answering|check on")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each cue is itself (two may read the same)
 class _Cue:
     category: str
     weight: float
@@ -2063,14 +2233,79 @@ class _Cue:
     needle: str = ""  # a substring the post must contain (a fast first test)
 
 
+# The regular-expression parser of the standard library (private, no type stubs): what a cue
+# pattern must contain and may start with, for a fast first test.
+re_parser: Any = importlib.import_module("re._parser")
+
+
+def _needle(pattern: re.Pattern[str]) -> str:
+    """The longest run of plain characters that every match of ``pattern`` contains (a fast
+    first test), or "" when it has none of two characters or more."""
+    runs, run = [""], ""
+    for op, av in re_parser.parse(pattern.pattern, pattern.flags):
+        if op is re_parser.LITERAL:
+            run += chr(av)
+        else:
+            runs.append(run)
+            run = ""
+    longest = max([*runs, run], key=len)
+    return longest if len(longest) >= 2 else ""
+
+
+def _first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters a match of ``pattern`` can start with, or None when that is not a
+    short list (a match may start anywhere, or be empty)."""
+    parsed = re_parser.parse(pattern.pattern, pattern.flags)
+
+    def first(items: Any) -> tuple[set[str] | None, bool]:
+        """First characters of a sequence, and whether it can match the empty string."""
+        found: set[str] = set()
+        for op, av in items:
+            if op is re_parser.LITERAL:
+                found.add(chr(av))
+                return found, False
+            if op is re_parser.IN:
+                for item_op, item_av in av:
+                    if item_op is not re_parser.LITERAL:
+                        return None, False
+                    found.add(chr(item_av))
+                return found, False
+            if op in (re_parser.AT, re_parser.ASSERT, re_parser.ASSERT_NOT):
+                continue  # zero width
+            if op is re_parser.SUBPATTERN:
+                branches = [av[-1]]
+                least = 1
+            elif op is re_parser.BRANCH:
+                branches = av[1]
+                least = 1
+            elif op in (re_parser.MAX_REPEAT, re_parser.MIN_REPEAT):
+                least, _most, sub = av
+                branches = [sub]
+            else:
+                return None, False
+            empty = least == 0
+            for branch in branches:
+                chars, can_be_empty = first(branch)
+                if chars is None:
+                    return None, False
+                found |= chars
+                empty = empty or can_be_empty
+            if not empty:
+                return found, False
+        return found, True
+
+    chars, empty = first(parsed)
+    return None if chars is None or empty else frozenset(chars)
+
+
 def _compile(table: list[tuple[str, float, list[str]]], japanese: bool) -> list[_Cue]:
     cues = []
     for category, weight, words in table:
         for word in words:
             is_regex = any(ch in word for ch in "(|.{\\[^$")
             if is_regex:
-                source = _key_pattern(word) if japanese else word
-                cues.append(_Cue(category, weight, re.compile(source), word))
+                pattern = re.compile(_key_pattern(word) if japanese else word)
+                cues.append(_Cue(category, weight, pattern, word, needle=_needle(pattern)))
             elif japanese:
                 cues.append(_Cue(category, weight, None, word, needle=text.search_key(word)))
             else:  # whole words: "bus" is not in "business", "fire" not in "fireworks"
@@ -2091,23 +2326,34 @@ _JA_CUES = _compile(_JA, True)
 _EN_CUES = _compile(_EN, False)
 
 
-def _index(cues: list[_Cue]) -> tuple[list[_Cue], dict[str, list[_Cue]]]:
-    """Cues that must be tried on every post (patterns and one-character needles), and the
-    others by the first two characters of their needle: a post only tries the cues whose
-    first two characters it contains."""
+_Index = tuple[list[_Cue], dict[str, list[_Cue]], dict[str, list[_Cue]]]
+
+
+def _index(cues: list[_Cue]) -> _Index:
+    """Cues by the first two characters of their needle: a post only tries the cues whose
+    first two characters it contains; the others (patterns and one-character needles) by
+    the characters a match can start with; and the few that must be tried on every post."""
     always: list[_Cue] = []
     by_start: dict[str, list[_Cue]] = {}
+    by_char: dict[str, list[_Cue]] = {}
     for cue in cues:
         if len(cue.needle) >= 2:
             by_start.setdefault(cue.needle[:2], []).append(cue)
-        else:
+            continue
+        starts = frozenset(cue.needle) if cue.needle else None
+        if cue.pattern is not None:
+            starts = _first_chars(cue.pattern)
+        if starts is None:
             always.append(cue)
-    return always, by_start
+        else:
+            for char in starts:
+                by_char.setdefault(char, []).append(cue)
+    return always, by_start, by_char
 
 
 _JA_INDEX = _index(_JA_CUES)
 _EN_INDEX = _index(_EN_CUES)
-_ORDER = {id(cue): n for n, cue in enumerate(_JA_CUES + _EN_CUES)}
+_ORDER = {cue: n for n, cue in enumerate(_JA_CUES + _EN_CUES)}
 # (category, label) → the weight of each cue so named, in table order.
 _WEIGHTS: dict[tuple[str, str], list[float]] = {}
 for _cue in _JA_CUES + _EN_CUES:
@@ -2162,23 +2408,37 @@ def clean(written: str) -> str:
     return _TAGS.sub(" ", cleaned)
 
 
-def _matches(key: str, lower: str) -> dict[str, list[str]]:
-    """The labels of the cues a post contains, by category, in table order."""
+def _pairs(written: str) -> set[str]:
+    """The character pairs of a text."""
+    return set(map(str.__add__, written, written[1:]))
+
+
+def _matches(key: str, lower: str, pairs: set[str] | None = None) -> dict[str, list[str]]:
+    """The labels of the cues a post contains, by category, in table order (``pairs``: the
+    character pairs of ``key``, when the caller has them)."""
     found: list[_Cue] = []
-    for (always, by_start), written in ((_JA_INDEX, key), (_EN_INDEX, lower)):
-        for cue in always:
-            if (not cue.needle or cue.needle in written) and (
-                cue.pattern is None or cue.pattern.search(written)
-            ):
-                found.append(cue)
-        starts = {written[i : i + 2] for i in range(len(written) - 1)}
-        for start in starts & by_start.keys():
-            for cue in by_start[start]:
-                if cue.needle in written and (cue.pattern is None or cue.pattern.search(written)):
-                    found.append(cue)
-    found.sort(key=lambda cue: _ORDER[id(cue)])
+    for (always, by_start, by_char), written, grams in (
+        (_JA_INDEX, key, pairs),
+        (_EN_INDEX, lower, None),
+    ):
+        if grams is None:
+            grams = _pairs(written)
+        for start in by_start.keys() & grams:
+            found += [
+                cue
+                for cue in by_start[start]
+                if cue.needle in written and (cue.pattern is None or cue.pattern.search(written))
+            ]
+        tried = set(always)
+        for char in by_char.keys() & set(written):
+            tried.update(by_char[char])
+        found += [
+            cue
+            for cue in tried
+            if cue.needle in written and (cue.pattern is None or cue.pattern.search(written))
+        ]
     words: dict[str, list[str]] = {}
-    for cue in found:
+    for cue in sorted(found, key=_ORDER.__getitem__):
         words.setdefault(cue.category, []).append(cue.label)
     return words
 
@@ -2224,15 +2484,27 @@ def features(key: str, lower: str, matched: dict[str, list[str]]) -> list[str]:
     """What the category model reads: characters and character pairs of the post, runs of
     one script (Japanese words, roughly), English words, the lexicon's cues (each named, and
     each category that has one) and the category the rules alone would give."""
-    found = {key[i : i + 2] for i in range(len(key) - 1)}
-    found |= {"u:" + ch for ch in key if not ch.isascii()}
-    found |= {"t:" + run for run in _RUN.findall(key)}
-    found |= {"w:" + word for word in _WORD.findall(lower)}
+    return _features(key, lower, matched, _category(_tally(matched), key, lower))
+
+
+_ASCII = frozenset(map(chr, range(128)))
+
+
+def _features(
+    key: str, lower: str, matched: dict[str, list[str]], rule: str, pairs: set[str] | None = None
+) -> list[str]:
+    """features(), given the category the rules give and the character pairs of ``key``
+    (triage_post has them already)."""
+    found = _pairs(key) if pairs is None else set(pairs)
+    found.update(map("u:".__add__, set(key) - _ASCII))
+    found.update(map("t:".__add__, _RUN.findall(key)))
+    found.update(map("w:".__add__, _WORD.findall(lower)))
     for category, labels in matched.items():
         found.add("cat:" + category)
-        found |= {f"cue:{category}:{label}" for label in labels}
-    rule = _category(_tally(matched), key, lower)
-    found |= {"rule:" + rule, "rule2:" + rule}
+        prefix = f"cue:{category}:"
+        found.update(map(prefix.__add__, labels))
+    found.add("rule:" + rule)
+    found.add("rule2:" + rule)
     if "?" in key:
         found.add("question")
     return sorted(found)
@@ -2296,7 +2568,10 @@ def _hazard(key: str, lower: str) -> tuple[str | None, str]:
 # Missing a call for rescue costs more than a false alarm: the model answers rescue when its
 # rescue score comes within this margin of the best (chosen by cross-validation on the
 # development set, scripts/train_sns_model.py --cv).
-RESCUE_MARGIN = 3.0
+RESCUE_MARGIN = 1.0
+# A call for rescue the lexicon is sure of (its cues weigh 3 or more) stays one, unless the
+# model's rescue score is further than this below its best (None: it always stays one).
+FORCE_MARGIN: float | None = 10.0
 
 
 def _learned(model_scores: dict[str, float]) -> str:
@@ -2313,13 +2588,23 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     words = clean(written)
     key = text.search_key(words)
     lower = text.normalize(words).lower()
-    scores, matched = _scores(key, lower)
+    pairs = _pairs(key)
+    matched = _matches(key, lower, pairs)
+    scores = _tally(matched)
     category = _category(scores, key, lower)
     model = perceptron.shipped_model()
     if model is not None:
-        learned = _learned(model.scores(features(key, lower, matched)))
+        model_scores = model.scores(_features(key, lower, matched, category, pairs))
+        learned = _learned(model_scores)
         # A call for rescue the lexicon is sure of stays one: missing it costs most.
-        if not (category == "rescue_request" and scores["rescue_request"] >= 3.0):
+        if not (
+            category == "rescue_request"
+            and scores["rescue_request"] >= 3.0
+            and (
+                FORCE_MARGIN is None
+                or model_scores["rescue_request"] + FORCE_MARGIN >= max(model_scores.values())
+            )
+        ):
             category = learned
         # Nor does the model's "off topic" silence a post the lexicon finds someone in danger in.
         if category == "not_relevant" and scores["rescue_request"] >= 2.0:
