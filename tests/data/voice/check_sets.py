@@ -46,7 +46,19 @@ TOPICS = [
     "税・財政",
     "その他",
 ]
-TOWNS = ["井口", "井の頭", "大沢", "上連雀", "北野", "下連雀", "新川", "中原", "野崎", "深大寺", "牟礼"]
+TOWNS = [
+    "井口",
+    "井の頭",
+    "大沢",
+    "上連雀",
+    "北野",
+    "下連雀",
+    "新川",
+    "中原",
+    "野崎",
+    "深大寺",
+    "牟礼",
+]
 FIRST_DAY = date(2025, 4, 1)
 LAST_DAY = date(2026, 11, 30)
 MAX_CHARS = 400
@@ -180,12 +192,16 @@ def tables(sets: dict[str, list[dict]], markdown: bool) -> str:
     table("sentiment", SENTIMENTS, lambda r: r["labels"]["sentiment"])
     table("topic", TOPICS, lambda r: r["labels"]["topic"])
     table("source / sentiment", [f"{s} / {m}" for s in SOURCES for m in SENTIMENTS], src_sent)
-    table("town", TOWNS + ["(null)"], lambda r: r["town"] or "(null)")
+    table("town", [*TOWNS, "(null)"], lambda r: r["town"] or "(null)")
     lengths = {n: sorted(len(r["text"]) for r in rows) for n, rows in sets.items()}
     if markdown:
         out.append("| text length (characters) | " + " | ".join(names) + " |")
         out.append("|---|" + "---:|" * len(names))
-        for label, f in [("min", lambda v: v[0]), ("median", lambda v: v[len(v) // 2]), ("max", lambda v: v[-1])]:
+        for label, f in [
+            ("min", lambda v: v[0]),
+            ("median", lambda v: v[len(v) // 2]),
+            ("max", lambda v: v[-1]),
+        ]:
             out.append(f"| {label} | " + " | ".join(str(f(lengths[n])) for n in names) + " |")
     else:
         for n in names:
