@@ -36,6 +36,7 @@ from cityos.reports import cli as reports_cli
 from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
 from cityos.sns import cli as sns_cli
+from cityos.voice import cli as voice_cli
 
 app = typer.Typer(help="三鷹市 City OS — Mitaka City OS", no_args_is_help=True)
 db_app = typer.Typer(help="データベース / database", no_args_is_help=True)
@@ -51,6 +52,7 @@ app.add_typer(sns_cli.app, name="sns")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(mobility_cli.app, name="mobility")
 app.add_typer(reports_cli.app, name="reports")
+app.add_typer(voice_cli.app, name="voice")
 
 console = Console()
 err = Console(stderr=True)

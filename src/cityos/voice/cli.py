@@ -1,0 +1,64 @@
+"""The ``cityos voice`` commands: analyse citizens' texts (sentiment and topics)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(help="市民の声 / citizens' voice", no_args_is_help=True)
+
+
+@app.command("analyze")
+def analyze_command(
+    input_path: Annotated[
+        Path,
+        typer.Option(
+            "--input", help="Texts, one JSON object a line with id and text (- for stdin)"
+        ),
+    ],
+    output_path: Annotated[
+        Path, typer.Option("--output", help="Each text with sentiment, sentiment_score and topic")
+    ],
+) -> None:
+    """意見・問い合わせ・投稿の感情と話題を分析する / sentiment and topics of texts."""
+    import sys
+    from collections import Counter
+
+    import orjson
+    from rich.progress import Progress
+
+    from cityos.voice import service
+
+    if str(input_path) != "-" and not input_path.is_file():
+        err.print(f"[red]エラー / error:[/] {input_path} がありません / no such file")
+        raise typer.Exit(2)
+    if str(input_path) == "-":
+        lines = list(sys.stdin.buffer)
+    else:
+        with input_path.open("rb") as handle:
+            lines = list(handle)
+    found, problems = service.read_texts(lines)
+    for problem in problems:
+        err.print(f"[yellow]読めません / skipped:[/] {problem}", highlight=False)
+    if not found:
+        err.print("[red]エラー / error:[/] 使える行がありません / no usable line")
+        raise typer.Exit(1)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("分析中 / analysing", total=len(found))
+        rows = service.analyze(found, lambda n: progress.advance(task, n))
+    with output_path.open("wb") as out:
+        for row in rows:
+            out.write(orjson.dumps(row) + b"\n")
+    counts = Counter(str(row["sentiment"]) for row in rows)
+    topics = len({row["topic"] for row in rows})
+    summary = ", ".join(f"{name} {counts[name]}" for name in ("positive", "negative", "neutral"))
+    console.print(
+        f"OK: {len(rows)} texts analysed → {output_path} ({summary}; {topics} topics); "
+        f"{len(problems)} lines skipped"
+    )
