@@ -30,6 +30,7 @@ _STOP_TEXT = """
 三鷹 三鷹市 市 市役所 市民 お願い 願う 思い 分かる わかる 知る 考える 教える 使う 出る 入る
 とても すごい 凄い 多い 少ない 大きい 小さい 新しい 長い 早い 遅い 高い 安い 近い 遠い
 ありがとう ござる 有難い ありがたい 助かる 困る 嬉しい 悪い 良かった 最高 最悪 残念 心配
+いつも よく つく 必要 利用 あたり 辺り 周辺 場所 住む 感じる 今度 以前 結構 実際 大丈夫
 笑 w ー ~ 問題 意見 質問 回答 お知らせ 情報 よろしい 宜しい 是非 ぜひ 全然 ちょっと
 thank thanks please the a an to of and is are in on for it this that i we you be
 """
@@ -113,8 +114,11 @@ def _seeds(vectors: list[dict[str, float]], k: int, rng: random.Random) -> list[
 
 
 def _nearest(vector: dict[str, float], centres: list[dict[str, float]]) -> int:
+    """The most similar centre; -1 when the text shares no word with any centre (rather
+    than letting such texts pile up in the first group)."""
     scores = [_dot(vector, centre) for centre in centres]
-    return scores.index(max(scores))
+    best = max(scores)
+    return scores.index(best) if best > 0 else -1
 
 
 def _kmeans(
@@ -129,27 +133,50 @@ def _kmeans(
         assignment = new
         groups: list[list[dict[str, float]]] = [[] for _ in centres]
         for vector, group in zip(vectors, assignment, strict=True):
-            groups[group].append(vector)
+            if group >= 0:
+                groups[group].append(vector)
         centres = [_centre(members) if members else centres[c] for c, members in enumerate(groups)]
-    fit = sum(_dot(v, centres[g]) for v, g in zip(vectors, assignment, strict=True))
+    fit = sum(_dot(v, centres[g]) for v, g in zip(vectors, assignment, strict=True) if g >= 0)
     return assignment, centres, fit
+
+
+def _key_words(centre: dict[str, float], members: list[set[str]]) -> list[str]:
+    """A group's key words: its heaviest word first, then, in turn, the word weighing most
+    among the group's texts that contain the words already chosen (so the label's words
+    describe the same texts rather than different corners of the group)."""
+    ranked = sorted(centre, key=lambda w: (-centre[w], w))
+    chosen: list[str] = []
+    texts = members
+    for _ in range(len(ranked)):
+        spread = Counter(word for doc in texts for word in doc if word in centre)
+        candidates = [w for w in ranked if w not in chosen and spread[w] > 0]
+        if not candidates:
+            candidates = [w for w in ranked if w not in chosen]
+        if not candidates:
+            break
+        best = max(candidates, key=lambda w: (centre[w] * math.sqrt(spread[w]), -ranked.index(w)))
+        chosen.append(best)
+        narrower = [doc for doc in texts if best in doc]
+        texts = narrower or texts
+        if len(chosen) >= LABEL_WORDS + 3:
+            break
+    return chosen
 
 
 def _labels(
     assignment: list[int], centres: list[dict[str, float]], documents: list[list[str]]
 ) -> list[str]:
-    """Each group's key words: the heaviest words of its centre found in most of its texts
-    first; a label already taken by another group gets one more word."""
+    """Each group's label: its key words joined with ・; a label already taken by another
+    group gets one more word."""
     labels: list[str] = []
     for group, centre in enumerate(centres):
         members = [set(doc) for doc, g in zip(documents, assignment, strict=True) if g == group]
-        spread = Counter(word for doc in members for word in doc)
-        ranked = sorted(centre, key=lambda w: (-centre[w] * math.sqrt(spread[w]), w))
+        words = _key_words(centre, members)
         size = LABEL_WORDS
-        label = "・".join(ranked[:size]) or NO_TOPIC
-        while label in labels and size < len(ranked):
+        label = "・".join(words[:size]) or NO_TOPIC
+        while label in labels and size < len(words):
             size += 1
-            label = "・".join(ranked[:size])
+            label = "・".join(words[:size])
         labels.append(label)
     return labels
 
@@ -169,5 +196,6 @@ def find_topics(texts_words: Sequence[Sequence[tokens.Word]], *, seed: int = SEE
     assignment, centres, _fit = best
     labels = _labels(assignment, centres, [documents[i] for i in usable])
     for index, group in zip(usable, assignment, strict=True):
-        topics[index] = labels[group]
+        if group >= 0:
+            topics[index] = labels[group]
     return topics
