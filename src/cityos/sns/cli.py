@@ -25,27 +25,23 @@ def triage_command(
     ],
 ) -> None:
     """投稿を分類する（救助要請・被害・不足物資…、緊急度、災害、町名） / triage posts."""
-    import sys
-
     import orjson
     from rich.progress import Progress
 
+    from cityos.core import jsonlines
     from cityos.sns import gazetteer, posts
     from cityos.wiring import open_database
 
-    if str(input_path) != "-" and not input_path.is_file():
+    try:
+        lines = jsonlines.input_lines(input_path)
+    except FileNotFoundError:
         err.print(f"[red]エラー / error:[/] {input_path} がありません / no such file")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     _settings, db = open_database()
     db.upgrade()
     with db.session() as session:
         places = gazetteer.gazetteer_from(session)
     db.dispose()
-    if str(input_path) == "-":
-        lines = list(sys.stdin.buffer)
-    else:
-        with input_path.open("rb") as handle:
-            lines = list(handle)
     found, problems = posts.read_posts(lines)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("分類中 / triaging", total=len(found))

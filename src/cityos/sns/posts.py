@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-
-from cityos.core import text
+from cityos.core import jsonlines, text
 from cityos.sns.gazetteer import CITY, Gazetteer
 from cityos.sns.triage import Triage, clean, fill_hazards, triage_post
 
-MAX_TEXT_CHARS = 10_000  # a post is at most a few thousand characters (LINE: 5,000)
-MAX_LINE_BYTES = 1_000_000
 _HASHTAG = re.compile(r"#\S+")
+MAX_TEXT_CHARS = jsonlines.MAX_TEXT_CHARS
+Problem = jsonlines.Problem
 
 
 @dataclass
@@ -36,16 +34,6 @@ class Post:
     key: str = field(default="", repr=False)
 
 
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    reason: str
-    kept: bool = False  # the post was still read (only a detail was wrong)
-
-    def __str__(self) -> str:
-        return f"{self.line}行目 / line {self.line}: {self.reason}"
-
-
 def _created_at(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
@@ -55,58 +43,19 @@ def _created_at(value: Any) -> datetime | None:
         return None
 
 
-def _read_line(number: int, raw: bytes, seen: dict[str, int]) -> Post | Problem | None:
-    if len(raw) > MAX_LINE_BYTES:
-        return Problem(number, f"行が長すぎます / the line is over {MAX_LINE_BYTES:,} bytes")
-    try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Problem(number, f"UTF-8 ではありません / not UTF-8 (byte {exc.start + 1})")
-    if not line.strip():
-        return None
-    try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return Problem(number, f"JSON として読めません / not JSON: {exc}"[:200])
-    if not isinstance(data, dict):
-        return Problem(number, "JSON オブジェクトではありません / not a JSON object")
-    post_id = data.get("id")
-    if isinstance(post_id, int) and not isinstance(post_id, bool):
-        post_id = str(post_id)
-    if not isinstance(post_id, str) or not post_id.strip():
-        return Problem(number, "id がありません / the id is missing")
-    if post_id in seen:
-        return Problem(
-            number, f"id {post_id!r} が重複しています（{seen[post_id]}行目） / duplicate id"
-        )
-    written = data.get("text")
-    if not isinstance(written, str) or not written.strip():
-        return Problem(number, "text が空です / the text is empty")
-    if len(written) > MAX_TEXT_CHARS:
-        return Problem(
-            number,
-            f"text が長すぎます（{len(written):,}文字） / the text is over {MAX_TEXT_CHARS:,} characters",
-        )
-    seen[post_id] = number
-    return Post(number, post_id, written, _created_at(data.get("created_at")), data)
-
-
 def read_posts(lines: Iterable[bytes]) -> tuple[list[Post], list[Problem]]:
     """Every good post of ``lines`` (one JSON object a line), and what was wrong with the rest."""
+    records, problems = jsonlines.read_records(lines)
     posts: list[Post] = []
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(lines, start=1):
-        found = _read_line(number, raw.rstrip(b"\r\n"), seen)
-        if isinstance(found, Post):
-            if found.data.get("created_at") and found.created_at is None:
-                problems.append(
-                    Problem(number, "created_at が日時ではありません（時刻なしで読みました） / "
-                            "created_at is not a date-time (read without it)", kept=True)
-                )  # fmt: skip
-            posts.append(found)
-        elif isinstance(found, Problem):
-            problems.append(found)
+    for record in records:
+        created = _created_at(record.data.get("created_at"))
+        if record.data.get("created_at") and created is None:
+            problems.append(
+                Problem(record.line, "created_at が日時ではありません（時刻なしで読みました） / "
+                        "created_at is not a date-time (read without it)", kept=True)
+            )  # fmt: skip
+        posts.append(Post(record.line, record.id, record.text, created, record.data))
+    problems.sort(key=lambda problem: problem.line)
     group(posts)
     return posts, problems
 

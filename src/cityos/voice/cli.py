@@ -27,22 +27,19 @@ def analyze_command(
     ],
 ) -> None:
     """意見・問い合わせ・投稿の感情と話題を分析する / sentiment and topics of texts."""
-    import sys
     from collections import Counter
 
     import orjson
     from rich.progress import Progress
 
+    from cityos.core import jsonlines
     from cityos.voice import service
 
-    if str(input_path) != "-" and not input_path.is_file():
+    try:
+        lines = jsonlines.input_lines(input_path)
+    except FileNotFoundError:
         err.print(f"[red]エラー / error:[/] {input_path} がありません / no such file")
-        raise typer.Exit(2)
-    if str(input_path) == "-":
-        lines = list(sys.stdin.buffer)
-    else:
-        with input_path.open("rb") as handle:
-            lines = list(handle)
+        raise typer.Exit(2) from None
     found, problems = service.read_texts(lines)
     for problem in problems:
         err.print(f"[yellow]読めません / skipped:[/] {problem}", highlight=False)
