@@ -25,12 +25,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cityos.core import text  # noqa: E402
-from cityos.sns import perceptron, triage  # noqa: E402
+from cityos.core import perceptron, text  # noqa: E402
+from cityos.sns import triage  # noqa: E402
 from cityos.sns.gazetteer import Gazetteer  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "sns" / "dev.jsonl"
-OUT = ROOT / "src" / "cityos" / "sns" / "data" / perceptron.MODEL_FILE
+OUT = ROOT / "src" / "cityos" / "sns" / "data" / triage.MODEL_FILE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +84,7 @@ def cross_validate(
             triage.RESCUE_MARGIN, triage.FORCE_MARGIN = margin, force
             predicted: list[str] = [""] * len(rows)
             for fold, model in enumerate(models):
-                perceptron.shipped_model = lambda model=model: model  # type: ignore[assignment]
+                triage.shipped_model = lambda model=model: model  # type: ignore[assignment]
                 for i, row in enumerate(rows):
                     if folds[i] == fold:
                         predicted[i] = triage.triage_post(row["text"], places).category

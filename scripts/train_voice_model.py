@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cityos.sns import perceptron  # noqa: E402
+from cityos.core import perceptron  # noqa: E402
 from cityos.voice import analysis  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "voice" / "dev.jsonl"

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cityos.core import text
-from cityos.sns import perceptron
+from cityos.core import perceptron, text
 from cityos.sns.gazetteer import Gazetteer, Outside, Place
 
 CATEGORIES = (
@@ -2583,6 +2582,13 @@ def _learned(model_scores: dict[str, float]) -> str:
     return best
 
 
+MODEL_FILE = "model.json.gz"  # in data/, trained by scripts/train_sns_model.py
+
+
+def shipped_model() -> perceptron.Perceptron | None:
+    return perceptron.load("cityos.sns", MODEL_FILE)
+
+
 def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     """Category, urgency, hazard and place of one post, with what decided each."""
     words = clean(written)
@@ -2592,7 +2598,7 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     matched = _matches(key, lower, pairs)
     scores = _tally(matched)
     category = _category(scores, key, lower)
-    model = perceptron.shipped_model()
+    model = shipped_model()
     if model is not None:
         model_scores = model.scores(_features(key, lower, matched, category, pairs))
         learned = _learned(model_scores)

@@ -3,7 +3,7 @@
 Two parts work together. A polarity lexicon written here (Japanese and English) finds the
 words of praise and complaint, turns them round under negation (「悪くない」「満足できない」),
 weighs intensifiers, and marks sarcasm (「さすが…（笑）」 after a complaint), questions and
-requests (which lean neutral). An averaged perceptron (:mod:`cityos.sns.perceptron`) then
+requests (which lean neutral). An averaged perceptron (:mod:`cityos.core.perceptron`) then
 decides from character n-grams, Sudachi words (dictionary form) and the lexicon's findings;
 its weights are trained from the development set by ``scripts/train_voice_model.py`` and ship
 in ``data/sentiment_model.json.gz``.
@@ -11,18 +11,13 @@ in ``data/sentiment_model.json.gz``.
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
+from cityos.core import perceptron, tokens
 from cityos.core import text as jtext
-from cityos.core import tokens
-from cityos.sns.perceptron import Perceptron
 
 SENTIMENTS = ("positive", "negative", "neutral")
 MODEL_FILE = "sentiment_model.json.gz"
@@ -173,13 +168,8 @@ def features(written: str, words: Sequence[tokens.Word] | None = None) -> list[s
     return sorted(found)
 
 
-@cache
-def shipped_model() -> Perceptron | None:
-    source = resources.files("cityos.voice") / "data" / MODEL_FILE
-    if not source.is_file():
-        return None
-    body = json.loads(gzip.decompress(source.read_bytes()))
-    return Perceptron(body["classes"], body["weights"]).freeze()
+def shipped_model() -> perceptron.Perceptron | None:
+    return perceptron.load("cityos.voice", MODEL_FILE)
 
 
 def _lexicon_only(found: Sequence[str]) -> str:

@@ -1,9 +1,10 @@
-"""A small linear classifier for post categories: an averaged perceptron over sparse features
-(character n-grams of the post, English words, and the lexicon's cues).
+"""A small linear classifier shared by the domains that label texts (SNS post categories,
+sentiment of citizens' voice): an averaged perceptron over sparse string features.
 
-Trained from the labelled development set by one command (`scripts/train_sns_model.py`), the
-weights ship in the repository (`data/model.json.gz`); nothing is downloaded. Pure Python:
-scoring a post is one dictionary look-up a feature.
+Each domain trains its model from its labelled development set by one command
+(`scripts/train_sns_model.py`, `scripts/train_voice_model.py`), and the weights ship in the
+domain's package (``data/*.json.gz``), loaded with :func:`load`; nothing is downloaded. Pure
+Python: scoring a text is one dictionary look-up a feature.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-
-MODEL_FILE = "model.json.gz"
 
 
 class Perceptron:
@@ -103,8 +102,9 @@ def train(
 
 
 @cache
-def shipped_model() -> Perceptron | None:
-    source = resources.files("cityos.sns") / "data" / MODEL_FILE
+def load(package: str, filename: str) -> Perceptron | None:
+    """The model a package ships in its ``data/`` folder (None when there is none)."""
+    source = resources.files(package) / "data" / filename
     if not source.is_file():
         return None
     body = json.loads(gzip.decompress(source.read_bytes()))
