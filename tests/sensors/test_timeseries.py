@@ -76,8 +76,11 @@ def test_duplicates_late_and_impossible_readings_are_kept_apart(
     client: TestClient, auth_headers: dict[str, str], events: list[Event]
 ) -> None:
     create(client, auth_headers, river())
-    send_heights(client, auth_headers, [0.50, 0.52, 0.55], ago(60))
-    latest = ago(40)  # the third reading's time
+    start = ago(60)
+    send_heights(client, auth_headers, [0.50, 0.52, 0.55], start)
+    # The third reading's time, from the same clock reading (a second ticking between two
+    # calls of ago() made it another time, and the duplicate a plausible new reading).
+    latest = start + timedelta(minutes=20)
     batch = [
         height(0.9, latest),  # the same time again: duplicate
         height(0.52, ago(50)),  # a stored time: duplicate
