@@ -7,10 +7,8 @@ goes through :func:`ingest`, so they are read, grouped, triaged and stored the s
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import math
 import re
 from collections import Counter
@@ -23,7 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
-from cityos.core import audit, text
+from cityos.core import audit, csvexport, text
 from cityos.core.errors import NotFoundProblem, ValidationProblem
 from cityos.core.models import User
 from cityos.db import new_id, utcnow
@@ -423,10 +421,8 @@ EXPORT_COLUMNS = (
 def export_csv(rows: Sequence[SnsPost]) -> bytes:
     """The queue as CSV for the fire service: UTF-8 with a BOM so Excel reads it, times in
     Japan time, Japanese headers under the field names."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerow(
+    return csvexport.excel_csv(
+        EXPORT_COLUMNS,
         (
             "投稿ID",
             "投稿日時",
@@ -441,37 +437,26 @@ def export_csv(rows: Sequence[SnsPost]) -> bytes:
             "対応",
             "対応者",
             "対応日時",
-        )
-    )
-    for row in rows:
-        writer.writerow(
+        ),
+        (
             (
                 row.post_id,
-                _local(row.posted_at),
+                row.posted_at,
                 CATEGORY_LABELS[row.category][0],
                 URGENCY_LABELS[row.urgency][0],
                 HAZARD_LABELS.get(row.hazard, (row.hazard,))[0],
-                row.town or "",
+                row.town,
                 f"{row.lat:.6f}" if row.lat is not None else "",
                 f"{row.lon:.6f}" if row.lon is not None else "",
                 row.copies,
-                _one_line(row.text),
+                row.text,
                 MARK_LABELS[row.mark][0],
                 row.marked_by,
-                _local(row.marked_at) if row.marked_at else "",
+                row.marked_at,
             )
-        )
-    return "\ufeff".encode() + out.getvalue().encode()
-
-
-def _local(moment: datetime) -> str:
-    return text.to_local(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _one_line(written: str) -> str:
-    flat = re.sub(r"\s+", " ", written).strip()
-    # A cell that starts with = + - @ would be a formula in Excel.
-    return "'" + flat if flat[:1] in ("=", "+", "-", "@") else flat
+            for row in rows
+        ),
+    )
 
 
 # --- area summaries ------------------------------------------------------------------------
