@@ -114,6 +114,10 @@ def test_the_answers_change_the_checklist(db: Database) -> None:
     assert "kokumin_nenkin" in abroad
     school = ids(db, answers(event="move_in", age="40", household_ages="8, 12", insurance="shaho"))
     assert {"shugaku", "kodomo_iryo_gimu", "gakudo"} <= set(school)
+    birth = ids(db, answers(event="birth", age="31", insurance="shaho"))
+    assert birth[0] == "shussho"
+    assert "hoikuen" in birth  # the newborn counts as a child even when not listed
+    assert "shussan_ikuji_ichijikin" not in birth  # paid by the employer's insurance instead
     death = ids(db, answers(event="death", person_age="82", insurance="kouki", age="78"))
     assert death[0] == "shibou_todoke"
     assert {"kouki_shikaku", "kaigo_shikaku", "sousaihi"} <= set(death)

@@ -338,6 +338,8 @@ def rule_applies(rule: Mapping[str, Any], answers: NaviAnswers) -> bool:
     """Whether one rule of ``rules.json`` holds for these answers (every condition it names)."""
     everyone = [a for a in [answers.age, *answers.household_ages] if a is not None]
     children = [a for a in answers.household_ages if a < 19]
+    if answers.event == "birth":
+        children.append(0)  # the newborn, whether or not it was listed
     checks: dict[str, Callable[[Any], bool]] = {
         "events": lambda v: answers.event in v,
         "insurance": lambda v: answers.insurance in v,
