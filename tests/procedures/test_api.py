@@ -45,6 +45,8 @@ def test_one_procedure_and_bad_requests(client: TestClient) -> None:
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     assert "no procedure" in missing.json()["detail"]
+    assert client.get("/api/procedures/juminhyo%00").status_code == 404
+    assert client.get("/api/procedures/" + "a" * 41).status_code == 404
     bad = client.get("/api/procedures", params={"event": "holiday"})
     assert bad.status_code == 422
     assert "event" in bad.json()["errors"]

@@ -79,6 +79,9 @@ def test_staff_edit_a_procedure_on_its_page(
     refused = client.post("/staff/procedures/juminhyo", data={**form, "fee_ja": "x" * 300})
     assert refused.status_code == 422
     assert 'id="fee_ja-error"' in refused.text
+    nul = client.post("/staff/procedures/juminhyo", data={**form, "who_en": "You\x00"})
+    assert nul.status_code == 422
+    assert 'id="who_en-error"' in nul.text
     no_csrf = client.post("/staff/procedures/juminhyo", data={**form, "csrf_token": ""})
     assert no_csrf.status_code == 403
     saved = client.post(

@@ -72,6 +72,7 @@ def test_login_wrong_password_and_logout_everywhere(client: TestClient, app: Fas
     assert "メールアドレスまたはパスワードが違います" in wrong.text
     unknown = log_in(client, "nobody@example.jp")
     assert unknown.status_code == 401
+    assert log_in(client, "hanako@example.jp\x00").status_code == 401
     right = log_in(client, "hanako@example.jp")
     assert right.status_code == 303
     token = csrf_of(client.get("/my").text)

@@ -61,6 +61,8 @@ def test_the_profile_is_checked_and_normalized(client: TestClient, db: Database)
         ({"birth_date": "2001年2月30日"}, "birth_date", "存在する日付"),
         ({"birth_date": "2999-01-01"}, "birth_date", "未来"),
         ({"address": "どこでもない場所"}, "address", "市区町村まで確認できません"),
+        ({"address": "三鷹市下連雀\x003-22-14"}, "address", "制御文字"),
+        ({"kana": "ミタカ\x00"}, "kana", "カタカナ"),
     ],
 )
 def test_bad_profile_input_is_shown_next_to_the_field_and_nothing_is_saved(
@@ -83,6 +85,16 @@ def test_household_members_belong_to_their_resident(
     client: TestClient, app: FastAPI, db: Database
 ) -> None:
     sign_up(client)
+    nul = client.post(
+        "/my/household",
+        data={
+            "member_name": "太郎\x00",
+            "member_relation": "child",
+            "csrf_token": form_token(client),
+        },
+    )
+    assert nul.status_code == 422
+    assert "制御文字" in nul.text
     added = client.post(
         "/my/household",
         data={
@@ -169,6 +181,8 @@ def test_saving_a_checklist_asks_for_an_account_then_keeps_it_once(
         "/my/checklists", data={"event": "holiday", "csrf_token": token}, follow_redirects=False
     )
     assert bad.status_code == 422
+    assert client.get("/my/checklists/99999999999999999999").status_code == 422
+    assert client.get("/my/checklists/123456").status_code == 404
 
 
 def test_export_and_real_deletion(client: TestClient, db: Database) -> None:

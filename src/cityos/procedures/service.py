@@ -14,6 +14,7 @@ from cityos.core import audit
 from cityos.core import text as jtext
 from cityos.core.errors import NotFoundProblem, ValidationProblem
 from cityos.core.models import User
+from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from cityos.db import utcnow
 from cityos.procedures import catalog
 from cityos.procedures.models import LIFE_EVENTS as LIFE_EVENTS
@@ -33,6 +34,7 @@ MOVING_FROM: dict[str, tuple[str, str, str]] = {
 }  # fmt: skip
 MOVING_TO = MOVING_FROM
 MAX_AGE = 130
+_PROCEDURE_ID = re.compile("[a-z0-9_]{1,40}")
 TEXT_LIMIT = 4000
 
 
@@ -90,7 +92,8 @@ def search(
 
 
 def get(session: Session, procedure_id: str) -> Procedure:
-    procedure = session.get(Procedure, procedure_id) if len(procedure_id) <= 40 else None
+    plausible = _PROCEDURE_ID.fullmatch(procedure_id) is not None
+    procedure = session.get(Procedure, procedure_id) if plausible else None
     if procedure is None:
         raise NotFoundProblem(
             f"手続き {procedure_id!r} は見つかりません / no procedure {procedure_id!r}"
@@ -166,6 +169,11 @@ def update_procedure(
     procedure = get(session, procedure_id)
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
+    for name in (*EDITABLE_TEXTS, "bring", "forms", "keywords", "related", "deadline_days"):
+        if has_control_characters(str(form.get(name, ""))):
+            errors[name] = [CONTROL_CHARACTER_MESSAGE]
+    if errors:
+        raise ValidationProblem(CONTROL_CHARACTER_MESSAGE, errors=errors)
     for name in EDITABLE_TEXTS:
         value = str(form.get(name, "")).strip()
         if name in _REQUIRED and not value:

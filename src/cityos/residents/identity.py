@@ -31,8 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityos.core import auth
+from cityos.core.web import has_control_characters
 from cityos.db import utcnow
 from cityos.residents.models import Resident
+
+EMAIL_LIMIT = 320
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,11 @@ class PasswordIdentity:
     def verify(self, session: Session, claim: IdentityClaim) -> VerifiedIdentity | None:
         email = claim.login.strip()
         local, _, domain = email.rpartition("@")
-        resident = session.scalar(
-            select(Resident).where(Resident.email == f"{local}@{domain.lower()}")
-        )
+        resident = None
+        if not has_control_characters(email) and len(email) <= EMAIL_LIMIT:
+            resident = session.scalar(
+                select(Resident).where(Resident.email == f"{local}@{domain.lower()}")
+            )
         if resident is None:
             # Costs as long as a wrong password, so the answer time tells nothing.
             auth.verify_password(auth.DUMMY_HASH, claim.secret)

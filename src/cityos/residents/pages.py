@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -26,6 +26,8 @@ from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=1024)]
+# Row ids fit the database's integer column (a bigger number is a 422, not a database error).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 LoginLimit = Depends(
     rate_limited("resident-login", lambda r: settings_of(r).resident_logins_per_minute)
 )
@@ -238,7 +240,7 @@ def member_add(
 
 @router.post("/my/household/{member_id}/delete")
 def member_remove(
-    request: Request, session: SessionDep, member_id: int, csrf_token: Text = ""
+    request: Request, session: SessionDep, member_id: RowId, csrf_token: Text = ""
 ) -> Response:
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
@@ -327,7 +329,7 @@ def _checklist_save(request: Request, fields: dict[str, str]) -> Response:
 
 
 @router.get("/my/checklists/{checklist_id}")
-def checklist_show(request: Request, session: SessionDep, checklist_id: int) -> Response:
+def checklist_show(request: Request, session: SessionDep, checklist_id: RowId) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return _to_login(request)
@@ -343,7 +345,7 @@ def checklist_show(request: Request, session: SessionDep, checklist_id: int) -> 
 
 @router.post("/my/checklists/{checklist_id}/delete")
 def checklist_remove(
-    request: Request, session: SessionDep, checklist_id: int, csrf_token: Text = ""
+    request: Request, session: SessionDep, checklist_id: RowId, csrf_token: Text = ""
 ) -> Response:
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)

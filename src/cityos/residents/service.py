@@ -18,6 +18,7 @@ from cityos.address import service as address
 from cityos.core import auth
 from cityos.core import text as jtext
 from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
+from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from cityos.db import utcnow
 from cityos.notify import service as notify
 from cityos.procedures import service as procedures
@@ -144,6 +145,9 @@ def _kana(value: str, field: str, errors: dict[str, list[str]]) -> str:
 
 
 def _name(value: str, field: str, errors: dict[str, list[str]], *, required: bool) -> str:
+    if has_control_characters(value):
+        errors[field] = [CONTROL_CHARACTER_MESSAGE]
+        return ""
     name = " ".join(jtext.normalize(value).split())
     if required and not name:
         errors[field] = ["必須です / required"]
@@ -170,7 +174,9 @@ def update_profile(
     born = parse_birth_date(given.birth_date, "birth_date", errors)
     written = " ".join(given.address.split())
     normalized: dict[str, Any] = {}
-    if len(written) > ADDRESS_LIMIT:
+    if has_control_characters(written):
+        errors["address"] = [CONTROL_CHARACTER_MESSAGE]
+    elif len(written) > ADDRESS_LIMIT:
         errors["address"] = [f"{ADDRESS_LIMIT}文字までです / at most {ADDRESS_LIMIT} characters"]
     elif written:
         found = address.normalize(written, prefer_city=prefer_city)
