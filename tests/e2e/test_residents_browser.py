@@ -45,8 +45,12 @@ def axe_check(axe: Axe) -> Check:
 
 
 def fits_the_screen(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a 360px screen"
+    """Nothing wider than the phone, also at 200% zoom (a 360 px screen then shows 180 CSS px)."""
+    for width in (PHONE["width"], PHONE["width"] // 2):
+        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        used = page.evaluate("document.documentElement.scrollWidth")
+        assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
+    page.set_viewport_size(PHONE)
 
 
 def test_a_new_resident_gets_the_moving_in_checklist_and_keeps_it(
