@@ -69,6 +69,7 @@ def test_demo_loads_real_data_once_and_honours_the_data_dir(
     first = cityos(env, "demo")
     assert first.returncode == 0, first.stderr
     assert "12 datasets loaded" in first.stdout
+    assert "44 procedures in the catalog" in first.stdout
     assert (data_dir / "demo_admin_password.txt").exists()
     assert any((data_dir / "files").rglob("*"))
     again = cityos(env, "demo")

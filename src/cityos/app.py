@@ -41,8 +41,11 @@ from cityos.notify import pages as notify_pages
 from cityos.notify import worker as notify_worker
 from cityos.opendata import api as opendata_api
 from cityos.opendata import pages as opendata_pages
+from cityos.procedures import api as procedures_api
+from cityos.procedures import pages as procedures_pages
 from cityos.reports import api as reports_api
 from cityos.reports import service as reports_service
+from cityos.residents import pages as residents_pages
 from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
 from cityos.sensors import service as sensors_service
@@ -226,12 +229,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notify_api.router)
     app.include_router(sns_api.router)
     app.include_router(reports_api.build_router(settings))
+    app.include_router(procedures_api.router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
     app.include_router(disaster_pages.router)
     app.include_router(sensors_pages.router)
     app.include_router(notify_pages.router)
     app.include_router(sns_pages.router)
+    app.include_router(procedures_pages.router)
+    app.include_router(residents_pages.router)
 
     build_schema = app.openapi
 

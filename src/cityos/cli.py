@@ -32,6 +32,7 @@ from cityos.db import Database, current_heads, utcnow
 from cityos.disaster import cli as disaster_cli
 from cityos.mobility import cli as mobility_cli
 from cityos.notify import cli as notify_cli
+from cityos.procedures import cli as procedures_cli
 from cityos.reports import cli as reports_cli
 from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
@@ -52,6 +53,7 @@ app.add_typer(sns_cli.app, name="sns")
 app.add_typer(notify_cli.app, name="notify")
 app.add_typer(mobility_cli.app, name="mobility")
 app.add_typer(reports_cli.app, name="reports")
+app.add_typer(procedures_cli.app, name="procedures")
 app.add_typer(voice_cli.app, name="voice")
 
 console = Console()
@@ -269,7 +271,7 @@ def demo(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        steps = len(opendata_demo.DATASETS) + 1 + (5 if scenario else 0)
+        steps = len(opendata_demo.DATASETS) + 2 + (5 if scenario else 0)
         task = progress.add_task("デモデータ / demo data", total=steps)
 
         def step(title: str) -> None:
@@ -291,6 +293,9 @@ def demo(
                 session, session.merge(admin), now=flood_start
             )
         step("観測所（サンプル） / sample stations")
+        with db.session() as session:
+            procedures_added, procedures_total = procedures_cli.load_and_count(session)
+        step("手続きカタログ / procedure catalog")
         report = None
         if scenario == "flood":
             try:
@@ -299,7 +304,8 @@ def demo(
                 raise _fail(str(exc)) from exc
     console.print(
         f"OK: {len(created)} datasets loaded ({len(opendata_demo.DATASETS) - len(created)} "
-        f"already there), {len(stations)} sample stations added"
+        f"already there), {len(stations)} sample stations added, "
+        f"{procedures_total} procedures in the catalog ({procedures_added} added)"
     )
     if report is not None:
         _print_flood(report)

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     open311_jurisdiction: str = Field(
         default="mitaka.example", description="Open311 jurisdiction_id of the city (its domain)"
     )
+    resident_logins_per_minute: int = Field(
+        default=10, ge=1, description="Resident login and sign-up attempts per client a minute"
+    )
     reports_per_minute: int = Field(
         default=10, ge=1, description="Open311 reports a client address may post per minute"
     )

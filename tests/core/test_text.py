@@ -17,6 +17,7 @@ from cityos.core.text import (
     fold_chars,
     int_to_kanji,
     kanji_to_int,
+    katakana_name,
     normalize,
     normalize_address_numbers,
     normalize_phone,
@@ -965,3 +966,23 @@ def test_functions_fail_only_with_value_error(text: str) -> None:
 def test_normalize_address_numbers_is_idempotent(text: str) -> None:
     once = normalize_address_numbers(text)
     assert normalize_address_numbers(once) == once
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("ヤマダ タロウ", "ヤマダ タロウ"),
+        ("やまだ　たろう", "ヤマダ タロウ"),
+        ("ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ タロウ"),
+        ("  サトウ   ユーコ ", "サトウ ユーコ"),
+        ("ヴァン・デル", "ヴァン・デル"),
+    ],
+)
+def test_katakana_name_writes_readings_in_full_width_katakana(written: str, expected: str) -> None:
+    assert katakana_name(written) == expected
+
+
+@pytest.mark.parametrize("written", ["山田", "yamada", "ヤマダ1", "ヤマダ！", "", "   "])
+def test_katakana_name_refuses_what_is_not_a_reading(written: str) -> None:
+    with pytest.raises(ValueError, match="katakana"):
+        katakana_name(written)

@@ -1,4 +1,6 @@
-"""Staff accounts, roles, password hashing and API tokens."""
+"""Staff accounts, roles, password hashing and API tokens.
+
+The password hashing here is also what resident accounts use (``residents.identity``)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from cityos.db import utcnow
 
 _hasher = PasswordHasher()
 # Verified against when a name is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 10
@@ -40,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.write",
             "sns.mark",
             "reports.manage",
+            "procedures.manage",
         }
     ),
     "staff": frozenset(
@@ -54,6 +57,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.write",
             "sns.mark",
             "reports.manage",
+            "procedures.manage",
         }
     ),
     "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read"}),
@@ -79,6 +83,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with older parameters (rehash at the next login)."""
+    return _hasher.check_needs_rehash(password_hash)
 
 
 def check_new_password(password: str) -> None:
@@ -138,11 +147,11 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     """The active user with this name and password, else None."""
     user = session.scalar(select(User).where(User.name == name.strip().lower()))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(DUMMY_HASH, password)
         return None
     if not user.active or not verify_password(user.password_hash, password):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user

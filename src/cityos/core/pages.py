@@ -20,17 +20,17 @@ from cityos.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the login form cannot send anyone elsewhere."""
+def safe_next(target: str | None, default: str = "/staff") -> str:
+    """Only same-site paths, so a login form cannot send anyone elsewhere."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/staff"
+        return default
     return target
 
 
 @router.get("/login")
 def login_form(request: Request, session: SessionDep, next: str = "/staff") -> Response:
     return render(
-        request, "core/login.html", {"next": _safe_next(next), "needs_csrf": True}, session=session
+        request, "core/login.html", {"next": safe_next(next), "needs_csrf": True}, session=session
     )
 
 
@@ -50,7 +50,7 @@ def login(
             request,
             "core/login.html",
             {
-                "next": _safe_next(next),
+                "next": safe_next(next),
                 "name": name,
                 "error": True,
                 "needs_csrf": True,
@@ -60,7 +60,7 @@ def login(
     request.session.clear()
     request.session[SESSION_USER_KEY] = user.id
     audit.record(session, user, "user.login", "user", str(user.id))
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")

@@ -18,6 +18,7 @@ Contents:
 * :func:`normalize_address_numbers`, :func:`chome_to_kanji` - 丁目・番地・号 notation.
 * :func:`parse_date`, :func:`to_wareki`, :func:`era_of`, :func:`parse_time` - dates.
 * :func:`normalize_phone`, :func:`normalize_postcode` - building blocks for validators.
+* :func:`katakana_name` - a name's reading (フリガナ) checked and written in katakana.
 """
 
 from __future__ import annotations
@@ -813,6 +814,25 @@ def normalize_postcode(text: str) -> str | None:
     if match is None:
         return None
     return f"{match.group(1)}-{match.group(2)}"
+
+
+#: Hiragana ぁ..ゖ and ゝゞ to katakana, for readings typed in hiragana.
+_HIRA_TO_KATA: Final = str.maketrans(
+    {chr(code): chr(code + 0x60) for code in range(0x3041, 0x3097)} | {"ゝ": "ヽ", "ゞ": "ヾ"}
+)
+_KATAKANA_NAME_RE: Final = re.compile("[ァ-ヺー・ヽヾ]+(?: [ァ-ヺー・ヽヾ]+)*")
+
+
+def katakana_name(text: str) -> str:
+    """Return a name's reading in full-width katakana: ``"やまだ　ﾀﾛｳ"`` → ``"ヤマダ タロウ"``.
+
+    Half-width katakana and hiragana are converted; spaces of any width become one space.
+    Raises ValueError when anything else is left (kanji, Latin letters, digits, symbols).
+    """
+    cleaned = " ".join(unicodedata.normalize("NFKC", text).split()).translate(_HIRA_TO_KATA)
+    if not _KATAKANA_NAME_RE.fullmatch(cleaned):
+        raise ValueError(f"not a katakana reading: {text!r}")
+    return cleaned
 
 
 TOKYO: Final = ZoneInfo("Asia/Tokyo")

@@ -90,6 +90,17 @@ SPACE_CHARS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\
 NOT_BLANK_PATTERN = rf"[^{SPACE_CHARS}]"
 XML_TEXT_PATTERN = rf"^[^{_NOT_XML}]*$"
 XML_NON_BLANK_PATTERN = rf"^[^{_NOT_XML}]*[^{SPACE_CHARS}{_NOT_XML}][^{_NOT_XML}]*$"
+_CONTROL_CHARACTER = re.compile(f"[{_NOT_XML}]")
+CONTROL_CHARACTER_MESSAGE = (
+    "使えない制御文字が含まれています / contains a control character that cannot be used"
+)
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether form text holds characters no database text column or XML document takes
+    (PostgreSQL refuses NUL): such input gets CONTROL_CHARACTER_MESSAGE next to its field."""
+    return _CONTROL_CHARACTER.search(value) is not None
+
 
 # What a person reads when a value does not match a field's pattern, by pattern.
 _PATTERN_MESSAGES: dict[str, str] = {}

@@ -9,7 +9,9 @@ import cityos.core.models
 import cityos.disaster.models
 import cityos.notify.models
 import cityos.opendata.models
+import cityos.procedures.models
 import cityos.reports.models
+import cityos.residents.models
 import cityos.sensors.models
 import cityos.sns.models  # noqa: F401  (each registers its tables on Base.metadata)
 from cityos.db import Base

@@ -25,6 +25,8 @@ TEMPLATE_PACKAGES = (
     "cityos.sensors",
     "cityos.notify",
     "cityos.sns",
+    "cityos.procedures",
+    "cityos.residents",
 )
 
 

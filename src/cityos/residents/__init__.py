@@ -1,0 +1,1 @@
+"""Resident accounts (kept apart from staff accounts), their profiles and "my page"."""

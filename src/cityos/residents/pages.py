@@ -1,0 +1,355 @@
+"""Pages of the residents domain: sign-up, login, my page, profile, export and deletion.
+
+Thin: the logic is in ``service``; the session cookie in ``sessions``. Forms carry the
+site's CSRF token; login and sign-up are rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from cityos.core.errors import ProblemError, ValidationProblem
+from cityos.core.pages import safe_next
+from cityos.core.ratelimit import rate_limited
+from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
+from cityos.procedures import service as procedures
+from cityos.residents import service, sessions
+from cityos.residents.models import RELATIONS, Resident
+from cityos.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form(max_length=1024)]
+# Row ids fit the database's integer column (a bigger number is a 422, not a database error).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+LoginLimit = Depends(
+    rate_limited("resident-login", lambda r: settings_of(r).resident_logins_per_minute)
+)
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> Response:
+    return render(request, template, {"needs_csrf": True, **context}, status=status)
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/residents/login?" + urlencode({"next": target}), status_code=303)
+
+
+def _signed_in(response: Response, request: Request, resident: Resident) -> Response:
+    sessions.start(request, response, resident)
+    return response
+
+
+# --- sign-up, login, logout --------------------------------------------------------------------
+
+
+@router.get("/residents/signup")
+def signup_form(request: Request, next: str = "/my", saving: str = "") -> Response:
+    context = {"next": safe_next(next, "/my"), "errors": {}, "saving": saving == "1"}
+    return _page(request, "residents/signup.html", context)
+
+
+@router.post("/residents/signup", dependencies=[LoginLimit])
+def signup(
+    request: Request,
+    session: SessionDep,
+    email: Text = "",
+    password: Text = "",
+    csrf_token: Text = "",
+    next: Text = "/my",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        resident = service.sign_up(session, email, password)
+    except ProblemError as problem:
+        context = {
+            "next": safe_next(next, "/my"),
+            "email": email,
+            "errors": problem.errors,
+            "error": problem.detail,
+        }
+        return _page(request, "residents/signup.html", context, status=problem.status)
+    response = RedirectResponse(safe_next(next, "/my"), status_code=303)
+    return _signed_in(response, request, resident)
+
+
+@router.get("/residents/login")
+def login_form(request: Request, next: str = "/my") -> Response:
+    return _page(request, "residents/login.html", {"next": safe_next(next, "/my")})
+
+
+@router.post("/residents/login", dependencies=[LoginLimit])
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Text = "",
+    password: Text = "",
+    csrf_token: Text = "",
+    next: Text = "/my",
+) -> Response:
+    check_csrf(request, csrf_token)
+    resident = service.log_in(session, email, password)
+    if resident is None:
+        context = {"next": safe_next(next, "/my"), "email": email, "error": True}
+        return _page(request, "residents/login.html", context, status=401)
+    response = RedirectResponse(safe_next(next, "/my"), status_code=303)
+    return _signed_in(response, request, resident)
+
+
+@router.post("/residents/logout")
+def logout(request: Request, session: SessionDep, csrf_token: Text = "") -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is not None:
+        service.end_sessions(resident)
+    response = RedirectResponse("/", status_code=303)
+    sessions.end(response)
+    return response
+
+
+# --- my page ---------------------------------------------------------------------------------------
+
+
+def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
+    saved = [
+        (c, procedures.checklist_of(session, list(c.procedure_ids))) for c in resident.checklists
+    ]
+    return {
+        "resident": resident,
+        "profile": resident.profile,
+        "address_line": service.formatted_address(resident.profile),
+        "saved": saved,
+        "life_events": procedures.LIFE_EVENTS,
+        "relations": RELATIONS,
+    }
+
+
+@router.get("/my")
+def my_page(request: Request, session: SessionDep) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    return _page(request, "residents/my.html", _my_context(session, resident))
+
+
+def _profile_values(resident: Resident) -> dict[str, str]:
+    profile = resident.profile
+    if profile is None:
+        return {}
+    return {
+        "name": profile.name,
+        "kana": profile.kana,
+        "birth_date": profile.birth_date.isoformat() if profile.birth_date else "",
+        "address": profile.address_input,
+    }
+
+
+def _profile_page(
+    request: Request,
+    session: Session,
+    resident: Resident,
+    *,
+    values: dict[str, str] | None = None,
+    problem: ProblemError | None = None,
+    saved: bool = False,
+) -> Response:
+    context = {
+        **_my_context(session, resident),
+        "values": values if values is not None else _profile_values(resident),
+        "errors": problem.errors if problem else {},
+        "error": problem.detail if problem else "",
+        "saved": saved,
+    }
+    return _page(
+        request, "residents/profile.html", context, status=problem.status if problem else 200
+    )
+
+
+@router.get("/my/profile")
+def profile_form(request: Request, session: SessionDep) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    return _profile_page(request, session, resident, saved=request.query_params.get("saved") == "1")
+
+
+@router.post("/my/profile")
+def profile_save(
+    request: Request,
+    session: SessionDep,
+    name: Text = "",
+    kana: Text = "",
+    birth_date: Text = "",
+    address: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    given = service.ProfileInput(name=name, kana=kana, birth_date=birth_date, address=address)
+    try:
+        service.update_profile(
+            session, resident, given, prefer_city=settings_of(request).city_name_ja
+        )
+    except ValidationProblem as problem:
+        values = {"name": name, "kana": kana, "birth_date": birth_date, "address": address}
+        return _profile_page(request, session, resident, values=values, problem=problem)
+    return RedirectResponse("/my/profile?saved=1", status_code=303)
+
+
+@router.post("/my/household")
+def member_add(
+    request: Request,
+    session: SessionDep,
+    member_name: Text = "",
+    member_kana: Text = "",
+    member_relation: Text = "",
+    member_birth_date: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    try:
+        service.add_member(
+            session, resident, name=member_name, kana=member_kana,
+            relation=member_relation, birth_date=member_birth_date,
+        )  # fmt: skip
+    except ValidationProblem as problem:
+        values = {
+            **_profile_values(resident),
+            "member_name": member_name,
+            "member_kana": member_kana,
+            "member_relation": member_relation,
+            "member_birth_date": member_birth_date,
+        }
+        return _profile_page(request, session, resident, values=values, problem=problem)
+    return RedirectResponse("/my/profile?saved=1#household", status_code=303)
+
+
+@router.post("/my/household/{member_id}/delete")
+def member_remove(
+    request: Request, session: SessionDep, member_id: RowId, csrf_token: Text = ""
+) -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    service.remove_member(session, resident, member_id)
+    return RedirectResponse("/my/profile#household", status_code=303)
+
+
+@router.get("/my/export.json")
+def export(request: Request, session: SessionDep) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    body = orjson.dumps(service.export(resident), option=orjson.OPT_INDENT_2)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="cityos-my-data.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/my/delete")
+def delete_form(request: Request, session: SessionDep) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    return _page(request, "residents/delete.html", {"resident": resident, "errors": {}})
+
+
+@router.post("/my/delete")
+def delete(
+    request: Request,
+    session: SessionDep,
+    password: Text = "",
+    confirm: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    errors: dict[str, list[str]] = {}
+    if confirm != "yes":
+        errors["confirm"] = [
+            "削除してよいか確認のチェックを入れてください / tick the box to confirm the deletion"
+        ]
+    else:
+        try:
+            service.delete_account(session, resident, password)
+        except ValidationProblem as problem:
+            errors = problem.errors
+    if errors:
+        context = {"resident": resident, "errors": errors}
+        return _page(request, "residents/delete.html", context, status=422)
+    response = _page(request, "residents/deleted.html", {})
+    sessions.end(response)
+    return response
+
+
+# --- saved checklists (from 手続きナビ) ---------------------------------------------------------
+
+
+@router.post("/my/checklists")
+async def checklist_save(request: Request) -> Response:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_checklist_save, request, fields)
+
+
+def _checklist_save(request: Request, fields: dict[str, str]) -> Response:
+    check_csrf(request, fields.pop("csrf_token", None))
+    answers = procedures.parse_answers(fields)
+    with database_of(request).session() as session:
+        resident = sessions.current_resident(request, session)
+        if resident is None:
+            back = "/procedures/navi/checklist?" + urlencode(answers.as_query())
+            return RedirectResponse(
+                "/residents/signup?" + urlencode({"next": back, "saving": "1"}), status_code=303
+            )
+        saved = service.save_checklist(session, resident, answers)
+        return RedirectResponse(f"/my#checklist-{saved.id}", status_code=303)
+
+
+@router.get("/my/checklists/{checklist_id}")
+def checklist_show(request: Request, session: SessionDep, checklist_id: RowId) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    saved = service.checklist(session, resident, checklist_id)
+    context = {
+        "saved_checklist": saved,
+        "items": procedures.checklist_of(session, list(saved.procedure_ids)),
+        "query": urlencode(saved.answers),
+        "life_events": procedures.LIFE_EVENTS,
+    }
+    return _page(request, "residents/checklist.html", context)
+
+
+@router.post("/my/checklists/{checklist_id}/delete")
+def checklist_remove(
+    request: Request, session: SessionDep, checklist_id: RowId, csrf_token: Text = ""
+) -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    service.remove_checklist(session, resident, checklist_id)
+    return RedirectResponse("/my", status_code=303)

@@ -1,0 +1,323 @@
+"""Resident accounts, profiles, household members and saved checklists: plain functions.
+
+Everything here acts for one resident on their own data: each lookup takes the resident and
+answers 404 for a row that is not theirs, so another resident's ids tell nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cityos.address import service as address
+from cityos.core import auth
+from cityos.core import text as jtext
+from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
+from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from cityos.db import utcnow
+from cityos.notify import service as notify
+from cityos.procedures import service as procedures
+from cityos.residents.identity import PROVIDERS, IdentityClaim
+from cityos.residents.models import (
+    RELATIONS,
+    HouseholdMember,
+    Resident,
+    ResidentProfile,
+    SavedChecklist,
+)
+
+NAME_LIMIT = 100
+ADDRESS_LIMIT = 300
+MEMBER_LIMIT = 20
+CHECKLIST_LIMIT = 50
+OLDEST_BIRTH_YEAR = 1900
+
+
+def _problem(errors: dict[str, list[str]]) -> ValidationProblem:
+    if len(errors) == 1:
+        return ValidationProblem(next(iter(errors.values()))[0], errors=errors)
+    fields = ", ".join(errors)
+    return ValidationProblem(
+        f"入力内容に誤りがあります: {fields} / please check: {fields}", errors=errors
+    )
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def sign_up(session: Session, email: str, password: str) -> Resident:
+    """A new account; 409 when the address already has one (nothing else is told)."""
+    errors: dict[str, list[str]] = {}
+    normalized = ""
+    try:
+        normalized = notify.normalize_email(email)
+    except ValidationProblem as exc:
+        errors.update(exc.errors)
+    try:
+        auth.check_new_password(password)
+    except ValidationProblem as exc:
+        errors["password"] = [exc.detail]
+    if errors:
+        raise _problem(errors)
+    taken = ConflictProblem(
+        "このメールアドレスは既に登録されています。ログインしてください / an account with "
+        "this e-mail address already exists: please log in",
+        errors={"email": ["既に登録されています / already registered"]},
+    )
+    if session.scalar(select(Resident.id).where(Resident.email == normalized)) is not None:
+        raise taken
+    resident = Resident(email=normalized, password_hash=auth.hash_password(password))
+    try:
+        # Two sign-ups racing with one address: the unique index lets one through.
+        with session.begin_nested():
+            session.add(resident)
+            session.flush()
+    except IntegrityError:
+        raise taken from None
+    return resident
+
+
+def log_in(session: Session, email: str, password: str) -> Resident | None:
+    """The resident whose e-mail and password these are, else None."""
+    verified = PROVIDERS["password"].verify(session, IdentityClaim(login=email, secret=password))
+    return verified.resident if verified else None
+
+
+def end_sessions(resident: Resident) -> None:
+    """Every session cookie issued so far stops working (logout everywhere)."""
+    resident.session_epoch += 1
+
+
+def delete_account(session: Session, resident: Resident, password: str) -> None:
+    """Delete the account and everything it owns, for real (the password confirms it)."""
+    if not auth.verify_password(resident.password_hash, password):
+        raise ValidationProblem(
+            "パスワードが違います / the password is not correct",
+            errors={"password": ["パスワードが違います / the password is not correct"]},
+        )
+    session.delete(resident)
+    session.flush()
+
+
+# --- profile -------------------------------------------------------------------------------------
+
+
+def parse_birth_date(value: str, field: str, errors: dict[str, list[str]]) -> date | None:
+    """A birth date written in 西暦 or 和暦 (core.text), which must exist and be past."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        born = jtext.parse_date(value)
+    except ValueError as exc:
+        errors[field] = [
+            "存在する日付を 1985-04-01 や 昭和60年4月1日 の形で入力してください / "
+            f"enter a real date such as 1985-04-01 or 昭和60年4月1日 ({exc})"
+        ]
+        return None
+    if born > date.today() or born.year < OLDEST_BIRTH_YEAR:
+        errors[field] = [
+            "生年月日が未来か、古すぎます / the birth date is in the future or too long ago"
+        ]
+        return None
+    return born
+
+
+def _kana(value: str, field: str, errors: dict[str, list[str]]) -> str:
+    if not value.strip():
+        return ""
+    try:
+        kana = jtext.katakana_name(value)
+    except ValueError:
+        errors[field] = [
+            "フリガナはカタカナ（またはひらがな）で入力してください / "
+            "write the reading in katakana (or hiragana)"
+        ]
+        return ""
+    if len(kana) > NAME_LIMIT:
+        errors[field] = [f"{NAME_LIMIT}文字までです / at most {NAME_LIMIT} characters"]
+    return kana
+
+
+def _name(value: str, field: str, errors: dict[str, list[str]], *, required: bool) -> str:
+    if has_control_characters(value):
+        errors[field] = [CONTROL_CHARACTER_MESSAGE]
+        return ""
+    name = " ".join(jtext.normalize(value).split())
+    if required and not name:
+        errors[field] = ["必須です / required"]
+    elif len(name) > NAME_LIMIT:
+        errors[field] = [f"{NAME_LIMIT}文字までです / at most {NAME_LIMIT} characters"]
+    return name
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    name: str = ""
+    kana: str = ""
+    birth_date: str = ""
+    address: str = ""
+
+
+def update_profile(
+    session: Session, resident: Resident, given: ProfileInput, *, prefer_city: str
+) -> ResidentProfile:
+    """Check every field, then save them all (or none)."""
+    errors: dict[str, list[str]] = {}
+    name = _name(given.name, "name", errors, required=False)
+    kana = _kana(given.kana, "kana", errors)
+    born = parse_birth_date(given.birth_date, "birth_date", errors)
+    written = " ".join(given.address.split())
+    normalized: dict[str, Any] = {}
+    if has_control_characters(written):
+        errors["address"] = [CONTROL_CHARACTER_MESSAGE]
+    elif len(written) > ADDRESS_LIMIT:
+        errors["address"] = [f"{ADDRESS_LIMIT}文字までです / at most {ADDRESS_LIMIT} characters"]
+    elif written:
+        found = address.normalize(written, prefer_city=prefer_city)
+        if found.level < address.LEVEL_CITY:
+            errors["address"] = [
+                "住所を市区町村まで確認できませんでした（例: 東京都三鷹市下連雀3-22-14） / "
+                "the address was not recognized down to the city (e.g. 東京都三鷹市下連雀3-22-14)"
+            ]
+        normalized = found.as_dict(extras=False)
+    if errors:
+        raise _problem(errors)
+    profile = resident.profile or ResidentProfile(resident=resident)
+    profile.name, profile.kana, profile.birth_date = name, kana, born
+    profile.address_input, profile.address = written, normalized
+    profile.updated_at = utcnow()
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def formatted_address(profile: ResidentProfile | None) -> str:
+    """The normalized address as one line: 東京都三鷹市下連雀三丁目22-14 2F."""
+    if profile is None or not profile.address:
+        return ""
+    parts = [profile.address.get(k) or "" for k in ("pref", "city", "town", "addr")]
+    line = "".join(parts)
+    other = profile.address.get("other") or ""
+    return f"{line} {other}".strip()
+
+
+def add_member(
+    session: Session, resident: Resident, *, name: str, kana: str, relation: str, birth_date: str
+) -> HouseholdMember:
+    errors: dict[str, list[str]] = {}
+    clean_name = _name(name, "member_name", errors, required=True)
+    clean_kana = _kana(kana, "member_kana", errors)
+    born = parse_birth_date(birth_date, "member_birth_date", errors)
+    if relation not in RELATIONS:
+        errors["member_relation"] = ["続柄を選んでください / choose the relation"]
+    if len(resident.members) >= MEMBER_LIMIT:
+        errors["member_name"] = [f"{MEMBER_LIMIT}人までです / at most {MEMBER_LIMIT} people"]
+    if errors:
+        raise _problem(errors)
+    member = HouseholdMember(
+        resident=resident, name=clean_name, kana=clean_kana, relation=relation, birth_date=born
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def _not_found() -> NotFoundProblem:
+    return NotFoundProblem("見つかりません / not found")
+
+
+def remove_member(session: Session, resident: Resident, member_id: int) -> None:
+    member = session.get(HouseholdMember, member_id)
+    if member is None or member.resident_id != resident.id:
+        raise _not_found()
+    session.delete(member)
+    session.flush()
+
+
+# --- checklists ----------------------------------------------------------------------------------
+
+
+def save_checklist(
+    session: Session, resident: Resident, answers: procedures.NaviAnswers
+) -> SavedChecklist:
+    """Keep a 手続きナビ checklist on the resident's page (the same answers once)."""
+    query = answers.as_query()
+    for saved in resident.checklists:
+        if saved.answers == query:
+            return saved
+    if len(resident.checklists) >= CHECKLIST_LIMIT:
+        raise ConflictProblem(
+            f"保存できるチェックリストは{CHECKLIST_LIMIT}件までです。古いものを削除してください / "
+            f"at most {CHECKLIST_LIMIT} saved checklists: delete an old one first"
+        )
+    items = procedures.checklist(session, answers)
+    saved = SavedChecklist(
+        resident=resident,
+        event=answers.event,
+        answers=query,
+        procedure_ids=[item.procedure.id for item in items],
+    )
+    session.add(saved)
+    session.flush()
+    return saved
+
+
+def checklist(session: Session, resident: Resident, checklist_id: int) -> SavedChecklist:
+    saved = session.get(SavedChecklist, checklist_id)
+    if saved is None or saved.resident_id != resident.id:
+        raise _not_found()
+    return saved
+
+
+def remove_checklist(session: Session, resident: Resident, checklist_id: int) -> None:
+    session.delete(checklist(session, resident, checklist_id))
+    session.flush()
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+def export(resident: Resident) -> dict[str, Any]:
+    """Everything the city keeps about the resident's account, as JSON values."""
+    profile = resident.profile
+    return {
+        "account": {
+            "email": resident.email,
+            "created_at": resident.created_at.isoformat(),
+            "last_login_at": resident.last_login_at.isoformat() if resident.last_login_at else None,
+            "identity_method": resident.identity_method,
+        },
+        "profile": {
+            "name": profile.name if profile else "",
+            "kana": profile.kana if profile else "",
+            "birth_date": profile.birth_date.isoformat()
+            if profile and profile.birth_date
+            else None,
+            "address_input": profile.address_input if profile else "",
+            "address": dict(profile.address) if profile else {},
+        },
+        "household": [
+            {
+                "name": m.name,
+                "kana": m.kana,
+                "relation": m.relation,
+                "birth_date": m.birth_date.isoformat() if m.birth_date else None,
+            }
+            for m in resident.members
+        ],
+        "checklists": [
+            {
+                "event": c.event,
+                "answers": dict(c.answers),
+                "procedures": list(c.procedure_ids),
+                "saved_at": c.created_at.isoformat(),
+            }
+            for c in resident.checklists
+        ],
+    }
