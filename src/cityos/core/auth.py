@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.write",
             "sns.mark",
             "reports.manage",
+            "voice.read",
+            "voice.manage",
         }
     ),
     "staff": frozenset(
@@ -54,9 +56,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.write",
             "sns.mark",
             "reports.manage",
+            "voice.read",
+            "voice.manage",
         }
     ),
-    "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read"}),
+    "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read", "voice.read"}),
 }
 
 ROLE_LABELS = {

@@ -18,9 +18,9 @@ from typing import Any
 
 from cityos.core.encodings import (
     ENCODING_LABELS,
-    Progress,
     detect_encoding,
 )
+from cityos.core.encodings import Progress as Progress  # opendata.service names it ingest.Progress
 from cityos.core.encodings import decoded_lines as _decoded_lines
 from cityos.core.errors import ValidationProblem
 from cityos.opendata import standards

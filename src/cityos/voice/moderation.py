@@ -47,32 +47,25 @@ _BEFORE_CHAIN = 14  # characters looked back from a chain for the town (and city
 _TOWN_NUMBER = re.compile(r"[一二三四五六七八九十]+丁目$")
 _PLACE_CHAR = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\u4e00-\u9fff々ヶ]")
 
-_HONORIFICS = "さん|さま|様|氏|くん|君|ちゃん|殿"
+# さまよう, 様子, 様々, 君が代 are not honorifics.
+_HONORIFICS = "さん|さま(?![よざ])|様(?![子々式相態])|氏|くん|君(?![が臨])|ちゃん|殿(?![堂下様])"
 _NAME_RE = re.compile(
-    rf"(?P<name>[\u4e00-\u9fff々]{{1,4}}(?: ?[\u4e00-\u9fff々]{{1,3}})?"
-    rf"|[\u30a1-\u30fa\u30fc]{{2,8}}(?:[・ ][\u30a1-\u30fa\u30fc]{{2,8}})?)(?={_HONORIFICS})"
+    rf"(?P<name>[\u4e00-\u9fff々\u30a1-\u30fa\u30fc・ ]{{1,12}})(?={_HONORIFICS})"
 )
-# Words before an honorific that name a role or a group, not a person.
-ROLES = frozenset(
-    """
-    皆 皆様 皆さん 市長 副市長 区長 町長 知事 議員 市議 先生 医者 歯医者 職員 市職員 駅員 店員
-    係員 担当 担当者 大家 家主 客 お客 近所 隣 お隣 隣人 子 子供 子ども 息子 娘 母 父 お母 お父
-    おじい おばあ 祖母 祖父 運転手 警察 警官 消防 隊員 救急隊 看護師 保育士 先輩 後輩 上司 部長
-    課長 係長 社長 店長 校長 園長 館長 住職 神主 神様 仏様 王 お嬢 坊 兄 弟 姉 妹 奥 旦那 皆々
-    業者 配達員 清掃員 委員 会長 理事 役員 方々 方 各位 市民 区民 住民 利用者 相談員 民生委員
-    スタッフ ボランティア ドライバー ヘルパー ママ パパ ガイド コーチ
-    """.split()
-)
+# Words before an honorific that name a role or a group, not a person (Sudachi also tells a
+# proper noun from a common one; these are the proper-looking exceptions).
+ROLES = frozenset(["皆", "皆様", "市長", "神", "仏"])
 # Abuse, written as search keys (katakana as hiragana). Words common in honest complaints
 # (ゴミ is also the rubbish collection) are left out.
 _ABUSE = (
     r"死ね|しね(?![ぁ-ん])|氏ね|4ね|殺す|ころす|殺せ|ころせ|消えろ|きえろ|くたばれ"
-    r"|馬鹿|ばか(?![りさ])|あほ(?![ぁ-ん])|阿呆|間抜け|まぬけ|くず(?![れぁ-ん])|屑|かす(?![ぁ-ん])"
+    r"|馬鹿|ばか(?![りさ])|あほ(?![ぁ-ん])|(?<!踊る)(?<!見る)阿呆|間抜け|まぬけ|くず(?![れぁ-ん])|屑|かす(?![ぁ-ん])"
     r"|無能|能無し|役立たず|税金泥棒|給料泥棒|ぼけ(?![ぁ-ん])|きもい|きしょい|うざい|うぜ"
     r"|ふぁっく|fuck|shit|idiot|stupid|bitch"
 )
 _ABUSE_RE = re.compile(_ABUSE)
 # Letters spaced out to slip past a list: バ・カ, し ね, ば.か
+_KATAKANA = re.compile("[\u30a1-\u30fa\u30fc]")
 _SPACERS = frozenset(" \u3000・.,_*-~ー/|")
 
 
@@ -138,18 +131,25 @@ def _addresses(written: str) -> list[Finding]:
 
 
 def _names(written: str) -> list[Finding]:
+    """Proper nouns (Sudachi's 固有名詞: 田中, 山田太郎, スミス) right before an honorific;
+    roles and trades (助産師さん, パン屋さん, ケアマネジャーさん) are common nouns and stay."""
+    from cityos.core import tokens
+
     found = []
     for match in _NAME_RE.finditer(written):
-        name = match.group("name")
-        if name.replace(" ", "") in ROLES or name[-1] in "のがをはにでと":
-            continue
-        # 近所の田中さん: keep a role word at the front out of the name (市長田中さん → 田中)
-        for role in sorted(ROLES, key=len, reverse=True):
-            if name.startswith(role) and len(name) > len(role):
-                name = name[len(role) :]
+        words = tokens.words(match.group("name"))
+        kept: list[str] = []
+        for word in reversed(words):
+            if (word.pos == "名詞" and word.detail == "固有名詞" and word.surface not in ROLES) or (
+                word.surface in ("・", " ") and kept
+            ):
+                kept.insert(0, word.surface)
+            else:
                 break
-        start = match.end() - len(name)
-        found.append(Finding("name", start, match.end(), name))
+        name = "".join(kept).lstrip("・ ")
+        if not name:
+            continue
+        found.append(Finding("name", match.end() - len(name), match.end(), name))
     return found
 
 
@@ -167,6 +167,12 @@ def _abuse(written: str) -> list[Finding]:
     found = []
     for match in _ABUSE_RE.finditer(key):
         start, end = origin[match.start()], origin[match.end() - 1] + 1
+        # Inside a longer katakana word (マイナンバーカード) it is not the word at all.
+        if _KATAKANA.match(written, start) and (
+            (start > 0 and _KATAKANA.match(written, start - 1))
+            or (end < len(written) and _KATAKANA.match(written, end))
+        ):
+            continue
         found.append(Finding("abuse", start, end, written[start:end]))
     return found
 
@@ -193,9 +199,7 @@ def check(written: str) -> Checked:
         for place in _addresses(normalized)
         if not any(place.start < c.end and c.start < place.end for c in contacts)
     ]
-    findings = _without_overlaps(
-        contacts + places + _names(normalized) + _abuse(normalized)
-    )
+    findings = _without_overlaps(contacts + places + _names(normalized) + _abuse(normalized))
     pieces: list[str] = []
     position = 0
     for finding in findings:

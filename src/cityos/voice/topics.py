@@ -183,10 +183,16 @@ def _labels(
 
 def find_topics(texts_words: Sequence[Sequence[tokens.Word]], *, seed: int = SEED) -> list[str]:
     """The topic label of each text of the batch (given as its words)."""
-    documents = [content_words(words) for words in texts_words]
-    vectors = _tf_idf(documents)
+    return topics_of_documents([content_words(words) for words in texts_words], seed=seed)
+
+
+def topics_of_documents(documents: Sequence[Sequence[str]], *, seed: int = SEED) -> list[str]:
+    """The topic label of each text given as its content words (:func:`content_words`):
+    stored texts are grouped again from their kept words, without reading them again."""
+    lists = [list(document) for document in documents]
+    vectors = _tf_idf(lists)
     usable = [i for i, vector in enumerate(vectors) if vector]
-    topics = [NO_TOPIC] * len(documents)
+    topics = [NO_TOPIC] * len(lists)
     if len(usable) < 2:
         return topics
     k = min(topic_count(len(usable)), len(usable))
@@ -194,7 +200,7 @@ def find_topics(texts_words: Sequence[Sequence[tokens.Word]], *, seed: int = SEE
     rng = random.Random(seed)
     best = max((_kmeans(chosen, k, rng) for _ in range(_RESTARTS)), key=lambda run: run[2])
     assignment, centres, _fit = best
-    labels = _labels(assignment, centres, [documents[i] for i in usable])
+    labels = _labels(assignment, centres, [lists[i] for i in usable])
     for index, group in zip(usable, assignment, strict=True):
         if group >= 0:
             topics[index] = labels[group]

@@ -12,7 +12,6 @@ from alembic import op
 
 import cityos.db
 
-
 revision = "0008_voice"
 down_revision = "0001"
 branch_labels = ("voice",)
