@@ -95,6 +95,9 @@ def _phones(written: str) -> list[Finding]:
     found = []
     for match in _PHONE_RE.finditer(written):
         candidate = match.group().strip()
+        # An opening bracket around the whole number is the sentence's, not the number's.
+        if candidate.startswith("(") and ")" not in candidate:
+            candidate = candidate[1:]
         if jtext.normalize_phone(candidate) is not None:
             start = match.start() + match.group().index(candidate)
             found.append(Finding("phone", start, start + len(candidate), candidate))

@@ -97,8 +97,7 @@ def _consultation_context(
         towns=service.city_towns(settings_of(request).city_name_ja),
         max_chars=service.MAX_OPINION_CHARS,
         needs_csrf=True,
-        values={},
-        **extra,
+        **{"values": {}, **extra},
     )
 
 
