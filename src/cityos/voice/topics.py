@@ -303,8 +303,8 @@ def topics_of_documents(documents: Sequence[Sequence[str]], *, seed: int = SEED)
     best = max((_kmeans(chosen, k, rng) for _ in range(_RESTARTS)), key=lambda run: run[2])
     _assignment, centres, _fit = best
     members = [vectors[i] for i in usable]
-    index = _index(centres)
-    assignment = [_nearest(vector, centres, index) for vector in members]
+    lookup = _index(centres)
+    assignment = [_nearest(vector, centres, lookup) for vector in members]
     assignment = _merge_tiny(members, assignment, centres)
     # Centres again from the final groups, so the labels describe what is in them.
     groups: list[list[dict[str, float]]] = [[] for _ in centres]
