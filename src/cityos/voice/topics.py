@@ -16,6 +16,7 @@ joins its nearest group, so 100,000 texts take one pass, not twenty-five.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections import Counter
@@ -30,6 +31,7 @@ LABEL_WORDS = 3
 _ITERATIONS = 25
 _RESTARTS = 4
 MAX_TOPICS = 20
+CENTRE_WORDS = 150
 FIT_SAMPLE = 6000
 #: Each word of a text brings in this many of the words most tied to it in the batch.
 NEIGHBOURS = 5
@@ -134,12 +136,15 @@ def _dot(vector: dict[str, float], centre: dict[str, float]) -> float:
 
 
 def _centre(members: list[dict[str, float]]) -> dict[str, float]:
+    """The group's mean direction, kept to its :data:`CENTRE_WORDS` heaviest words (the long
+    tail of words one text each says nothing about the group and costs every comparison)."""
     total: dict[str, float] = {}
     for vector in members:
         for word, weight in vector.items():
             total[word] = total.get(word, 0.0) + weight
-    norm = math.sqrt(sum(v * v for v in total.values()))
-    return {word: v / norm for word, v in total.items()} if norm else {}
+    heaviest = heapq.nlargest(CENTRE_WORDS, total.items(), key=lambda item: (item[1], item[0]))
+    norm = math.sqrt(sum(v * v for _w, v in heaviest))
+    return {word: v / norm for word, v in heaviest} if norm else {}
 
 
 def _seeds(vectors: list[dict[str, float]], k: int, rng: random.Random) -> list[dict[str, float]]:
@@ -216,6 +221,7 @@ def _key_words(centre: dict[str, float], members: list[set[str]]) -> list[str]:
     among the group's texts that contain the words already chosen (so the label's words
     describe the same texts rather than different corners of the group)."""
     ranked = sorted(centre, key=lambda w: (-centre[w], w))
+    place = {word: number for number, word in enumerate(ranked)}
     chosen: list[str] = []
     texts = members
     for _ in range(len(ranked)):
@@ -225,7 +231,7 @@ def _key_words(centre: dict[str, float], members: list[set[str]]) -> list[str]:
             candidates = [w for w in ranked if w not in chosen]
         if not candidates:
             break
-        best = max(candidates, key=lambda w: (centre[w] * math.sqrt(spread[w]), -ranked.index(w)))
+        best = max(candidates, key=lambda w: (centre[w] * math.sqrt(spread[w]), -place[w]))
         chosen.append(best)
         narrower = [doc for doc in texts if best in doc]
         texts = narrower or texts
@@ -300,7 +306,9 @@ def topics_of_documents(documents: Sequence[Sequence[str]], *, seed: int = SEED)
     rng = random.Random(seed)
     sample = usable if len(usable) <= FIT_SAMPLE else sorted(rng.sample(usable, FIT_SAMPLE))
     chosen = [vectors[i] for i in sample]
-    best = max((_kmeans(chosen, k, rng) for _ in range(_RESTARTS)), key=lambda run: run[2])
+    # Restarts matter most for small batches; a large sample is stable with two.
+    restarts = _RESTARTS if len(chosen) <= 2000 else 2
+    best = max((_kmeans(chosen, k, rng) for _ in range(restarts)), key=lambda run: run[2])
     _assignment, centres, _fit = best
     members = [vectors[i] for i in usable]
     lookup = _index(centres)
