@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cityos.core import text as jtext
 from cityos.core.models import User
 from cityos.db import utcnow
 from cityos.voice import service
@@ -26,6 +27,13 @@ OPEN_TITLE = (
 CLOSED_TITLE = (
     "【サンプル】三鷹市の行政サービス全般についての意見募集（終了） / "
     "[Sample] City services in general (closed)"
+)
+# Written for the demo so that the moderation queue has something to show: each carries
+# personal information (invented) that the checks mask.
+NEEDS_REVIEW = (
+    "公園の遊具が壊れたままです。詳しくは090-1234-5678までご連絡ください。",
+    "下連雀9-99-99の前の歩道に木の枝がはみ出していて危ないです。",
+    "公園で毎朝ラジオ体操をしている鈴木さんたちの音が大きすぎます。",
 )
 OPEN_TOPICS = ("公園", "緑", "樹", "木", "花", "川", "自然", "ごみ", "ゴミ", "遊具", "散歩", "犬")
 
@@ -47,7 +55,13 @@ def demo_texts() -> list[dict[str, str]]:
 def load_demo(session: Session, admin: User, now: datetime | None = None) -> DemoReport:
     report = DemoReport()
     now = now or utcnow()
-    titles = set(session.scalars(select(Consultation.title).where(Consultation.sample)))
+    # Titles are stored normalized (NFKC: （終了） is kept as (終了)).
+    titles = {
+        title
+        for stored in session.scalars(select(Consultation.title).where(Consultation.sample))
+        for title in (OPEN_TITLE, CLOSED_TITLE)
+        if jtext.normalize(title) == stored
+    }
     texts = demo_texts()
     towns = service.city_towns("三鷹市")
     opinions = [t for t in texts if t["source"] == "opinion"]
@@ -64,6 +78,7 @@ def load_demo(session: Session, admin: User, now: datetime | None = None) -> Dem
         service.add_document(session, admin, consultation, title="三鷹市 公式サイト（参考） / "
                              "Mitaka City web site", url="https://www.city.mitaka.lg.jp/")  # fmt: skip
         chosen = [t for t in opinions if any(word in t["text"] for word in OPEN_TOPICS)]
+        chosen += [{"id": f"review-{n}", "text": text} for n, text in enumerate(NEEDS_REVIEW)]
         _post(session, consultation, chosen, towns, now - timedelta(days=19), report)
         report.consultations += 1
     if CLOSED_TITLE not in titles:
