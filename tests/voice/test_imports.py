@@ -220,3 +220,15 @@ def test_the_analysis_page_shows_topics_sentiment_and_filters(
     wrong = client.get("/staff/voice?since=yesterday")
     assert wrong.status_code == 422
     assert "YYYY-MM-DD" in wrong.text
+
+
+def test_dates_in_the_filters_are_days_not_unix_times(
+    client: TestClient, auth_headers: dict[str, str]
+) -> None:
+    for value in ("0", "1700000000", "2026/10/01", "yesterday"):
+        answer = client.get(f"/api/voice/texts?until={value}", headers=auth_headers)
+        assert answer.status_code == 422, value
+        assert "YYYY-MM-DD" in answer.json()["errors"]["until"][0]
+    edges = client.get("/api/voice/texts?since=0001-01-01&until=9999-12-31", headers=auth_headers)
+    assert edges.status_code == 200
+    assert edges.json() == {"items": []}

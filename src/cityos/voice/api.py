@@ -11,6 +11,7 @@ words (opinions only once published and masked, but inquiries as they came).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from cityos.core import text
 from cityos.core.errors import PayloadTooLargeProblem, ValidationProblem
@@ -48,14 +49,27 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    # A query value is text: "0" would otherwise be read as a Unix time (1970-01-01).
+    if value is None or (isinstance(value, str) and _DAY.match(value)):
+        return value
+    raise ValueError("日付は YYYY-MM-DD で指定してください / a date must be YYYY-MM-DD")
+
+
+DayQuery = Annotated[date | None, BeforeValidator(_iso_day)]
+
+
 def voice_filter(
     source: Annotated[
         Literal["opinion", "inquiry", "sns"] | None,
         Query(description="opinion (published opinions), inquiry or sns; all when absent"),
     ] = None,
     town: Annotated[str | None, Query(max_length=60, description="町名 (e.g. 下連雀)")] = None,
-    since: Annotated[date | None, Query(description="first day (Japan time), YYYY-MM-DD")] = None,
-    until: Annotated[date | None, Query(description="last day (Japan time), YYYY-MM-DD")] = None,
+    since: Annotated[DayQuery, Query(description="first day (Japan time), YYYY-MM-DD")] = None,
+    until: Annotated[DayQuery, Query(description="last day (Japan time), YYYY-MM-DD")] = None,
     topic: Annotated[str | None, Query(max_length=200, description="a topic label")] = None,
 ) -> service.VoiceFilter:
     """The filters the summary, the texts and the export all take."""
@@ -187,10 +201,9 @@ def export(request: Request, session: SessionDep, where: FilterDep) -> Response:
             "`created_at`) or a CSV whose header names the columns (本文/text, 番号/id, "
             "町名/town, 日時/created_at; UTF-8 or Shift_JIS). Bad lines are reported by "
             "number; the good ones are analysed and kept; an id sent again is replaced.",
-            "content": {
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}},
-            },
+            # Any bytes: what cannot be read is answered line by line (or 422 when no line
+            # can be read), so the schema promises no more than that.
+            "content": {"application/x-ndjson": {"schema": {}}, "text/csv": {"schema": {}}},
         },
         **TOKEN,
     },

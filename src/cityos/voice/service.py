@@ -754,6 +754,10 @@ def pull_sns(session: Session, user: User | None, *, via: str = "web") -> Import
 # --- what the analysis pages, the API and the export read ----------------------------------
 
 
+_FIRST_DAY = date(1900, 1, 1)
+_LAST_DAY = date(9998, 12, 31)
+
+
 @dataclass
 class VoiceFilter:
     source: str = ""  # "" for every source
@@ -779,10 +783,12 @@ class VoiceFilter:
             query = query.where(VoiceText.source == self.source)
         if self.town:
             query = query.where(VoiceText.town == self.town)
-        if self.since:
+        # Days beyond any stored text are the same as no bound (and keep clear of the
+        # calendar's ends, where a day in Japan is not a day in UTC).
+        if self.since and self.since > _FIRST_DAY:
             start = datetime.combine(self.since, time(0), jtext.TOKYO)
             query = query.where(VoiceText.said_at >= start)
-        if self.until:
+        if self.until and self.until < _LAST_DAY:
             end = datetime.combine(self.until + timedelta(days=1), time(0), jtext.TOKYO)
             query = query.where(VoiceText.said_at < end)
         if self.consultation_id is not None:
