@@ -66,6 +66,10 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_tok
     # which no schema of a raw body can say.
     if case.path == "/api/voice/import":
         excluded = [positive_data_acceptance]
+    # A period that ends before it starts (until < since) is refused with 422: two query
+    # values that each fit the schema, but not together.
+    if case.path.startswith("/api/voice/") and case.method == "GET":
+        excluded = [positive_data_acceptance]
     # What a new Open311 report needs depends on its service_code: which attributes belong to
     # the service and which are required come from its service definition, and an
     # address_string must name a place in the city. A form that fits the schema may still get
