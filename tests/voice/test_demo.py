@@ -42,3 +42,28 @@ def test_the_demo_loads_labelled_samples_once_and_the_pages_show_them(
     analysis = client.get("/staff/voice").text
     assert analysis.count('class="panel voice-topic"') >= 10
     assert "サンプル" in analysis
+
+
+def test_an_opinion_published_after_the_import_joins_the_topic_of_its_words(
+    client: TestClient, db: Database, admin: User
+) -> None:
+    with db.session() as session:
+        user = session.get(User, admin.id)
+        assert user is not None
+        demo.load_demo(session, user)
+        labels = set(session.scalars(select(VoiceText.topic)))
+    garbage = [label for label in labels if "ごみ" in label.split("・")]
+    assert garbage
+    page = client.get("/voice/1")
+    from tests.conftest import csrf_of
+
+    answer = client.post(
+        "/voice/1/opinions",
+        data={"text": "ごみの分別のルールが複雑すぎます。", "csrf_token": csrf_of(page.text)},
+    )
+    assert answer.status_code == 201
+    with db.session() as session:
+        mine = session.scalars(
+            select(VoiceText).where(VoiceText.text == "ごみの分別のルールが複雑すぎます。")
+        ).one()
+    assert "ごみ" in mine.topic.split("・")

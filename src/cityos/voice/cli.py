@@ -122,3 +122,20 @@ def pull_sns_command() -> None:
         report = service.pull_sns(session, None, via="cli")
     db.dispose()
     console.print(f"OK: {report.stored} new, {report.updated} updated (sns)")
+
+
+@app.command("regroup")
+def regroup_command() -> None:
+    """保存済みの文章の話題を見つけ直す / group the stored texts into topics again.
+
+    Imports do this themselves; an opinion published on the web joins the nearest existing
+    topic, so run this (nightly, say) when many opinions came in between imports."""
+    from cityos import wiring
+    from cityos.voice import service
+
+    _settings, db = wiring.open_database()
+    db.upgrade()
+    with db.session() as session:
+        grouped = service.regroup_topics(session)
+    db.dispose()
+    console.print(f"OK: {grouped} texts grouped into topics again")

@@ -34,6 +34,10 @@ from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 OPINION_LIMIT = Depends(rate_limited("voice", lambda r: settings_of(r).opinions_per_minute))
+# Reading a consultation, a resident may support many opinions in a minute; a script may not.
+SUPPORT_LIMIT = Depends(
+    rate_limited("voice_support", lambda r: 6 * settings_of(r).opinions_per_minute)
+)
 BROWSER_COOKIE = "cityos_voice"
 
 
@@ -136,7 +140,7 @@ def opinion_submit(
     return render(request, "voice/thanks.html", context, session=session, status=201)
 
 
-@router.post("/voice/{consultation_id}/opinions/{opinion_id}/support", dependencies=[OPINION_LIMIT])
+@router.post("/voice/{consultation_id}/opinions/{opinion_id}/support", dependencies=[SUPPORT_LIMIT])
 def support_submit(
     request: Request,
     consultation_id: int,

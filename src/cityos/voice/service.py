@@ -347,8 +347,15 @@ def _publish(
         [ImportRow(0, str(opinion.id), opinion.published_text, opinion.town, opinion.created_at)],
         consultation_id=opinion.consultation_id,
         sample=opinion.consultation.sample,
-        regroup=regroup,
+        regroup=False,
     )
+    if regroup:
+        # One new opinion joins the topic whose key words it shares most: grouping every
+        # stored text again is the imports' work, not a resident's wait.
+        text = session.scalars(
+            select(VoiceText).where(VoiceText.source == "opinion", VoiceText.ref == str(opinion.id))
+        ).one()
+        text.topic = nearest_topic(session, text.words.split())
 
 
 def moderation_queue(session: Session, *, status: str = "pending") -> list[Opinion]:
@@ -538,6 +545,17 @@ def store_texts(
     if regroup:
         regroup_topics(session)
     return report
+
+
+def nearest_topic(session: Session, words: Sequence[str]) -> str:
+    """The stored topic whose label words the text says most (その他 when none)."""
+    said = {jtext.search_key(word) for word in words}
+    best, best_score = topics.NO_TOPIC, 0
+    for label in session.scalars(select(VoiceText.topic).distinct()):
+        score = sum(1 for word in label.split("・") if jtext.search_key(word) in said)
+        if label != topics.NO_TOPIC and (score, label) > (best_score, best):
+            best, best_score = label, score
+    return best if best_score > 0 else topics.NO_TOPIC
 
 
 def regroup_topics(session: Session) -> int:
