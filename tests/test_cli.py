@@ -70,11 +70,13 @@ def test_demo_loads_real_data_once_and_honours_the_data_dir(
     assert first.returncode == 0, first.stderr
     assert "12 datasets loaded" in first.stdout
     assert "44 procedures in the catalog" in first.stdout
+    assert "citizens' voice: 2 sample consultations" in first.stdout
     assert (data_dir / "demo_admin_password.txt").exists()
     assert any((data_dir / "files").rglob("*"))
     again = cityos(env, "demo")
     assert again.returncode == 0
     assert "0 datasets loaded (12 already there)" in again.stdout
+    assert "sample consultations" not in again.stdout
     db = Database(database_url)
     with db.session() as session:
         names = set(session.scalars(select(Dataset.name)))

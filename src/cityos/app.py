@@ -52,6 +52,8 @@ from cityos.sensors import service as sensors_service
 from cityos.settings import Settings
 from cityos.sns import api as sns_api
 from cityos.sns import pages as sns_pages
+from cityos.voice import api as voice_api
+from cityos.voice import pages as voice_pages
 from cityos.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -230,6 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_api.router)
     app.include_router(reports_api.build_router(settings))
     app.include_router(procedures_api.router)
+    app.include_router(voice_api.router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
     app.include_router(disaster_pages.router)
@@ -238,6 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_pages.router)
     app.include_router(procedures_pages.router)
     app.include_router(residents_pages.router)
+    app.include_router(voice_pages.router)
 
     build_schema = app.openapi
 

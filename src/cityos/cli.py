@@ -271,7 +271,7 @@ def demo(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        steps = len(opendata_demo.DATASETS) + 2 + (5 if scenario else 0)
+        steps = len(opendata_demo.DATASETS) + 3 + (5 if scenario else 0)
         task = progress.add_task("デモデータ / demo data", total=steps)
 
         def step(title: str) -> None:
@@ -296,6 +296,11 @@ def demo(
         with db.session() as session:
             procedures_added, procedures_total = procedures_cli.load_and_count(session)
         step("手続きカタログ / procedure catalog")
+        from cityos.voice import demo as voice_demo
+
+        with db.session() as session:
+            voice = voice_demo.load_demo(session, session.merge(admin))
+        step("市民の声（サンプル） / sample citizens' voice")
         report = None
         if scenario == "flood":
             try:
@@ -307,6 +312,12 @@ def demo(
         f"already there), {len(stations)} sample stations added, "
         f"{procedures_total} procedures in the catalog ({procedures_added} added)"
     )
+    if voice.consultations:
+        console.print(
+            f"市民の声 / citizens' voice: {voice.consultations} sample consultations, "
+            f"{voice.opinions} opinions ({voice.pending} waiting for review), "
+            f"{voice.inquiries} inquiries, {voice.sns} SNS posts (samples) — /voice, /staff/voice"
+        )
     if report is not None:
         _print_flood(report)
     db.dispose()

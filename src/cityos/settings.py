@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     reports_per_minute: int = Field(
         default=10, ge=1, description="Open311 reports a client address may post per minute"
     )
+    opinions_per_minute: int = Field(
+        default=5, ge=1, description="Opinions and supports a client address may post per minute"
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -37,3 +37,25 @@ def test_the_same_batch_gives_the_same_topics() -> None:
 def test_a_text_without_content_words_is_other() -> None:
     found = topics.find_topics([tokens.words("!!!"), *(tokens.words(t) for t in NURSERY)])
     assert found[0] == topics.NO_TOPIC
+
+
+def test_spelling_variants_of_a_word_are_one_word_and_the_label_shows_the_common_form() -> None:
+    texts = [
+        "ゴミの収集日が分かりにくい",
+        "ごみの収集日を増やしてほしい",
+        "ごみの収集が遅れています",
+        "保育園の入園について知りたい",
+        "保育園の入園手続きが難しい",
+        "保育園の入園の結果はいつですか",
+    ]
+    found = topics.find_topics([tokens.words(t) for t in texts])
+    assert len(set(found[:3])) == 1
+    assert found[0] != found[3]
+    assert "ごみ" in found[0]
+    assert "ゴミ" not in found[0]
+
+
+def test_stored_words_group_the_same_as_the_texts_they_came_from() -> None:
+    batch = [tokens.words(t) for t in NURSERY + GARBAGE]
+    stored = [topics.content_words(words) for words in batch]
+    assert topics.topics_of_documents(stored) == topics.find_topics(batch)

@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.mark",
             "reports.manage",
             "procedures.manage",
+            "voice.read",
+            "voice.manage",
         }
     ),
     "staff": frozenset(
@@ -58,9 +60,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.mark",
             "reports.manage",
             "procedures.manage",
+            "voice.read",
+            "voice.manage",
         }
     ),
-    "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read"}),
+    "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read", "voice.read"}),
 }
 
 ROLE_LABELS = {

@@ -13,7 +13,8 @@ import cityos.procedures.models
 import cityos.reports.models
 import cityos.residents.models
 import cityos.sensors.models
-import cityos.sns.models  # noqa: F401  (each registers its tables on Base.metadata)
+import cityos.sns.models
+import cityos.voice.models  # noqa: F401  (each registers its tables on Base.metadata)
 from cityos.db import Base
 from cityos.settings import Settings
 

@@ -1,18 +1,28 @@
-"""Topics found in a batch of texts: content words (Sudachi nouns, verbs, adjectives, stop words
-removed) weighed by TF-IDF, grouped by spherical k-means with a fixed seed, each group
-labelled by its key words (「保育園・待機児童・入園」).
+"""Topics found in a batch of texts: the texts' nouns (Sudachi's longest units, so 粗大ごみ and
+待機児童 stay whole; stop words removed; ゴミ and ごみ one word), each text widened with the
+words that go together with its own in this batch, weighed by TF-IDF, grouped by spherical
+k-means with a fixed seed, tiny groups merged into their nearest, and each group labelled by
+its key words (「保育園・待機児童・入園」).
+
+Why the widening: citizens' texts are short, and two texts about the same thing often share
+no noun at all (「学童の空き」, 「放課後の居場所」). Words that appear together in the batch
+more often than chance (positive PMI) stand in for each other a little, so such texts meet.
 
 No topic list is given in advance: the groups come from the batch itself, and the same batch
-always gives the same groups and labels. k grows with the batch: clamp(√(n/2), 2, 12).
+always gives the same groups and labels. k grows with the batch: clamp(√(n/2), 2, 20). Large
+batches are grouped on a fixed-seed sample of :data:`FIT_SAMPLE` texts and every text then
+joins its nearest group, so 100,000 texts take one pass, not twenty-five.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections import Counter
 from collections.abc import Sequence
 
+from cityos.core import text as jtext
 from cityos.core import tokens
 
 SEED = 60601
@@ -20,6 +30,14 @@ NO_TOPIC = "その他"  # a text with no content word, or a batch too small to g
 LABEL_WORDS = 3
 _ITERATIONS = 25
 _RESTARTS = 4
+MAX_TOPICS = 20
+CENTRE_WORDS = 150
+FIT_SAMPLE = 6000
+#: Each word of a text brings in this many of the words most tied to it in the batch.
+NEIGHBOURS = 5
+_NEIGHBOUR_MIN_DF = 3  # a word in fewer texts than this has no reliable neighbours
+#: A group smaller than this share of the batch (and at least 3 texts) joins its nearest.
+TINY_SHARE = 0.01
 
 _STOP_TEXT = """
 する ある いる なる れる られる 思う 言う いう できる 出来る 行く 来る くる 見る 下さる くださる
@@ -32,14 +50,17 @@ _STOP_TEXT = """
 ありがとう ござる 有難い ありがたい 助かる 困る 嬉しい 悪い 良かった 最高 最悪 残念 心配
 いつも よく つく 必要 利用 あたり 辺り 周辺 場所 住む 感じる 今度 以前 結構 実際 大丈夫
 笑 w ー ~ 問題 意見 質問 回答 お知らせ 情報 よろしい 宜しい 是非 ぜひ 全然 ちょっと
+分 秒 時間 か月 ヶ月 カ月 週間 年間 朝 昼 夜 夕方 午前 午後 家 隣 近所 心 感謝 気持ち 息子 娘 父 母
+夫 妻 子 子供 子ども 親 祖母 祖父 主人 住民 方々 様子 理由 状況 対応 予定 機会 自分たち
 thank thanks please the a an to of and is are in on for it this that i we you be
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
-_CONTENT = {"名詞": {"普通名詞", "固有名詞"}, "動詞": {"一般"}, "形容詞": {"一般"}}
+_CONTENT = {"名詞": {"普通名詞", "固有名詞"}}
 
 
 def content_words(words: Sequence[tokens.Word]) -> list[str]:
-    """Nouns, verbs and adjectives of a text in dictionary form, stop words left out."""
+    """The nouns of a text in dictionary form, stop words left out. (Verbs and adjectives
+    say how people feel more than what about: they are the sentiment's, not the topic's.)"""
     kept = []
     for word in words:
         if word.detail not in _CONTENT.get(word.pos, ()):
@@ -56,11 +77,14 @@ def _is_kanji(char: str) -> bool:
 
 
 def topic_count(n: int) -> int:
-    return max(2, min(12, round(math.sqrt(n / 2))))
+    return max(2, min(MAX_TOPICS, round(math.sqrt(n / 2))))
 
 
-def _tf_idf(documents: list[list[str]]) -> list[dict[str, float]]:
-    """Unit-length TF-IDF vectors; words in one text only, or in over half of them, dropped."""
+def _tf_idf(
+    documents: list[list[str]], widened: list[list[str]] | None = None
+) -> list[dict[str, float]]:
+    """Unit-length TF-IDF vectors; words in one text only, or in over half of them, dropped.
+    A text's neighbour words (``widened``) count half as much as its own."""
     n = len(documents)
     frequency = Counter(word for document in documents for word in set(document))
     least = 2 if n >= 20 else 1
@@ -70,12 +94,41 @@ def _tf_idf(documents: list[list[str]]) -> list[dict[str, float]]:
         if count >= least and count <= max(1, n // 2)
     }
     vectors = []
-    for document in documents:
+    for index, document in enumerate(documents):
         counts = Counter(word for word in document if word in idf)
         vector = {word: (1 + math.log(c)) * idf[word] for word, c in counts.items()}
+        if widened is not None:
+            for word in widened[index]:
+                if word in idf and word not in counts:
+                    vector[word] = vector.get(word, 0.0) + 0.5 * idf[word]
         norm = math.sqrt(sum(v * v for v in vector.values()))
         vectors.append({word: v / norm for word, v in vector.items()} if norm else {})
     return vectors
+
+
+def _neighbours(documents: list[list[str]]) -> dict[str, list[str]]:
+    """For each word, the :data:`NEIGHBOURS` words appearing with it in the batch's texts
+    most above chance (positive PMI, together in at least two texts)."""
+    n = len(documents)
+    frequency = Counter(word for document in documents for word in set(document))
+    together: Counter[tuple[str, str]] = Counter()
+    for document in documents:
+        kept = sorted({w for w in document if frequency[w] >= _NEIGHBOUR_MIN_DF})[:30]
+        for i, first in enumerate(kept):
+            for second in kept[i + 1 :]:
+                together[(first, second)] += 1
+    scored: dict[str, list[tuple[float, str]]] = {}
+    for (first, second), count in together.items():
+        if count < 2:
+            continue
+        pmi = math.log(count * n / (frequency[first] * frequency[second]))
+        if pmi > 0:
+            scored.setdefault(first, []).append((pmi, second))
+            scored.setdefault(second, []).append((pmi, first))
+    return {
+        word: [other for _pmi, other in sorted(found, key=lambda x: (-x[0], x[1]))[:NEIGHBOURS]]
+        for word, found in scored.items()
+    }
 
 
 def _dot(vector: dict[str, float], centre: dict[str, float]) -> float:
@@ -83,12 +136,15 @@ def _dot(vector: dict[str, float], centre: dict[str, float]) -> float:
 
 
 def _centre(members: list[dict[str, float]]) -> dict[str, float]:
+    """The group's mean direction, kept to its :data:`CENTRE_WORDS` heaviest words (the long
+    tail of words one text each says nothing about the group and costs every comparison)."""
     total: dict[str, float] = {}
     for vector in members:
         for word, weight in vector.items():
             total[word] = total.get(word, 0.0) + weight
-    norm = math.sqrt(sum(v * v for v in total.values()))
-    return {word: v / norm for word, v in total.items()} if norm else {}
+    heaviest = heapq.nlargest(CENTRE_WORDS, total.items(), key=lambda item: (item[1], item[0]))
+    norm = math.sqrt(sum(v * v for _w, v in heaviest))
+    return {word: v / norm for word, v in heaviest} if norm else {}
 
 
 def _seeds(vectors: list[dict[str, float]], k: int, rng: random.Random) -> list[dict[str, float]]:
@@ -113,10 +169,29 @@ def _seeds(vectors: list[dict[str, float]], k: int, rng: random.Random) -> list[
     return centres
 
 
-def _nearest(vector: dict[str, float], centres: list[dict[str, float]]) -> int:
+Index = dict[str, list[tuple[int, float]]]
+
+
+def _index(centres: list[dict[str, float]]) -> Index:
+    """Word → (centre, weight): a text then meets only the centres that share its words."""
+    index: Index = {}
+    for number, centre in enumerate(centres):
+        for word, weight in centre.items():
+            index.setdefault(word, []).append((number, weight))
+    return index
+
+
+def _nearest(
+    vector: dict[str, float], centres: list[dict[str, float]], index: Index | None = None
+) -> int:
     """The most similar centre; -1 when the text shares no word with any centre (rather
     than letting such texts pile up in the first group)."""
-    scores = [_dot(vector, centre) for centre in centres]
+    if index is None:
+        index = _index(centres)
+    scores = [0.0] * len(centres)
+    for word, weight in vector.items():
+        for number, centre_weight in index.get(word, ()):
+            scores[number] += weight * centre_weight
     best = max(scores)
     return scores.index(best) if best > 0 else -1
 
@@ -127,7 +202,8 @@ def _kmeans(
     centres = _seeds(vectors, k, rng)
     assignment: list[int] = []
     for _ in range(_ITERATIONS):
-        new = [_nearest(vector, centres) for vector in vectors]
+        index = _index(centres)
+        new = [_nearest(vector, centres, index) for vector in vectors]
         if new == assignment:
             break
         assignment = new
@@ -145,6 +221,7 @@ def _key_words(centre: dict[str, float], members: list[set[str]]) -> list[str]:
     among the group's texts that contain the words already chosen (so the label's words
     describe the same texts rather than different corners of the group)."""
     ranked = sorted(centre, key=lambda w: (-centre[w], w))
+    place = {word: number for number, word in enumerate(ranked)}
     chosen: list[str] = []
     texts = members
     for _ in range(len(ranked)):
@@ -154,7 +231,7 @@ def _key_words(centre: dict[str, float], members: list[set[str]]) -> list[str]:
             candidates = [w for w in ranked if w not in chosen]
         if not candidates:
             break
-        best = max(candidates, key=lambda w: (centre[w] * math.sqrt(spread[w]), -ranked.index(w)))
+        best = max(candidates, key=lambda w: (centre[w] * math.sqrt(spread[w]), -place[w]))
         chosen.append(best)
         narrower = [doc for doc in texts if best in doc]
         texts = narrower or texts
@@ -183,19 +260,70 @@ def _labels(
 
 def find_topics(texts_words: Sequence[Sequence[tokens.Word]], *, seed: int = SEED) -> list[str]:
     """The topic label of each text of the batch (given as its words)."""
-    documents = [content_words(words) for words in texts_words]
-    vectors = _tf_idf(documents)
+    return topics_of_documents([content_words(words) for words in texts_words], seed=seed)
+
+
+def _merge_tiny(
+    vectors: list[dict[str, float]], assignment: list[int], centres: list[dict[str, float]]
+) -> list[int]:
+    """Texts of a tiny group join the nearest of the groups that are not tiny."""
+    sizes = Counter(g for g in assignment if g >= 0)
+    least = max(3, math.ceil(TINY_SHARE * len(vectors)))
+    kept = [g for g in range(len(centres)) if sizes[g] >= least]
+    if not kept or len(kept) == len(centres):
+        return assignment
+    survivors = [centres[g] for g in kept]
+    index = _index(survivors)
+    merged = []
+    for vector, group in zip(vectors, assignment, strict=True):
+        if group >= 0 and sizes[group] < least:
+            nearest = _nearest(vector, survivors, index)
+            group = kept[nearest] if nearest >= 0 else -1
+        merged.append(group)
+    return merged
+
+
+def topics_of_documents(documents: Sequence[Sequence[str]], *, seed: int = SEED) -> list[str]:
+    """The topic label of each text given as its content words (:func:`content_words`):
+    stored texts are grouped again from their kept words, without reading them again."""
+    shown: dict[str, Counter[str]] = {}
+    keyed: list[list[str]] = []
+    for document in documents:
+        keys = []
+        for word in document:
+            key = jtext.search_key(word)
+            shown.setdefault(key, Counter())[word] += 1
+            keys.append(key)
+        keyed.append(keys)
+    near = _neighbours(keyed)
+    widened = [[n for w in set(doc) for n in near.get(w, ())] for doc in keyed]
+    vectors = _tf_idf(keyed, widened)
     usable = [i for i, vector in enumerate(vectors) if vector]
-    topics = [NO_TOPIC] * len(documents)
+    topics = [NO_TOPIC] * len(keyed)
     if len(usable) < 2:
         return topics
     k = min(topic_count(len(usable)), len(usable))
-    chosen = [vectors[i] for i in usable]
     rng = random.Random(seed)
-    best = max((_kmeans(chosen, k, rng) for _ in range(_RESTARTS)), key=lambda run: run[2])
-    assignment, centres, _fit = best
-    labels = _labels(assignment, centres, [documents[i] for i in usable])
+    sample = usable if len(usable) <= FIT_SAMPLE else sorted(rng.sample(usable, FIT_SAMPLE))
+    chosen = [vectors[i] for i in sample]
+    # Restarts matter most for small batches; a large sample is stable with two.
+    restarts = _RESTARTS if len(chosen) <= 2000 else 2
+    best = max((_kmeans(chosen, k, rng) for _ in range(restarts)), key=lambda run: run[2])
+    _assignment, centres, _fit = best
+    members = [vectors[i] for i in usable]
+    lookup = _index(centres)
+    assignment = [_nearest(vector, centres, lookup) for vector in members]
+    assignment = _merge_tiny(members, assignment, centres)
+    # Centres again from the final groups, so the labels describe what is in them.
+    groups: list[list[dict[str, float]]] = [[] for _ in centres]
+    for vector, group in zip(members, assignment, strict=True):
+        if group >= 0:
+            groups[group].append(vector)
+    centres = [_centre(found) if found else centres[g] for g, found in enumerate(groups)]
+    labels = _labels(assignment, centres, [keyed[i] for i in usable])
+    display = {key: forms.most_common(1)[0][0] for key, forms in shown.items()}
     for index, group in zip(usable, assignment, strict=True):
         if group >= 0:
-            topics[index] = labels[group]
+            words = labels[group].split("・")
+            topics[index] = "・".join(display.get(word, word) for word in words)
     return topics
