@@ -36,6 +36,7 @@ from cityos.disaster import pages as disaster_pages
 from cityos.disaster import service as disaster_service
 from cityos.disaster import snapshot
 from cityos.disaster.fastpath import SnapshotFastPath
+from cityos.notices import pages as notices_pages
 from cityos.notify import api as notify_api
 from cityos.notify import pages as notify_pages
 from cityos.notify import worker as notify_worker
@@ -52,6 +53,7 @@ from cityos.sensors import service as sensors_service
 from cityos.settings import Settings
 from cityos.sns import api as sns_api
 from cityos.sns import pages as sns_pages
+from cityos.surveys import pages as surveys_pages
 from cityos.voice import api as voice_api
 from cityos.voice import pages as voice_pages
 from cityos.web.templating import render
@@ -241,6 +243,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_pages.router)
     app.include_router(procedures_pages.router)
     app.include_router(residents_pages.router)
+    app.include_router(surveys_pages.router)
+    app.include_router(notices_pages.router)
     app.include_router(voice_pages.router)
 
     build_schema = app.openapi

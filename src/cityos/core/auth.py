@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "procedures.manage",
             "voice.read",
             "voice.manage",
+            "surveys.manage",
+            "notices.manage",
         }
     ),
     "staff": frozenset(
@@ -62,6 +64,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "procedures.manage",
             "voice.read",
             "voice.manage",
+            "surveys.manage",
+            "notices.manage",
         }
     ),
     "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read", "voice.read"}),

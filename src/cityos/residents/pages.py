@@ -19,6 +19,7 @@ from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.pages import safe_next
 from cityos.core.ratelimit import rate_limited
 from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
+from cityos.notices import service as notices
 from cityos.procedures import service as procedures
 from cityos.residents import service, sessions
 from cityos.residents.models import RELATIONS, Resident
@@ -130,6 +131,9 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
         "saved": saved,
         "life_events": procedures.LIFE_EVENTS,
         "relations": RELATIONS,
+        "notice_pref": notices.preference(session, resident),
+        "notice_inbox": notices.inbox(session, resident),
+        "notice_reason": notices.reason_sentence,
     }
 
 
