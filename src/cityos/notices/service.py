@@ -104,7 +104,7 @@ def inbox(session: Session, resident: Resident) -> list[tuple[PushDelivery, Push
         .order_by(PushDelivery.id.desc())
         .limit(50)
     )
-    return [(d, n) for d, n in session.execute(query).tuples()]
+    return [(d, n) for d, n in session.execute(query).all()]
 
 
 def stop(session: Session, resident: Resident, delivery_id: int, what: str) -> PushPreference:
@@ -251,7 +251,7 @@ def _audience(
         .where(PushPreference.enabled.is_(True))
         .order_by(Resident.id)
     )
-    for resident, pref in session.execute(query).tuples():
+    for resident, pref in session.execute(query).all():
         reasons = reasons_for(rule, pref, facts_of(resident, today))
         if reasons is not None:
             yield resident, reasons
