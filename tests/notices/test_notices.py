@@ -143,13 +143,17 @@ def test_a_bad_rule_is_refused_next_to_the_field_and_nothing_is_sent(
     assert NOTICE["title"] not in parent.get("/my").text
 
 
-def test_deleting_the_account_deletes_its_notices(
+def test_notices_are_in_the_export_and_go_with_the_account(
     client: TestClient, admin: User, db: Database
 ) -> None:
     parent = resident_with(client, "parent@example.jp", child_age=3)
     opt_in(parent, ["childcare"])
     login(client)
     staff_post(client, "send")
+    kept = parent.get("/my/export.json").json()
+    assert kept["notices"]["interests"] == ["childcare"]
+    assert kept["notices"]["received"][0]["title"] == NOTICE["title"]
+    assert "お子さんが3歳" in kept["notices"]["received"][0]["why"]
     token = csrf_of(parent.get("/my/delete").text)
     from tests.residents.conftest import PASSWORD
 

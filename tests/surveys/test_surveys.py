@@ -151,6 +151,9 @@ def test_one_response_per_resident(client: TestClient, admin: User, db: Database
     assert twice.status_code == 409
     assert "1人1回" in twice.text
     assert responses(db) == 1
+    kept = resident.get("/my/export.json").json()["survey_responses"]
+    assert kept[0]["survey"] == "公園の使い方アンケート"
+    assert kept[0]["answers"]["q3"] == 4
 
 
 def test_closed_and_draft_surveys_take_no_answers(

@@ -293,3 +293,24 @@ def send(session: Session, user: User, title: str, body: str, rule: dict[str, An
 
 def sent_notices(session: Session) -> list[PushNotice]:
     return list(session.scalars(select(PushNotice).order_by(PushNotice.id.desc()).limit(100)))
+
+
+def export_of(session: Session, resident: Resident) -> dict[str, Any]:
+    """The resident's opt-in and received notices, for "download your data"."""
+    pref = preference(session, resident)
+    return {
+        "enabled": pref.enabled,
+        "share_age": pref.share_age,
+        "share_children": pref.share_children,
+        "share_town": pref.share_town,
+        "interests": list(pref.interests),
+        "received": [
+            {
+                "title": notice.title,
+                "body": notice.body,
+                "delivered_at": delivery.delivered_at.isoformat(),
+                "why": reason_sentence(delivery.reasons, "ja"),
+            }
+            for delivery, notice in inbox(session, resident)
+        ],
+    }

@@ -23,6 +23,7 @@ from cityos.notices import service as notices
 from cityos.procedures import service as procedures
 from cityos.residents import service, sessions
 from cityos.residents.models import RELATIONS, Resident
+from cityos.surveys import service as surveys
 from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -259,7 +260,12 @@ def export(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return _to_login(request)
-    body = orjson.dumps(service.export(resident), option=orjson.OPT_INDENT_2)
+    kept = {
+        **service.export(resident),
+        "notices": notices.export_of(session, resident),
+        "survey_responses": surveys.export_of(session, resident),
+    }
+    body = orjson.dumps(kept, option=orjson.OPT_INDENT_2)
     return Response(
         body,
         media_type="application/json",

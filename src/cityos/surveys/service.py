@@ -531,3 +531,17 @@ def qr_code(url: str, kind: str) -> bytes:
     else:
         code.save(out, kind="png", scale=8, border=4)
     return out.getvalue()
+
+
+def export_of(session: Session, resident: Resident) -> list[dict[str, Any]]:
+    """The resident's own (one-per-resident) survey answers, for "download your data"."""
+    query = (
+        select(SurveyResponse, Survey)
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(SurveyResponse.resident_id == resident.id)
+        .order_by(SurveyResponse.id)
+    )
+    return [
+        {"survey": survey.title, "submitted_at": r.submitted_at.isoformat(), "answers": r.answers}
+        for r, survey in session.execute(query).all()
+    ]
