@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     reports_per_minute: int = Field(
         default=10, ge=1, description="Open311 reports a client address may post per minute"
     )
+    reports_photo_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest photo a report may upload"
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,15 +26,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cityos.core.errors import ProblemError, ValidationProblem
-from cityos.core.ratelimit import rate_limited
-from cityos.core.web import XML_TEXT_PATTERN, database_of, settings_of, token_from
+from cityos.core.ratelimit import client_address, rate_limited
+from cityos.core.web import XML_TEXT_PATTERN, database_of, files_of, settings_of, token_from
 from cityos.reports import catalog, open311, service
+from cityos.reports.web import FORM_MEDIA, MULTIPART_MEDIA, ReportForm, read_report_form
 from cityos.settings import Settings
 
 PREFIX = "/open311/v2"
-FORM_MEDIA = "application/x-www-form-urlencoded"
-MAX_FORM_BYTES = 256 * 1024  # a report without a photo: 4000 characters and a few fields
-MAX_FORM_FIELDS = 200
 LANGS = ("ja", "en")
 POST_LIMIT = rate_limited("open311_post", lambda request: settings_of(request).reports_per_minute)
 _ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,60})\](\[\])?$")
@@ -244,50 +241,6 @@ def _token(request: Request, fmt: str) -> Response:
 # --- posting -------------------------------------------------------------------------------
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != FORM_MEDIA:
-        raise ProblemError(
-            f"本文は {FORM_MEDIA} で送ってください / send the report form-encoded ({FORM_MEDIA}); "
-            "photo uploads are not accepted yet, give media_url",
-            status=415,
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        raise _too_large()
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_FORM_BYTES:
-            raise _too_large()
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_FORM_FIELDS,
-        )
-    except (UnicodeDecodeError, ValueError):
-        raise ValidationProblem(
-            "フォームが読めません（UTF-8 の application/x-www-form-urlencoded で送ってください） / "
-            "the form could not be read (send UTF-8, form-encoded, at most "
-            f"{MAX_FORM_FIELDS} fields)"
-        ) from None
-    fields: dict[str, list[str]] = {}
-    for name, value in pairs:
-        fields.setdefault(name, []).append(value)
-    return fields
-
-
-def _too_large() -> ProblemError:
-    return ProblemError(
-        f"報告の本文は {MAX_FORM_BYTES // 1024} KB までです / a report is at most "
-        f"{MAX_FORM_BYTES // 1024} KB",
-        status=413,
-    )
-
-
 def _poster(session: Session, request: Request, fields: dict[str, list[str]]) -> str:
     key = _single(fields, "api_key") or request.query_params.get("api_key") or token_from(request)
     if not key:
@@ -304,7 +257,7 @@ def _poster(session: Session, request: Request, fields: dict[str, list[str]]) ->
     return poster
 
 
-def _new_request(fields: dict[str, list[str]]) -> service.NewRequest:
+def new_request(fields: dict[str, list[str]]) -> service.NewRequest:
     new = service.NewRequest()
     for name in _REPORT_FIELDS:
         setattr(new, name, _single(fields, name))
@@ -320,8 +273,9 @@ def _new_request(fields: dict[str, list[str]]) -> service.NewRequest:
     return new
 
 
-def _create(request: Request, fmt: str, fields: dict[str, list[str]]) -> Response:
+def _create(request: Request, fmt: str, form: ReportForm) -> Response:
     settings = settings_of(request)
+    fields = form.fields
     POST_LIMIT(request)
     values = _query(request)
     _check_common(settings, values)
@@ -330,8 +284,16 @@ def _create(request: Request, fmt: str, fields: dict[str, list[str]]) -> Respons
     )
     with database_of(request).session() as session:
         poster = _poster(session, request, fields)
+        new = new_request(fields)
+        new.photo, new.photo_error = form.photo, form.photo_error
         created = service.submit_request(
-            session, _new_request(fields), city=settings.city_name_ja, submitted_via=poster
+            session,
+            new,
+            city=settings.city_name_ja,
+            submitted_via=poster,
+            client=service.client_digest(poster, client_address(request), new.device_id or ""),
+            files=files_of(request),
+            site_url=settings.site_url,
         )
         entry = open311.created_entry(created)
     return _answer(fmt, "service_requests", [entry], status=201)
@@ -487,8 +449,9 @@ ERROR_STATUS_TEXT = {
     403: "api_key missing or not valid / api_key がないか無効",
     404: "Unknown jurisdiction_id, service_code, id or token / 見つかりません",
     413: "Body too large / 本文が大きすぎます",
-    415: "Not form-encoded / フォーム形式ではありません",
-    429: "Too many reports from this client / 報告が多すぎます (Retry-After)",
+    415: "Not form-encoded nor multipart / フォーム形式ではありません",
+    429: "Too many reports, or the same report again, from this client / "
+    "報告が多すぎるか同じ内容です (Retry-After)",
 }
 
 
@@ -611,13 +574,27 @@ def _report_form(jurisdiction: str) -> dict[str, Any]:
     }
 
 
+def _photo_form(settings: Settings) -> dict[str, Any]:
+    """The same form as multipart, with a photo file in ``media``."""
+    form = _report_form(settings.open311_jurisdiction)
+    megabytes = settings.reports_photo_max_bytes // (1024 * 1024)
+    form["properties"]["media"] = {
+        "type": "string",
+        "format": "binary",
+        "description": f"A photo (JPEG, PNG or WebP, at most {megabytes} MB), published "
+        "without its metadata and resized; it becomes the media_url / 写真",
+    }
+    return form
+
+
 def document_places(schema: dict[str, Any], towns: list[str]) -> dict[str, Any]:
     """Name the city's 町丁目 in the published schema: the values ``address_id`` accepts."""
     for path, item in schema.get("paths", {}).items():
         if not handles(path) or "post" not in item:
             continue
-        form = item["post"]["requestBody"]["content"][FORM_MEDIA]["schema"]
-        form["properties"]["address_id"]["enum"] = towns
+        for media in (FORM_MEDIA, MULTIPART_MEDIA):
+            form = item["post"]["requestBody"]["content"][media]["schema"]
+            form["properties"]["address_id"]["enum"] = towns
     return schema
 
 
@@ -705,7 +682,8 @@ def build_router(settings: Settings) -> APIRouter:
             status_code=201,
             summary=f"Post a service request / 報告する ({fmt.upper()})",
             description=(
-                "Form-encoded, as GeoReport v2 says. The place is lat and long (inside "
+                "Form-encoded, as GeoReport v2 says, or multipart/form-data with a photo file "
+                "in media. The place is lat and long (inside "
                 f"{service.CITY_BOUNDS.describe_en()}), else address_id (a 町丁目), else "
                 "address_string (an address in the city). Required attributes depend on the "
                 "service (see its definition). Needs an api_key (or a staff API token)."
@@ -716,7 +694,8 @@ def build_router(settings: Settings) -> APIRouter:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        FORM_MEDIA: {"schema": _report_form(settings.open311_jurisdiction)}
+                        FORM_MEDIA: {"schema": _report_form(settings.open311_jurisdiction)},
+                        MULTIPART_MEDIA: {"schema": _photo_form(settings)},
                     },
                 },
                 "responses": _responses(
@@ -744,8 +723,8 @@ def _read_endpoint(
 def _post_endpoint(fmt: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         async def work() -> Response:
-            fields = await _form(request)
-            return await run_in_threadpool(_create, request, fmt, fields)
+            form = await read_report_form(request, settings_of(request).reports_photo_max_bytes)
+            return await run_in_threadpool(_create, request, fmt, form)
 
         return await _async(fmt, work)
 
