@@ -42,6 +42,7 @@ from cityos.notify import worker as notify_worker
 from cityos.opendata import api as opendata_api
 from cityos.opendata import pages as opendata_pages
 from cityos.reports import api as reports_api
+from cityos.reports import pages as reports_pages
 from cityos.reports import service as reports_service
 from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
@@ -226,12 +227,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notify_api.router)
     app.include_router(sns_api.router)
     app.include_router(reports_api.build_router(settings))
+    app.include_router(reports_api.staff_router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
     app.include_router(disaster_pages.router)
     app.include_router(sensors_pages.router)
     app.include_router(notify_pages.router)
     app.include_router(sns_pages.router)
+    app.include_router(reports_pages.router)
 
     build_schema = app.openapi
 

@@ -771,7 +771,7 @@ def report_update_email(event: ReportStatusChanged) -> tuple[str, str]:
         f"「{event.state_ja}」になりました。\n{note_ja}\n"
         f"詳しくは: {event.url}\n\n"
         "[English]\n"
-        f"Your report \"{event.service_en}\" (number {event.request_id}) is now: "
+        f'Your report "{event.service_en}" (number {event.request_id}) is now: '
         f"{event.state_en}.\nDetails: {event.url}"
     )
     return subject, body

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from cityos.address import service as address
 from cityos.core import audit, auth, text
+from cityos.core.csvexport import excel_csv
 from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
 from cityos.core.events import ReportStatusChanged, emit
 from cityos.core.models import User
@@ -374,8 +375,10 @@ def check_attributes(
                 f"service {service.code} has no attribute {code!r}",
             )
             continue
-        if any(v.strip() for v in values):
-            value = _attribute_value(errors, name, definition, list(values))
+        # A form's empty choice is no value (a page may send one per service it offers).
+        given_values = [v for v in values if v.strip()]
+        if given_values:
+            value = _attribute_value(errors, name, definition, given_values)
             if value is not None:
                 result[code] = value
     for code, definition in definitions.items():
@@ -720,6 +723,7 @@ DEPARTMENTS: dict[str, str] = dict(
         catalog.PUBLIC_RELATIONS,
     ]
 )
+DEPARTMENT_NAMES = tuple(DEPARTMENTS)
 
 
 def change_status(
@@ -746,9 +750,7 @@ def change_status(
     request = get_request(session, service_request_id)
     errors = Errors()
     if state not in STAFF_STATES:
-        errors.add(
-            "status", f"状態は {', '.join(STAFF_STATES)} のいずれかです / unknown status"
-        )
+        errors.add("status", f"状態は {', '.join(STAFF_STATES)} のいずれかです / unknown status")
     if photo is not None and photo_kind not in ("before", "after"):
         errors.add("photo_kind", "before か after です / before or after")
     note = clean_text(errors, "note", note, MAX_NOTE, one_line=False)
@@ -885,7 +887,9 @@ def add_photo(
     request = get_request(session, service_request_id)
     if kind not in ("before", "after"):
         raise _bad("photo_kind", "before か after です / before or after")
-    stored = _attach_photo(session, request, photo, files, kind=kind, by_name=actor.name, now=utcnow())
+    stored = _attach_photo(
+        session, request, photo, files, kind=kind, by_name=actor.name, now=utcnow()
+    )
     request.updated_at = utcnow()
     audit.record(
         session,
@@ -1210,3 +1214,111 @@ def revoke_api_keys(session: Session, names: Iterable[str]) -> int:
             row.active = False
             count += 1
     return count
+
+
+# --- staff views ---------------------------------------------------------------------------
+
+
+def photo_dict(photo: ReportPhoto, site_url: str = "") -> dict[str, Any]:
+    base = site_url.rstrip("/")
+    return {
+        "kind": photo.kind,
+        "url": base + photos.photo_path(photo.digest),
+        "thumbnail_url": base + photos.photo_path(photo.thumb_digest),
+        "width": photo.width,
+        "height": photo.height,
+        "at": photo.created_at.isoformat(),
+    }
+
+
+def request_dict(request: ServiceRequest, site_url: str = "") -> dict[str, Any]:
+    """A request as staff's JSON shows it (the reporter's contact is a separate, audited read)."""
+    return {
+        "id": request.id,
+        "service_code": request.service_code,
+        "service_name": request.service.name_ja,
+        "state": request.state,
+        "state_label": STATES[request.state][0],
+        "status": request.status,
+        "status_notes": request.status_notes,
+        "department": request.department_ja,
+        "lat": request.lat,
+        "long": request.lon,
+        "town": request.town,
+        "address_string": request.address_string,
+        "description": request.description,
+        "media_url": request.media_url or None,
+        "attributes": request.attributes,
+        "requested_at": request.requested_at.isoformat(),
+        "updated_at": request.updated_at.isoformat(),
+        "closed_at": request.closed_at.isoformat() if request.closed_at else None,
+        "merged_into": request.merged_into_id,
+        "has_email": bool(request.email),
+        "photos": [photo_dict(p, site_url) for p in request.photos],
+    }
+
+
+def change_dict(change: StatusChange) -> dict[str, Any]:
+    return {
+        "from": change.from_state or None,
+        "to": change.to_state,
+        "note": change.note,
+        "department": change.department_ja,
+        "by": change.by_name,
+        "at": change.at.isoformat(),
+    }
+
+
+def _tally_dict(tally: Tally) -> dict[str, Any]:
+    return {
+        "open": tally.open,
+        "closed": tally.closed,
+        "median_days_to_close": tally.median_days_to_close,
+    }
+
+
+def numbers_dict(found: Numbers) -> dict[str, Any]:
+    return {
+        "total": _tally_dict(found.total),
+        "by_service": {code: _tally_dict(t) for code, t in found.by_service.items()},
+        "by_town": {town or "（不明）": _tally_dict(t) for town, t in found.by_town.items()},
+    }
+
+
+def numbers_csv(session: Session, *, start: datetime | None = None) -> bytes:
+    """The numbers as one Excel-safe sheet: a row per category, then a row per 町丁目."""
+    found = numbers(session, start=start)
+    names = {s.code: s.name_ja for s in list_services(session)}
+    rows: list[list[Any]] = [
+        ["total", "", "合計", t.open, t.closed, t.open + t.closed, t.median_days_to_close]
+        for t in [found.total]
+    ]
+    for code, tally in found.by_service.items():
+        rows.append(
+            [
+                "service",
+                code,
+                names.get(code, code),
+                tally.open,
+                tally.closed,
+                tally.open + tally.closed,
+                tally.median_days_to_close,
+            ]
+        )
+    for town, tally in found.by_town.items():
+        rows.append(
+            [
+                "town",
+                "",
+                town or "（不明）",
+                tally.open,
+                tally.closed,
+                tally.open + tally.closed,
+                tally.median_days_to_close,
+            ]
+        )
+    return excel_csv(
+        ("group", "code", "name", "open", "closed", "total", "median_days_to_close"),
+        ("区分", "コード", "名称", "未完了", "完了", "合計", "完了までの日数（中央値）"),
+        rows,
+    )

@@ -8,6 +8,7 @@ cleaned (``photos.prepare``) before the report is, so a bad photo is one more fi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -18,12 +19,29 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityos.core.errors import PayloadTooLargeProblem, ProblemError, ValidationProblem
 from cityos.core.uploads import Message
-from cityos.reports import photos
+from cityos.reports import photos, service
 
 FORM_MEDIA = "application/x-www-form-urlencoded"
 MULTIPART_MEDIA = "multipart/form-data"
 MAX_FORM_BYTES = 256 * 1024  # a report without a photo: 4000 characters and a few fields
 MAX_FORM_FIELDS = 200
+_ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,60})\](\[\])?$")
+# The fields of a new report, other than attributes and the key, as NewRequest names them.
+_REPORT_FIELDS = (
+    "service_code",
+    "lat",
+    "long",
+    "address_string",
+    "address_id",
+    "description",
+    "media_url",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "device_id",
+    "account_id",
+)
 
 
 @dataclass
@@ -143,3 +161,31 @@ async def read_report_form(request: Request, photo_limit: int) -> ReportForm:
         f"report form-encoded ({FORM_MEDIA}), or as {MULTIPART_MEDIA} with a photo in media",
         status=415,
     )
+
+
+def new_request(fields: dict[str, list[str]]) -> service.NewRequest:
+    new = service.NewRequest()
+    for name in _REPORT_FIELDS:
+        setattr(new, name, single(fields, name))
+    for name, values in fields.items():
+        found = _ATTRIBUTE.match(name)
+        if found is not None:
+            new.attributes.setdefault(found.group(1), []).extend(values)
+        elif name.startswith("attribute["):
+            raise ValidationProblem(
+                f"{name[:80]}: attribute[コード] の形で指定してください / write attribute[code]",
+                errors={name[:80]: ["attribute[コード] の形で / write attribute[code]"]},
+            )
+    return new
+
+
+def single(values: dict[str, list[str]], name: str) -> str | None:
+    found = values.get(name)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise ValidationProblem(
+            f"{name}: 二度指定されています / given more than once",
+            errors={name: ["二度指定されています / given more than once"]},
+        )
+    return found[0]

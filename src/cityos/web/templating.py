@@ -25,6 +25,7 @@ TEMPLATE_PACKAGES = (
     "cityos.sensors",
     "cityos.notify",
     "cityos.sns",
+    "cityos.reports",
 )
 
 
