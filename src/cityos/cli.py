@@ -269,7 +269,7 @@ def demo(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        steps = len(opendata_demo.DATASETS) + 1 + (5 if scenario else 0)
+        steps = len(opendata_demo.DATASETS) + 2 + (5 if scenario else 0)
         task = progress.add_task("デモデータ / demo data", total=steps)
 
         def step(title: str) -> None:
@@ -291,6 +291,17 @@ def demo(
                 session, session.merge(admin), now=flood_start
             )
         step("観測所（サンプル） / sample stations")
+        from cityos.reports import demo as reports_demo
+
+        with db.session() as session:
+            samples = reports_demo.load_demo_reports(
+                session,
+                session.merge(admin),
+                files,
+                city=settings.city_name_ja,
+                site_url=settings.site_url,
+            )
+        step("市民からの報告（サンプル） / sample citizen reports")
         report = None
         if scenario == "flood":
             try:
@@ -299,7 +310,8 @@ def demo(
                 raise _fail(str(exc)) from exc
     console.print(
         f"OK: {len(created)} datasets loaded ({len(opendata_demo.DATASETS) - len(created)} "
-        f"already there), {len(stations)} sample stations added"
+        f"already there), {len(stations)} sample stations added, {samples} sample citizen "
+        "reports added"
     )
     if report is not None:
         _print_flood(report)
