@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from cityos.address import service as address
 from cityos.core import audit, auth, text
@@ -646,7 +646,12 @@ def find_requests(
     session: Session, query: RequestQuery, *, now: datetime | None = None
 ) -> list[ServiceRequest]:
     """Requests newest first; without dates, those of the last 90 days."""
-    statement = select(ServiceRequest)
+    # The ten services once (each row then finds its own in the session instead of a join
+    # decoding the service's JSON columns per row); attributes only when read.
+    list_services(session)
+    statement = select(ServiceRequest).options(
+        lazyload(ServiceRequest.service), defer(ServiceRequest.attributes)
+    )
     if query.ids is not None:
         statement = statement.where(ServiceRequest.id.in_(query.ids))
     else:
