@@ -92,6 +92,8 @@ run sns_speed ${SNS_ARGS:-}
 # shellcheck disable=SC2086
 run sns_stream ${SNS_STREAM_ARGS:-}
 run voice_quality --peer-python "$BENCH_VENV/bin/python"
+# shellcheck disable=SC2086
+run open311_load ${OPEN311_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -102,6 +104,6 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   cat "$out/pedestrian_routing-$stamp_time.txt" "$out/disaster_serving-$stamp_time.txt"
   cat "$out/sensor_ingest-$stamp_time.txt" "$out/sns_quality-$stamp_time.txt"
   cat "$out/sns_speed-$stamp_time.txt" "$out/sns_stream-$stamp_time.txt"
-  cat "$out/voice_quality-$stamp_time.txt"
+  cat "$out/voice_quality-$stamp_time.txt" "$out/open311_load-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"

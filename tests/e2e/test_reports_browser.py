@@ -123,6 +123,13 @@ def test_a_resident_reports_from_a_phone_and_watches_staff_handle_it(
         check_phone("report page, done")
         assert fits_the_width(phone)
         assert "hanako@example.jp" not in phone.content()
+
+        # The same phone at 200% text zoom lays out as a 180 px wide page: nothing may need
+        # sideways scrolling there either.
+        phone.set_viewport_size({"width": 180, "height": 370})
+        for path in ("/reports/new", "/reports/mine", f"/reports/{report_id}", "/reports"):
+            phone.goto(path)
+            assert fits_the_width(phone), f"{path} scrolls sideways at 200% zoom"
     finally:
         phone_context.close()
     assert not errors, f"script errors on the phone: {errors}"

@@ -104,6 +104,7 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_stored(
     not_photo = send_form(client, b"plain text", lat=CITY_HALL[0], long=CITY_HALL[1])
     assert not_photo.status_code == 400
     assert "写真として読めません" in not_photo.text
+    assert 'aria-invalid="true" aria-describedby="media-hint err-media"' in not_photo.text
 
     script = send_form(
         client, None, lat=CITY_HALL[0], long=CITY_HALL[1], description="<script>x</script>"

@@ -18,6 +18,7 @@ from cityos.db import Database, utcnow
 from cityos.notify import service as notify
 from cityos.notify.config import NotifyConfig
 from cityos.reports import service
+from cityos.settings import Settings
 from tests.conftest import ADMIN_PASSWORD, csrf_of, login
 from tests.notify.conftest import SmtpServer
 from tests.reports.conftest import (
@@ -286,3 +287,19 @@ def test_staff_json_routes_with_a_token(
     numbers = client.get("/api/reports/numbers", headers=auth_headers).json()
     assert numbers["total"]["open"] == 1  # the merged duplicate is not counted twice
     assert client.get(f"{BASE}/requests/{second}.json").json()[0]["status"] == "closed"
+
+
+def test_a_staff_photo_over_the_limit_changes_nothing(
+    staff_client: TestClient, open311: Open311Client, settings: Settings
+) -> None:
+    number = open311.report()["service_request_id"]
+    settings.reports_photo_max_bytes = 40 * 1024
+    too_big = change(staff_client, number, "done", "写真つき", photo=camera_jpeg(3000, 3000))
+    assert too_big.status_code == 413
+    assert "MB" in too_big.text
+    [entry] = open311.read("requests/" + number)
+    assert entry["status"] == "open"
+    not_photo = change(staff_client, number, "done", "写真つき", photo=b"not an image")
+    assert not_photo.status_code == 400
+    assert "写真として読めません" in not_photo.text
+    assert open311.read("requests/" + number)[0]["status"] == "open"

@@ -207,9 +207,10 @@ def _requests(request: Request, fmt: str) -> Response:
         }
     )
     with database_of(request).session() as session:
+        names = service.service_names(session)
         entries = [
-            open311.request_entry(r, lang, settings.city_name_ja)
-            for r in service.find_requests(session, query)
+            open311.request_entry(r, lang, settings.city_name_ja, names)
+            for r in service.find_public_rows(session, query)
         ]
     return _answer(fmt, "service_requests", entries)
 

@@ -89,13 +89,9 @@ def _points(rows: list[ServiceRequest], lang: str, link: str) -> str:
     return _json(points)
 
 
-def _thumbs(rows: list[ServiceRequest]) -> dict[int, ReportPhoto]:
+def _thumbs(session: Session, rows: list[ServiceRequest]) -> dict[int, ReportPhoto]:
     """The first photo of each request, for thumbnails in lists."""
-    found: dict[int, ReportPhoto] = {}
-    for row in rows:
-        if row.photos:
-            found[row.id] = row.photos[0]
-    return found
+    return service.first_photos(session, [row.id for row in rows])
 
 
 def _mine(request: Request) -> list[str]:
@@ -142,7 +138,7 @@ def public_list(request: Request, session: SessionDep) -> Response:
     rows = service.find_requests(session, query)
     context = {
         "rows": rows,
-        "thumbs": _thumbs(rows),
+        "thumbs": _thumbs(session, rows),
         "points_json": _points(rows, lang, "/reports"),
         "counts": {
             "open": sum(1 for r in rows if r.status == "open"),
@@ -264,7 +260,7 @@ def mine_page(request: Request, session: SessionDep) -> Response:
     return render(
         request,
         "reports/mine.html",
-        {"rows": rows, "thumbs": _thumbs(rows), **_labels()},
+        {"rows": rows, "thumbs": _thumbs(session, rows), **_labels()},
         session=session,
     )
 
@@ -328,7 +324,7 @@ def inbox_page(request: Request, session: SessionDep) -> Response:
         "towns": service.towns_with_reports(session),
         "periods": PERIODS,
         "points_json": _points(rows, lang, "/staff/reports"),
-        "thumbs": _thumbs(rows),
+        "thumbs": _thumbs(session, rows),
         **_labels(),
     }
     return render(request, "reports/staff_inbox.html", context, status=status)
@@ -411,8 +407,19 @@ async def status_submit(request: Request, request_id: str) -> Response:
     try:
         form = await read_report_form(request, settings.reports_photo_max_bytes)
     except ProblemError as exc:
-        form = ReportForm(photo_error=exc.detail)
+        # The body was not read (too large, not a form): nothing changes, the page says why.
+        return await run_in_threadpool(_status_unread, request, request_id, exc)
     return await run_in_threadpool(_status_sync, request, request_id, form)
+
+
+def _status_unread(request: Request, request_id: str, exc: ProblemError) -> Response:
+    with database_of(request).session() as session:
+        user = session_user(request, session)
+        if user is None:
+            return _login(request)
+        require(user, service.MANAGE_PERMISSION)
+        context = _staff_detail(request, session, user, request_id, error=exc.detail)
+        return render(request, "reports/staff_detail.html", context, status=exc.status)
 
 
 def _status_sync(request: Request, request_id: str, form: ReportForm) -> Response:

@@ -642,16 +642,7 @@ def parse_query(
     return query
 
 
-def find_requests(
-    session: Session, query: RequestQuery, *, now: datetime | None = None
-) -> list[ServiceRequest]:
-    """Requests newest first; without dates, those of the last 90 days."""
-    # The ten services once (each row then finds its own in the session instead of a join
-    # decoding the service's JSON columns per row); attributes only when read.
-    list_services(session)
-    statement = select(ServiceRequest).options(
-        lazyload(ServiceRequest.service), defer(ServiceRequest.attributes)
-    )
+def _filtered(statement: Any, query: RequestQuery, now: datetime | None) -> Any:
     if query.ids is not None:
         statement = statement.where(ServiceRequest.id.in_(query.ids))
     else:
@@ -667,7 +658,69 @@ def find_requests(
         if query.statuses:
             statement = statement.where(ServiceRequest.status.in_(query.statuses))
     statement = statement.order_by(ServiceRequest.requested_at.desc(), ServiceRequest.id.desc())
-    return list(session.scalars(statement.limit(query.limit)))
+    return statement.limit(query.limit)
+
+
+def find_requests(
+    session: Session, query: RequestQuery, *, now: datetime | None = None
+) -> list[ServiceRequest]:
+    """Requests newest first; without dates, those of the last 90 days."""
+    # The ten services once (each row then finds its own in the session instead of a join
+    # decoding the service's JSON columns per row); attributes only when read.
+    list_services(session)
+    statement = select(ServiceRequest).options(
+        lazyload(ServiceRequest.service), defer(ServiceRequest.attributes)
+    )
+    return list(session.scalars(_filtered(statement, query, now)))
+
+
+# What Open311 shows of a request: read as plain rows for GET requests (up to 1000 at a time,
+# the busiest public read), without building ORM objects.
+PUBLIC_COLUMNS = (
+    ServiceRequest.id,
+    ServiceRequest.status,
+    ServiceRequest.state,
+    ServiceRequest.status_notes,
+    ServiceRequest.service_code,
+    ServiceRequest.description,
+    ServiceRequest.department_ja,
+    ServiceRequest.department_en,
+    ServiceRequest.requested_at,
+    ServiceRequest.updated_at,
+    ServiceRequest.expected_at,
+    ServiceRequest.address_string,
+    ServiceRequest.town,
+    ServiceRequest.address_id,
+    ServiceRequest.lat,
+    ServiceRequest.lon,
+    ServiceRequest.media_url,
+)
+
+
+def find_public_rows(
+    session: Session, query: RequestQuery, *, now: datetime | None = None
+) -> list[Any]:
+    """The public columns of the requests :func:`find_requests` finds, as rows."""
+    return list(session.execute(_filtered(select(*PUBLIC_COLUMNS), query, now)))
+
+
+def first_photos(session: Session, request_ids: Sequence[int]) -> dict[int, ReportPhoto]:
+    """The first photo of each of these requests (thumbnails of a list), in one query."""
+    found: dict[int, ReportPhoto] = {}
+    if not request_ids:
+        return found
+    rows = session.scalars(
+        select(ReportPhoto)
+        .where(ReportPhoto.request_id.in_(list(request_ids)))
+        .order_by(ReportPhoto.id)
+    )
+    for photo in rows:
+        found.setdefault(photo.request_id, photo)
+    return found
+
+
+def service_names(session: Session) -> dict[str, tuple[str, str]]:
+    return {s.code: (s.name_ja, s.name_en) for s in session.scalars(select(ReportService))}
 
 
 def _request_id(service_request_id: str | int) -> int | None:
