@@ -231,6 +231,21 @@ def test_numbers_page_chart_and_excel_safe_csv(
     assert by_code["road_damage"][3:6] == ["1", "0", "1"]
     assert all(not cell.startswith("=") for row in rows for cell in row)
 
+    # A report from 40 days ago counts in "all", not in the last 30 days.
+    with db.session() as session:
+        service.submit_request(
+            session,
+            service.NewRequest(service_code="graffiti", lat=CITY_HALL[0], long=CITY_HALL[1]),
+            city="三鷹市",
+            submitted_via="test",
+            now=utcnow() - timedelta(days=40),
+        )
+    assert 'id="total-open">3<' in staff_client.get("/staff/reports/numbers").text
+    assert 'id="total-open">2<' in staff_client.get("/staff/reports/numbers?days=30").text
+    recent = staff_client.get("/staff/reports/numbers.csv?days=30").content.decode("utf-8-sig")
+    [total] = [r for r in csv.reader(io.StringIO(recent)) if r[0] == "total"]
+    assert total[3:6] == ["2", "1", "3"]
+
 
 def test_staff_json_routes_with_a_token(
     client: TestClient, open311: Open311Client, auth_headers: dict[str, str], db: Database

@@ -12,7 +12,7 @@ department assignment, likely duplicates and merging; the numbers with a chart a
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -354,15 +354,20 @@ def _staff_detail(
     }
 
 
+def _period(request: Request) -> tuple[int, datetime | None]:
+    """The numbers' period (?days=7|30|90|365; anything else: all) and its start."""
+    days = request.query_params.get("days", "")
+    period = int(days) if days.isdigit() and len(days) < 4 and int(days) in PERIODS else 0
+    return period, (utcnow() - timedelta(days=period) if period else None)
+
+
 @router.get("/staff/reports/numbers")
 def numbers_page(request: Request, session: SessionDep) -> Response:
     user = session_user(request, session)
     if user is None:
         return _login(request)
     require(user, service.MANAGE_PERMISSION)
-    days = request.query_params.get("days", "")
-    period = int(days) if days.isdigit() and int(days) in PERIODS else 0
-    start = utcnow() - timedelta(days=period) if period else None
+    period, start = _period(request)
     numbers = service.numbers(session, start=start)
     names = {s.code: s for s in service.list_services(session)}
     most = max([t.open + t.closed for t in numbers.by_service.values()] + [1])
@@ -383,8 +388,9 @@ def numbers_csv(request: Request, session: SessionDep) -> Response:
     if user is None:
         return _login(request)
     require(user, service.MANAGE_PERMISSION)
+    _period_days, start = _period(request)
     return Response(
-        service.numbers_csv(session),
+        service.numbers_csv(session, start=start),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="reports-numbers.csv"'},
     )
