@@ -133,3 +133,53 @@ def test_a_resident_reports_from_a_phone_and_watches_staff_handle_it(
     finally:
         phone_context.close()
     assert not errors, f"script errors on the phone: {errors}"
+
+
+def test_a_resident_places_a_report_by_gps_or_by_address_and_sees_errors_on_the_form(
+    browser: Browser, live_server: LiveServer, axe: Axe
+) -> None:
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        locale="ja-JP",
+        geolocation={"latitude": 35.7010, "longitude": 139.5610},  # 三鷹駅前
+        permissions=["geolocation"],
+    )
+    context.set_default_timeout(10_000)
+    phone = context.new_page()
+    try:
+        # Nothing chosen: the form says what is missing, keeps what was typed, and stays
+        # accessible with its errors.
+        phone.goto("/reports/new")
+        phone.get_by_label("種類").select_option(label="街路灯の故障")
+        symptom = phone.locator("#attr-streetlight-symptom")
+        expect(symptom).to_be_visible()
+        expect(phone.locator("#attr-road_damage-size")).to_be_hidden()  # another kind's
+        phone.get_by_label("内容").fill("駅前の街路灯")
+        phone.get_by_role("button", name="送信する").click()
+        alert = phone.get_by_role("alert")
+        expect(alert).to_contain_text("場所を指定してください")
+        expect(alert).to_contain_text("どのような状態ですか")
+        expect(phone.get_by_label("内容")).to_have_value("駅前の街路灯")
+        violations = axe_violations(axe, phone)
+        assert not violations, describe(violations)
+
+        # By GPS.
+        symptom.select_option(label="点滅している")
+        phone.get_by_role("button", name="現在地を使う").click()
+        expect(phone.locator("#place-status")).to_contain_text("現在地: 35.701000, 139.561000")
+        phone.get_by_role("button", name="送信する").click()
+        expect(phone.get_by_role("status").first).to_contain_text("報告を受け付けました")
+        expect(phone.locator(".report-status-line")).to_contain_text("受付")
+
+        # By a typed address: placed at its 町丁目.
+        phone.goto("/reports/new")
+        phone.get_by_label("種類").select_option(label="不法投棄")
+        phone.get_by_label("住所（地図を使わない場合）").fill("三鷹市野崎1-1-1")
+        phone.get_by_role("button", name="送信する").click()
+        expect(phone.get_by_role("status").first).to_contain_text("報告を受け付けました")
+        expect(phone.locator("dl.meta-table")).to_contain_text("野崎")
+        phone.goto("/reports/mine")
+        expect(phone.locator(".report-card")).to_have_count(2)
+    finally:
+        context.close()
