@@ -44,6 +44,7 @@ from cityos.opendata import pages as opendata_pages
 from cityos.procedures import api as procedures_api
 from cityos.procedures import pages as procedures_pages
 from cityos.reports import api as reports_api
+from cityos.reports import pages as reports_pages
 from cityos.reports import service as reports_service
 from cityos.residents import pages as residents_pages
 from cityos.sensors import api as sensors_api
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_api.build_router(settings))
     app.include_router(procedures_api.router)
     app.include_router(voice_api.router)
+    app.include_router(reports_api.staff_router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
     app.include_router(disaster_pages.router)
@@ -242,6 +244,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(procedures_pages.router)
     app.include_router(residents_pages.router)
     app.include_router(voice_pages.router)
+    app.include_router(reports_pages.router)
 
     build_schema = app.openapi
 

@@ -28,6 +28,7 @@ TEMPLATE_PACKAGES = (
     "cityos.procedures",
     "cityos.residents",
     "cityos.voice",
+    "cityos.reports",
 )
 
 
