@@ -19,6 +19,7 @@ import argparse
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=132047)
     parser.add_argument("--cv", action="store_true", help="cross-validate; write nothing")
+    parser.add_argument(
+        "--errors", type=int, default=0, help="with --cv: list this many mistakes (margins in use)"
+    )
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()]
     examples = []
@@ -47,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         _scores, matched = triage._scores(key, lower)
         examples.append((triage.features(key, lower, matched), row["labels"]["category"]))
     if args.cv:
-        return cross_validate(rows, examples, args.epochs, args.seed)
+        return cross_validate(rows, examples, args.epochs, args.seed, args.errors)
     model = perceptron.train(examples, triage.CATEGORIES, epochs=args.epochs, seed=args.seed)
     model.save(OUT)
     print(f"{len(examples)} posts, {len(model.weights):,} features → {OUT}")
@@ -55,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cross_validate(
-    rows: list[dict[str, Any]], examples: list[tuple[list[str], str]], epochs: int, seed: int
+    rows: list[dict[str, Any]],
+    examples: list[tuple[list[str], str]],
+    epochs: int,
+    seed: int,
+    errors: int = 0,
 ) -> int:
     by_id = {row["id"]: row for row in rows}
 
@@ -75,6 +83,7 @@ def cross_validate(
         train = [ex for ex, f in zip(examples, folds, strict=True) if f != fold]
         models.append(perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed).freeze())
     gold = [row["labels"]["category"] for row in rows]
+    in_use: list[str] = []
     print(
         f"5-fold cross-validation on {len(rows)} development posts (rescue margin {chosen},"
         f" lexicon's rescue kept when the model's is within {forced} of its best; None: always)"
@@ -101,8 +110,25 @@ def cross_validate(
                 f" infrastructure R {recall['infrastructure']:.3f}"
                 f"{'   <- in use' if (margin, force) == (chosen, forced) else ''}"
             )
+            if (margin, force) == (chosen, forced):
+                in_use = predicted
     triage.RESCUE_MARGIN, triage.FORCE_MARGIN = chosen, forced
+    if errors:
+        print_errors(rows, gold, in_use, errors)
     return 0
+
+
+def print_errors(rows: list[dict[str, Any]], gold: list[str], predicted: list[str], n: int) -> None:
+    """The confusions of the margins in use (gold → predicted), then the first ``n`` mistakes."""
+    pairs = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
+    print("confusions (gold → predicted):")
+    for (truth, guess), count in pairs.most_common(20):
+        print(f"  {count:>3}  {truth} → {guess}")
+    print(f"mistakes (first {n}):")
+    wrong = [i for i, (g, p) in enumerate(zip(gold, predicted, strict=True)) if g != p]
+    for i in wrong[:n]:
+        said = " ".join(rows[i]["text"].split())[:110]
+        print(f"  {rows[i]['id']} {gold[i]} → {predicted[i]}: {said}")
 
 
 if __name__ == "__main__":
