@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=132047)
+    parser.add_argument(
+        "--min-count", type=int, default=2, help="keep features seen in this many posts or more"
+    )
     parser.add_argument("--cv", action="store_true", help="cross-validate; write nothing")
     parser.add_argument(
         "--errors", type=int, default=0, help="with --cv: list this many mistakes (margins in use)"
@@ -45,17 +48,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()]
     examples = []
+    places = Gazetteer()
     for row in rows:
         words = triage.clean(row["text"])
         key, lower = text.search_key(words), text.normalize(words).lower()
         _scores, matched = triage._scores(key, lower)
-        examples.append((triage.features(key, lower, matched), row["labels"]["category"]))
+        place = triage.place_kind(places.find(words, key, lower))
+        examples.append((triage.features(key, lower, matched, place), row["labels"]["category"]))
     if args.cv:
-        return cross_validate(rows, examples, args.epochs, args.seed, args.errors)
-    model = perceptron.train(examples, triage.CATEGORIES, epochs=args.epochs, seed=args.seed)
+        return cross_validate(rows, examples, args.epochs, args.seed, args.min_count, args.errors)
+    model = perceptron.train(
+        common(examples, args.min_count), triage.CATEGORIES, epochs=args.epochs, seed=args.seed
+    )
     model.save(OUT)
     print(f"{len(examples)} posts, {len(model.weights):,} features → {OUT}")
     return 0
+
+
+def common(examples: list[tuple[list[str], str]], least: int) -> list[tuple[list[str], str]]:
+    """The examples with only the features seen in ``least`` of them or more: a feature
+    seen once (a typo, a rare pair of characters) teaches the perceptron that one post, not
+    what generalizes."""
+    seen = Counter(feature for features, _label in examples for feature in features)
+    return [([f for f in features if seen[f] >= least], label) for features, label in examples]
 
 
 def cross_validate(
@@ -63,6 +78,7 @@ def cross_validate(
     examples: list[tuple[list[str], str]],
     epochs: int,
     seed: int,
+    min_count: int,
     errors: int = 0,
 ) -> int:
     by_id = {row["id"]: row for row in rows}
@@ -80,7 +96,7 @@ def cross_validate(
     chosen, forced = triage.RESCUE_MARGIN, triage.FORCE_MARGIN
     models = []
     for fold in range(5):
-        train = [ex for ex, f in zip(examples, folds, strict=True) if f != fold]
+        train = common([ex for ex, f in zip(examples, folds, strict=True) if f != fold], min_count)
         models.append(perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed).freeze())
     gold = [row["labels"]["category"] for row in rows]
     in_use: list[str] = []
@@ -88,7 +104,7 @@ def cross_validate(
         f"5-fold cross-validation on {len(rows)} development posts (rescue margin {chosen},"
         f" lexicon's rescue kept when the model's is within {forced} of its best; None: always)"
     )
-    for force in (None, 20.0, 10.0, 5.0):
+    for force in (None, 20.0, 10.0, 5.0, 3.0, 2.0):
         for margin in (0.0, 1.0, 3.0, 6.0):
             triage.RESCUE_MARGIN, triage.FORCE_MARGIN = margin, force
             predicted: list[str] = [""] * len(rows)
