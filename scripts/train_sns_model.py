@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=132047)
+    parser.add_argument("--runs", type=int, default=5, help="perceptrons averaged, each its order")
     parser.add_argument(
         "--min-count", type=int, default=2, help="keep features seen in this many posts or more"
     )
@@ -56,9 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         place = triage.place_kind(places.find(words, key, lower))
         examples.append((triage.features(key, lower, matched, place), row["labels"]["category"]))
     if args.cv:
-        return cross_validate(rows, examples, args.epochs, args.seed, args.min_count, args.errors)
+        return cross_validate(
+            rows, examples, args.epochs, args.seed, args.runs, args.min_count, args.errors
+        )
     model = perceptron.train(
-        common(examples, args.min_count), triage.CATEGORIES, epochs=args.epochs, seed=args.seed
+        common(examples, args.min_count),
+        triage.CATEGORIES,
+        epochs=args.epochs,
+        seed=args.seed,
+        runs=args.runs,
     )
     model.save(OUT)
     print(f"{len(examples)} posts, {len(model.weights):,} features → {OUT}")
@@ -78,6 +85,7 @@ def cross_validate(
     examples: list[tuple[list[str], str]],
     epochs: int,
     seed: int,
+    runs: int,
     min_count: int,
     errors: int = 0,
 ) -> int:
@@ -97,7 +105,8 @@ def cross_validate(
     models = []
     for fold in range(5):
         train = common([ex for ex, f in zip(examples, folds, strict=True) if f != fold], min_count)
-        models.append(perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed).freeze())
+        model = perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed, runs=runs)
+        models.append(model.freeze())
     gold = [row["labels"]["category"] for row in rows]
     in_use: list[str] = []
     print(
