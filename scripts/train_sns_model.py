@@ -1,14 +1,18 @@
 """Train the SNS category model from the labelled development set (one command, reproducible).
 
-    .venv/bin/python scripts/train_sns_model.py [--epochs 15] [--seed 132047]
-    .venv/bin/python scripts/train_sns_model.py --cv     # 5-fold figures for rescue margins
+    .venv/bin/python scripts/train_sns_model.py [--epochs 15] [--seed 132047] [--runs 5]
+        [--min-count 2]
+    .venv/bin/python scripts/train_sns_model.py --cv [--errors 100]  # 5-fold figures
 
 Reads tests/data/sns/dev.jsonl only (the holdout set stays unseen), writes
-src/cityos/sns/data/model.json.gz: the same data and seed give the same bytes.
+src/cityos/sns/data/model.json.gz: the same data and seed give the same bytes. The model is
+the mean of --runs averaged perceptrons, each seeing the posts in another order, over the
+features seen in --min-count posts or more.
 With --cv it writes nothing: it trains on 4/5 of the development set and scores the rest
 (retweets in their original's fold), for each rescue margin (triage.RESCUE_MARGIN) and each
-margin within which the lexicon's sure calls for rescue stay one (triage.FORCE_MARGIN), to
-choose the margins that lift rescue recall without costing macro-F1 and precision.
+margin within which the lexicon's calls for rescue stay one (triage.FORCE_MARGIN), to
+choose the margins that lift rescue recall without costing macro-F1 and precision; --errors
+lists the confusions and the mistakes of the margins in use (for error analysis on dev).
 
 Measure with benchmarks/sns_quality.py afterwards.
 """

@@ -70,19 +70,17 @@ def train(
     order (seed, seed + 1, ...): a perceptron's weights depend on the order it saw the
     examples in, and their mean less so. Still one linear model: scoring costs the same."""
     if runs > 1:
-        models = [
-            train(examples, classes, epochs=epochs, seed=seed + run) for run in range(runs)
-        ]
-        mean: dict[str, dict[str, float]] = defaultdict(dict)
+        models = [train(examples, classes, epochs=epochs, seed=seed + run) for run in range(runs)]
+        summed: dict[str, dict[str, float]] = defaultdict(dict)
         for model in models:
             for feature, by_class in model.weights.items():
                 for name, weight in by_class.items():
-                    mean[feature][name] = mean[feature].get(name, 0.0) + weight / runs
+                    summed[feature][name] = summed[feature].get(name, 0.0) + weight / runs
         return Perceptron(
             classes,
             {
                 feature: {name: round(weight, 4) for name, weight in by_class.items()}
-                for feature, by_class in mean.items()
+                for feature, by_class in summed.items()
             },
         )
     weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))

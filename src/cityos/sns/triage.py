@@ -2479,9 +2479,7 @@ _WORD = re.compile(r"[a-z][a-z']+")
 _RUN = re.compile(r"[一-龥々〆ヶ]+|[ァ-ヺー]+|[ぁ-ゖー]+")
 
 
-def features(
-    key: str, lower: str, matched: dict[str, list[str]], place: str = "none"
-) -> list[str]:
+def features(key: str, lower: str, matched: dict[str, list[str]], place: str = "none") -> list[str]:
     """What the category model reads: characters and character pairs of the post, runs of
     one script (Japanese words, roughly), English words, the lexicon's cues (each named, and
     each category that has one), the category the rules alone would give, the cues of context
@@ -2580,7 +2578,10 @@ _QUESTION_END = re.compile("か(?:[。!]|$)")
 
 
 def _context_index() -> tuple[
-    dict[str, list[tuple[str, str]]], dict[str, list[str]], dict[str, list[str]], list[tuple[str, str]]
+    dict[str, list[tuple[str, str]]],
+    dict[str, list[str]],
+    dict[str, list[str]],
+    list[tuple[str, str]],
 ]:
     """The context cues as look-ups: Japanese words by their first two characters (a post
     only tries those whose first pair it has) and one-character words by the character;
@@ -2770,10 +2771,8 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
         # model's "off topic" does not silence a post the lexicon finds someone in danger in;
         # unless the model, which also reads the context (a joke, news from elsewhere, a rescue
         # that is over), puts rescue further than FORCE_MARGIN below its best.
-        model_agrees = (
-            FORCE_MARGIN is None
-            or model_scores["rescue_request"] + FORCE_MARGIN >= max(model_scores.values())
-        )
+        best = max(model_scores.values())
+        model_agrees = FORCE_MARGIN is None or model_scores["rescue_request"] + FORCE_MARGIN >= best
         if not (category == "rescue_request" and scores["rescue_request"] >= 3.0 and model_agrees):
             category = learned
         if category == "not_relevant" and scores["rescue_request"] >= 2.0 and model_agrees:
