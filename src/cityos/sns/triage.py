@@ -2022,6 +2022,41 @@ _EN += [
 ]
 
 
+# Calls for rescue in the forms the words above miss: western and colloquial negatives
+# (出られへん, 出れない), a person under or inside in kana only (半角カナ becomes kana in the
+# search key), and in English someone on top of a vehicle in the water or a relative who does
+# not pick up.
+_JA += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "出られへん",
+            "出れへん",
+            "出れない",
+            "出れません",
+            "動けへん",
+            "動かれへん",
+            "逃げられへん",
+            "逃げれない",
+            "上げられへん",
+            "したにひと",
+            "なかにひと",
+            "おくにひと",
+        ],
+    ),
+]
+_EN += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            r"on top of (his|her|their|a|the|my|our) (car|van|truck)",
+            r"(isn't|is not|not|won't|hasn't been|isn’t) picking up",
+        ],
+    ),
+]
+
 _HAZARD_JA: list[tuple[str, list[str]]] = [
     (
         "fire",
@@ -2220,7 +2255,9 @@ _LOW_EN = re.compile(
 )
 # A request to check on someone who cannot be reached: needs action, not life at risk.
 _WELFARE_JA = re.compile("連絡(が|も)?(つかな|取れな|とれな|つきま|取れま)|様子(を)?見て|安否")
-_WELFARE_EN = re.compile(r"can't reach|cannot reach|haven't heard|not answering|check on")
+_WELFARE_EN = re.compile(
+    r"can't reach|cannot reach|haven't heard|not answering|check on|(isn't|not) picking up"
+)
 
 
 @dataclass(frozen=True, eq=False)  # each cue is itself (two may read the same)
@@ -2722,10 +2759,10 @@ def _hazard(key: str, lower: str) -> tuple[str | None, str]:
 # Missing a call for rescue costs more than a false alarm: the model answers rescue when its
 # rescue score comes within this margin of the best (chosen by cross-validation on the
 # development set, scripts/train_sns_model.py --cv).
-RESCUE_MARGIN = 6.0
+RESCUE_MARGIN = 1.0
 # A call for rescue the lexicon is sure of (its cues weigh 3 or more) stays one, unless the
 # model's rescue score is further than this below its best (None: it always stays one).
-FORCE_MARGIN: float | None = 20.0
+FORCE_MARGIN: float | None = 10.0
 
 
 def _learned(model_scores: dict[str, float]) -> str:
