@@ -12,34 +12,53 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import struct
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+# Packed weights (see Perceptron.freeze): a field can hold the sum of 2**23 features' weights
+# (a post of 100 KB has fewer than 2**19) of up to 10**8 in size without spilling over.
+_SCALE = 10_000
+_FIELD = 64
+_BIAS = 1 << 40
 
 
 class Perceptron:
     def __init__(self, classes: Sequence[str], weights: dict[str, dict[str, float]]) -> None:
         self.classes = list(classes)
         self.weights = weights  # feature → {class: weight}
-        self._rows: dict[str, tuple[float, ...]] | None = None
+        self._packed: dict[str, int] | None = None
+        self._size = 0
+        self._unpack: Callable[[bytes], tuple[int, ...]] = struct.Struct("").unpack
 
     def freeze(self) -> Perceptron:
-        """Index the weights for fast scoring (after training): each feature's weights as one
-        row with a column a class."""
-        self._rows = {
-            feature: tuple(weights.get(name, 0.0) for name in self.classes)
+        """Index the weights for fast scoring (after training): each feature's weights packed
+        into one integer, a field of _FIELD bits a class, each field the weight in units of
+        1/_SCALE (the saved weights have four decimals) plus _BIAS, so that adding a post's
+        features is one sum of integers in C instead of a loop in Python."""
+        self._packed = {
+            feature: sum(
+                (round(weights.get(name, 0.0) * _SCALE) + _BIAS) << (_FIELD * column)
+                for column, name in enumerate(self.classes)
+            )
             for feature, weights in self.weights.items()
         }
+        self._size = _FIELD // 8 * len(self.classes)
+        self._unpack = struct.Struct(f"<{len(self.classes)}Q").unpack
         return self
 
     def scores(self, features: Sequence[str]) -> dict[str, float]:
-        if self._rows is not None:  # the rows of the known features, summed column by column
-            rows = list(filter(None, map(self._rows.get, features)))
-            if not rows:
-                return dict.fromkeys(self.classes, 0.0)
-            return dict(zip(self.classes, map(sum, zip(*rows, strict=True)), strict=True))
+        if self._packed is not None:  # the packed rows of the known features, summed at once
+            known = list(filter(None, map(self._packed.get, features)))
+            fields = self._unpack(sum(known).to_bytes(self._size, "little"))
+            biases = len(known) * _BIAS
+            return {
+                name: (field - biases) / _SCALE
+                for name, field in zip(self.classes, fields, strict=True)
+            }
         totals = dict.fromkeys(self.classes, 0.0)
         for feature in features:
             for name, weight in self.weights.get(feature, {}).items():
