@@ -12,7 +12,7 @@ from cityos.core.models import AuditEntry
 from cityos.db import Database
 from cityos.forms.models import FormDefinition, Submission
 from tests.conftest import csrf_of, login
-from tests.forms.conftest import VALID_MY_NUMBER, file_form, hidden, resident_with_profile
+from tests.forms.conftest import VALID_MY_NUMBER, file_form, resident_with_profile
 from tests.residents.conftest import sign_up
 
 
@@ -27,7 +27,8 @@ def test_the_form_comes_prefilled_from_the_profile_and_lands_on_my_page(
     resident_with_profile(client)
     page = client.get("/forms/tennyu-pre")
     assert page.status_code == 200
-    assert 'value="三鷹 花子"' in page.text and 'value="ミタカ ハナコ"' in page.text
+    assert 'value="三鷹 花子"' in page.text
+    assert 'value="ミタカ ハナコ"' in page.text
     assert 'value="1985-04-01"' in page.text
     assert page.text.count("登録済みの情報から入力しました") == 4  # name, kana, birth date, address
     assert 'id="f-phone" name="phone" type="text" maxlength="300" value=""' in page.text
@@ -36,14 +37,18 @@ def test_the_form_comes_prefilled_from_the_profile_and_lands_on_my_page(
     assert answer.status_code == 303, answer.text
     shown = client.get(answer.headers["location"])
     assert "申請を受け付けました" in shown.text
-    assert "●●●●●●●●9018" in shown.text and VALID_MY_NUMBER not in shown.text
-    assert "令和8年4月1日" in shown.text and "0422-45-1151" in shown.text
+    assert "●●●●●●●●9018" in shown.text
+    assert VALID_MY_NUMBER not in shown.text
+    assert "令和8年4月1日" in shown.text
+    assert "0422-45-1151" in shown.text
     (stored,) = submissions(db)
     assert stored.values["address"].startswith("東京都三鷹市下連雀三丁目")
     assert stored.values["postcode"] == "181-8555"
-    assert "my_number" not in stored.values and VALID_MY_NUMBER not in stored.secret
+    assert "my_number" not in stored.values
+    assert VALID_MY_NUMBER not in stored.secret
     my = client.get("/my")
-    assert "転入届 事前入力" in my.text and "受付" in my.text
+    assert "転入届 事前入力" in my.text
+    assert "受付" in my.text
 
 
 def test_nothing_is_asked_twice_earlier_answers_fill_the_next_form(client: TestClient) -> None:
@@ -69,10 +74,12 @@ def test_bad_input_is_told_next_to_each_field_and_nothing_is_saved(
     assert answer.status_code == 422
     for name in bad:
         assert f'id="{name}-error"' in answer.text
-    assert "カタカナ" in answer.text and "個人番号が正しくありません" in answer.text
+    assert "カタカナ" in answer.text
+    assert "個人番号が正しくありません" in answer.text
     assert 'value="Hanako 花子"' in answer.text  # what was typed stays
     impossible = file_form(client, changes={"moved_on": "2026年2月30日"})
-    assert impossible.status_code == 422 and 'id="moved_on-error"' in impossible.text
+    assert impossible.status_code == 422
+    assert 'id="moved_on-error"' in impossible.text
     assert submissions(db) == []
 
 
@@ -84,19 +91,22 @@ def test_files_are_checked_for_size_and_type(client: TestClient, db: Database) -
     answer = file_form(
         client, "jido-teate-nintei", base, files={"bank_book": ("b.pdf", big, "application/pdf")}
     )
-    assert answer.status_code == 422 and 'id="bank_book-error"' in answer.text
+    assert answer.status_code == 422
+    assert 'id="bank_book-error"' in answer.text
     huge = big + b"0" * (2 * 1024 * 1024)  # over the site's whole-request limit
     refused = file_form(
         client, "jido-teate-nintei", base, files={"bank_book": ("b.pdf", huge, "application/pdf")}
     )
-    assert refused.status_code == 413 and "MB" in refused.text
+    assert refused.status_code == 413
+    assert "MB" in refused.text
     script = file_form(
         client,
         "jido-teate-nintei",
         base,
         files={"bank_book": ("b.pdf", b"#!/bin/sh\n", "application/pdf")},
     )
-    assert script.status_code == 422 and "PDF・JPEG・PNG" in script.text
+    assert script.status_code == 422
+    assert "PDF・JPEG・PNG" in script.text
     assert submissions(db) == []
     good = file_form(
         client,
@@ -116,7 +126,8 @@ def test_a_tampered_form_id_and_unknown_forms_are_refused(client: TestClient, db
         'name="form_id" value="tennyu-pre"', 'name="form_id" value="juminhyo-request"'
     )
     answer = file_form(client, page=swapped)
-    assert answer.status_code == 400 and "フォームが一致しません" in answer.text
+    assert answer.status_code == 400
+    assert "フォームが一致しません" in answer.text
     assert client.get("/forms/no-such-form").status_code == 404
     assert submissions(db) == []
 
@@ -150,7 +161,8 @@ def test_the_pdf_has_the_values_and_a_qr_code_staff_can_open(
     resident_with_profile(client)
     own = file_form(client).headers["location"].split("?")[0]
     answer = client.get(own + "/form.pdf")
-    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(answer.content))
     assert reader.pages[0].mediabox.width == 595.2756  # A4
     text = reader.pages[0].extract_text()
@@ -171,7 +183,8 @@ def test_the_pdf_has_the_values_and_a_qr_code_staff_can_open(
     assert client.get(f"/staff/forms/counter/{token}", follow_redirects=False).status_code == 303
     login(client)
     opened = client.get(f"/staff/forms/counter/{token}")
-    assert opened.status_code == 200 and "●●●●●●●●9018" in opened.text
+    assert opened.status_code == 200
+    assert "●●●●●●●●9018" in opened.text
     assert client.get(f"/staff/forms/counter/{token}x").status_code == 404
     with db.session() as session:
         via = session.scalars(
@@ -205,7 +218,8 @@ def test_staff_move_an_application_along_and_the_resident_sees_it(
         assert move("reviewing", "本人確認書類をお持ちください") == 303
         assert move("done") == 303
     page = client.get(own)
-    assert "完了" in page.text and "本人確認書類をお持ちください" in page.text
+    assert "完了" in page.text
+    assert "本人確認書類をお持ちください" in page.text
     assert "完了" in client.get("/my").text
     with db.session() as session:
         count = session.scalar(
@@ -221,7 +235,8 @@ def test_residents_and_strangers_cannot_reach_staff_pages(client: TestClient) ->
     assert client.get("/forms/tennyu-pre").status_code == 200
     client.cookies.clear()
     answer = client.get("/forms/tennyu-pre", follow_redirects=False)
-    assert answer.status_code == 303 and "/residents/login" in answer.headers["location"]
+    assert answer.status_code == 303
+    assert "/residents/login" in answer.headers["location"]
 
 
 def test_staff_edit_a_form_definition_checked_whole_and_audited(
@@ -230,20 +245,23 @@ def test_staff_edit_a_form_definition_checked_whole_and_audited(
     login(client)
     url = "/staff/forms/definitions/juminhyo-request"
     page = client.get(url)
-    assert page.status_code == 200 and "プレビュー" in page.text
+    assert page.status_code == 200
+    assert "プレビュー" in page.text
     definition = page.text.split('class="code">', 1)[1].split("</textarea>", 1)[0]
     import html as html_lib
     import json
 
     data = json.loads(html_lib.unescape(definition))
     broken = client.post(url, data={"definition": "{not json", "csrf_token": csrf_of(page.text)})
-    assert broken.status_code == 422 and "JSON として読めません" in broken.text
+    assert broken.status_code == 422
+    assert "JSON として読めません" in broken.text
     data["fields"][5]["label_ja"] = "必要な範囲（本人・世帯）"
     data["fields"].append({"name": "x", "type": "colour", "label_ja": "x", "label_en": "x"})
     wrong = client.post(
         url, data={"definition": json.dumps(data), "csrf_token": csrf_of(page.text)}
     )
-    assert wrong.status_code == 422 and "fields[8]: type" in wrong.text
+    assert wrong.status_code == 422
+    assert "fields[8]: type" in wrong.text
     data["fields"].pop()
     saved = client.post(
         url,
@@ -253,7 +271,8 @@ def test_staff_edit_a_form_definition_checked_whole_and_audited(
     assert saved.status_code == 303
     with db.session() as session:
         form = session.get(FormDefinition, "juminhyo-request")
-        assert form is not None and form.fields[5]["label_ja"] == "必要な範囲（本人・世帯）"
+        assert form is not None
+        assert form.fields[5]["label_ja"] == "必要な範囲（本人・世帯）"
         assert (
             session.scalar(
                 select(func.count()).where(AuditEntry.action == "forms.definition.update")
