@@ -40,6 +40,8 @@ VALUES = {
     "card_use": "yes",
 }  # fmt: skip
 
+BENCH_KEY = "bench-secret-key-long-enough-for-it"
+
 
 def p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20)[18] * 1000
@@ -73,7 +75,7 @@ async def _resident(client: httpx.AsyncClient, n: int, rounds: int, times: list[
 
 async def ours(folder: Path, residents: int, rounds: int) -> list[float]:
     settings = Settings(
-        data_dir=folder / "ours", secret_key="bench-secret-key-long-enough-for-it",
+        data_dir=folder / "ours", secret_key=BENCH_KEY,
         resident_logins_per_minute=100_000, form_submissions_per_minute=100_000,
     )  # fmt: skip
     app = create_app(settings)
@@ -94,7 +96,7 @@ async def ours(folder: Path, residents: int, rounds: int) -> list[float]:
 
 async def reference(folder: Path, residents: int, rounds: int) -> list[float]:
     """A bare Starlette endpoint inserting the same row (no session, CSRF or checks)."""
-    settings = Settings(data_dir=folder / "ref", secret_key="bench-secret-key-long-enough-for-it")
+    settings = Settings(data_dir=folder / "ref", secret_key=BENCH_KEY)
     cityos = create_app(settings)  # for its migrated database only
     cityos.state.db.upgrade()
     async with cityos.router.lifespan_context(cityos):
@@ -102,7 +104,7 @@ async def reference(folder: Path, residents: int, rounds: int) -> list[float]:
         with db.session() as session:
             from cityos.residents.models import Resident
 
-            resident = Resident(email="ref@example.jp", password_hash="x")
+            resident = Resident(email="ref@example.jp", password_hash="x")  # noqa: S106 (never logs in)
             session.add(resident)
             session.flush()
             resident_id = resident.id

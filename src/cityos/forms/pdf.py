@@ -39,7 +39,7 @@ def _lines(text: str, font: str, size: float, width: float) -> list[str]:
     """The text cut into lines that fit the width (Japanese breaks between any characters)."""
     lines, current = [], ""
     for char in text:
-        if pdfmetrics.stringWidth(current + char, font, size) > width:
+        if float(pdfmetrics.stringWidth(current + char, font, size)) > width:
             lines.append(current)
             current = char
         else:
@@ -95,7 +95,8 @@ def render(
         filed = f"{jtext.to_wareki(local.date())} {local:%H:%M}"
         canvas.drawRightString(right, height - 45 * mm, f"提出日 {filed}")
         canvas.drawRightString(right, height - 50 * mm, f"状態 {STATUSES[status][0]}")
-        return height - 56 * mm
+        top: float = height - 56 * mm
+        return top
 
     label_width, size = 55 * mm, 10.5
     top = header()
