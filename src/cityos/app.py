@@ -36,6 +36,8 @@ from cityos.disaster import pages as disaster_pages
 from cityos.disaster import service as disaster_service
 from cityos.disaster import snapshot
 from cityos.disaster.fastpath import SnapshotFastPath
+from cityos.forms import api as forms_api
+from cityos.forms import pages as forms_pages
 from cityos.notify import api as notify_api
 from cityos.notify import pages as notify_pages
 from cityos.notify import worker as notify_worker
@@ -233,6 +235,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_api.router)
     app.include_router(reports_api.build_router(settings))
     app.include_router(procedures_api.router)
+    app.include_router(forms_api.router)
     app.include_router(voice_api.router)
     app.include_router(reports_api.staff_router)
     app.include_router(core_pages.router)
@@ -243,6 +246,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_pages.router)
     app.include_router(procedures_pages.router)
     app.include_router(residents_pages.router)
+    app.include_router(forms_pages.router)
     app.include_router(voice_pages.router)
     app.include_router(reports_pages.router)
 

@@ -19,6 +19,8 @@ from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.pages import safe_next
 from cityos.core.ratelimit import rate_limited
 from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
+from cityos.forms import service as forms
+from cityos.forms.models import STATUSES as FORM_STATUSES
 from cityos.procedures import service as procedures
 from cityos.residents import service, sessions
 from cityos.residents.models import RELATIONS, Resident
@@ -130,6 +132,8 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
         "saved": saved,
         "life_events": procedures.LIFE_EVENTS,
         "relations": RELATIONS,
+        "applications": forms.submissions_of(session, resident),
+        "application_statuses": FORM_STATUSES,
     }
 
 
