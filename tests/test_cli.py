@@ -12,6 +12,7 @@ from sqlalchemy import select
 from cityos.core import auth
 from cityos.db import Database, script_heads
 from cityos.opendata.models import Dataset, Resource
+from cityos.reports.models import ServiceRequest
 from tests.conftest import DEMO_DATA
 
 
@@ -77,6 +78,8 @@ def test_demo_loads_real_data_once_and_honours_the_data_dir(
     assert again.returncode == 0
     assert "0 datasets loaded (12 already there)" in again.stdout
     assert "sample consultations" not in again.stdout
+    assert "36 sample citizen reports added" in first.stdout
+    assert "0 sample citizen reports added" in again.stdout
     db = Database(database_url)
     with db.session() as session:
         names = set(session.scalars(select(Dataset.name)))
@@ -85,6 +88,11 @@ def test_demo_loads_real_data_once_and_honours_the_data_dir(
             select(Resource.row_count).join(Dataset).where(Dataset.name == "mitaka-aed")
         )
         assert rows == 30
+        reports = session.scalars(select(ServiceRequest)).all()
+        assert len(reports) == 36
+        assert all(r.description.startswith("【サンプル】") for r in reports)
+        assert {r.state for r in reports} == {"received", "in_progress", "done", "declined"}
+        assert sum(1 for r in reports if r.photos) == 12
     db.dispose()
 
 

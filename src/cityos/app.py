@@ -36,6 +36,8 @@ from cityos.disaster import pages as disaster_pages
 from cityos.disaster import service as disaster_service
 from cityos.disaster import snapshot
 from cityos.disaster.fastpath import SnapshotFastPath
+from cityos.forms import api as forms_api
+from cityos.forms import pages as forms_pages
 from cityos.notices import pages as notices_pages
 from cityos.notify import api as notify_api
 from cityos.notify import pages as notify_pages
@@ -45,6 +47,7 @@ from cityos.opendata import pages as opendata_pages
 from cityos.procedures import api as procedures_api
 from cityos.procedures import pages as procedures_pages
 from cityos.reports import api as reports_api
+from cityos.reports import pages as reports_pages
 from cityos.reports import service as reports_service
 from cityos.residents import pages as residents_pages
 from cityos.sensors import api as sensors_api
@@ -234,7 +237,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_api.router)
     app.include_router(reports_api.build_router(settings))
     app.include_router(procedures_api.router)
+    app.include_router(forms_api.router)
     app.include_router(voice_api.router)
+    app.include_router(reports_api.staff_router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
     app.include_router(disaster_pages.router)
@@ -245,7 +250,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(residents_pages.router)
     app.include_router(surveys_pages.router)
     app.include_router(notices_pages.router)
+    app.include_router(forms_pages.router)
     app.include_router(voice_pages.router)
+    app.include_router(reports_pages.router)
 
     build_schema = app.openapi
 

@@ -271,7 +271,7 @@ def demo(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        steps = len(opendata_demo.DATASETS) + 3 + (5 if scenario else 0)
+        steps = len(opendata_demo.DATASETS) + 4 + (5 if scenario else 0)
         task = progress.add_task("デモデータ / demo data", total=steps)
 
         def step(title: str) -> None:
@@ -301,6 +301,17 @@ def demo(
         with db.session() as session:
             voice = voice_demo.load_demo(session, session.merge(admin))
         step("市民の声（サンプル） / sample citizens' voice")
+        from cityos.reports import demo as reports_demo
+
+        with db.session() as session:
+            samples = reports_demo.load_demo_reports(
+                session,
+                session.merge(admin),
+                files,
+                city=settings.city_name_ja,
+                site_url=settings.site_url,
+            )
+        step("市民からの報告（サンプル） / sample citizen reports")
         report = None
         if scenario == "flood":
             try:
@@ -309,8 +320,8 @@ def demo(
                 raise _fail(str(exc)) from exc
     console.print(
         f"OK: {len(created)} datasets loaded ({len(opendata_demo.DATASETS) - len(created)} "
-        f"already there), {len(stations)} sample stations added, "
-        f"{procedures_total} procedures in the catalog ({procedures_added} added)"
+        f"already there), {len(stations)} sample stations added, {samples} sample citizen "
+        f"reports added, {procedures_total} procedures in the catalog ({procedures_added} added)"
     )
     if voice.consultations:
         console.print(

@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     opinions_per_minute: int = Field(
         default=5, ge=1, description="Opinions and supports a client address may post per minute"
     )
+    reports_photo_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest photo a report may upload"
+    )
+
+    forms_encryption_key: str = Field(
+        default="",
+        description="Fernet key for マイナンバー in online forms; default derived from the secret key",
+    )
+    form_submissions_per_minute: int = Field(
+        default=30, ge=1, description="Online form submissions a client address may make per minute"
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

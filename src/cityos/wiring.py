@@ -13,6 +13,7 @@ from cityos.core.events import (
     AlertPublished,
     DisasterModeChanged,
     EventBus,
+    ReportStatusChanged,
     ResourceDataChanged,
     SensorOffline,
     ShelterStatusChanged,
@@ -72,6 +73,12 @@ def connect(events: EventBus, db: Database, settings: Settings) -> None:
     # In disaster mode the LINE bot's answers lead with evacuation information.
     notify.set_evacuation_lead(lambda session: disaster.evacuation_lead(session, settings.site_url))
     events.subscribe(SensorOffline, sensor_silent)
+
+    def report_moved(event: ReportStatusChanged) -> None:
+        # A reporter who gave an e-mail address hears of each change of their report.
+        notify.on_report_status_changed(db, event)
+
+    events.subscribe(ReportStatusChanged, report_moved)
     for event_type in (AlertPublished, ShelterStatusChanged, DisasterModeChanged):
         events.subscribe(event_type, write_snapshot)
 

@@ -411,8 +411,8 @@ def test_a_flood_from_one_client_is_rate_limited(
     open311: Open311Client, settings: Settings, db: Database
 ) -> None:
     settings.reports_per_minute = 3
-    for _ in range(3):
-        open311.report("graffiti", description="同じ落書き")
+    for number in range(3):
+        open311.report("graffiti", description=f"落書き {number}")
     flood = open311.post("xml", service_code="graffiti", lat=CITY_HALL[0], long=CITY_HALL[1])
     [message] = errors_of(flood, 429, "xml")
     assert int(flood.headers["retry-after"]) > 0

@@ -1,5 +1,6 @@
 """The reports logic: staff status changes with public notes and the audit log, reporters'
-contacts for staff only, numbers per category and town, api keys, RFC 3339 dates."""
+contacts for staff only, numbers per category and town, api keys, RFC 3339 dates, likely
+duplicates and merging, floods of identical reports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from cityos.core import audit
 from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
 from cityos.core.models import User
+from cityos.core.ratelimit import TooManyRequestsProblem
 from cityos.db import Database
 from cityos.reports import service
 from cityos.reports.models import ServiceRequest
@@ -187,3 +189,67 @@ def test_other_dates_are_refused(written: str) -> None:
     with pytest.raises(ValidationProblem) as refused:
         service.parse_datetime(written, "end_date")
     assert list(refused.value.errors) == ["end_date"]
+
+
+def at(session: Session, lat: float, lon: float, days: float, code: str = "graffiti") -> int:
+    return service.submit_request(
+        session,
+        service.NewRequest(service_code=code, lat=str(lat), long=str(lon)),
+        city=CITY,
+        submitted_via="tests",
+        now=START + timedelta(days=days),
+    ).id
+
+
+def test_likely_duplicates_are_the_same_kind_near_in_place_and_time_and_open(
+    db: Database, admin: User
+) -> None:
+    lat, lon = 35.6830, 139.5597
+    metre = 1 / 111_320
+    with db.session() as session:
+        kept = at(session, lat, lon, 0)
+        near = at(session, lat + 40 * metre, lon, 3)  # 40 m, 3 days later
+        too_far = at(session, lat + 60 * metre, lon, 1)  # 60 m
+        too_late = at(session, lat, lon, 15)  # 15 days later
+        other_kind = at(session, lat, lon, 1, "abandoned_bicycle")
+        closed = at(session, lat, lon, 1)
+        service.change_status(session, closed, "done", actor=admin)
+        found = service.likely_duplicates(session, kept)
+        assert [d.request.id for d in found] == [near]
+        assert 39 < found[0].distance_m < 41
+        assert found[0].days_apart == 3.0
+        assert {too_far, too_late, other_kind}.isdisjoint(d.request.id for d in found)
+
+        service.merge_into(session, near, kept, actor=admin)
+        assert service.likely_duplicates(session, kept) == []
+        with pytest.raises(ValidationProblem):
+            service.merge_into(session, kept, kept, actor=admin)
+        with pytest.raises(ConflictProblem):
+            service.change_status(session, near, "in_progress", actor=admin)
+
+
+def test_the_same_text_twice_from_one_client_is_a_flood_but_not_from_another(
+    db: Database,
+) -> None:
+    def send(client: str, text: str, minutes: float) -> None:
+        with db.session() as session:
+            service.submit_request(
+                session,
+                service.NewRequest(
+                    service_code="graffiti", lat="35.683", long="139.5597", description=text
+                ),
+                city=CITY,
+                submitted_via="tests",
+                client=client,
+                now=START + timedelta(minutes=minutes),
+            )
+
+    send("a", "同じ落書き", 0)
+    with pytest.raises(TooManyRequestsProblem) as refused:
+        send("a", "同じ落書き", 10)
+    assert int(refused.value.headers["Retry-After"]) == 50 * 60
+    send("b", "同じ落書き", 10)  # another client
+    send("a", "別の落書き", 11)  # another text
+    send("a", "同じ落書き", 61)  # an hour later
+    with db.session() as session:
+        assert service.count_requests(session) == 4

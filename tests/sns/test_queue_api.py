@@ -181,6 +181,32 @@ def test_the_queue_puts_rescue_first_filters_and_leaves_noise_and_copies_out(
     assert bad.status_code == 422
 
 
+def test_an_indirect_call_for_rescue_tops_the_queue_and_jokes_about_rescue_stay_out(
+    client: TestClient, auth_headers: dict[str, str]
+) -> None:
+    batch = [
+        {"id": "b1", "text": "中原の避難所って何時まで開いてますか？",
+         "created_at": "2026-09-14T11:00:00+09:00"},
+        {"id": "b2", "text": "宿題の山に埋もれて救助待ち（笑）",
+         "created_at": "2026-09-14T11:01:00+09:00"},
+        {"id": "b3", "text": "トルコの地震、救助活動のニュースずっと見てる。心が痛い",
+         "created_at": "2026-09-14T11:02:00+09:00"},
+        {"id": "b4", "text": "野崎2丁目、停電した。冷蔵庫が止まってる",
+         "created_at": "2026-09-14T11:03:00+09:00"},
+        {"id": "b5", "text": "向かいのおじいさん、雨戸が閉まったままで呼んでも返事がない。"
+                             "庭はもう膝まで水。新川2丁目",
+         "created_at": "2026-09-14T11:04:00+09:00"},
+    ]  # fmt: skip
+    assert send(client, auth_headers, ndjson(batch)).status_code == 200
+    items = client.get("/api/sns/queue", headers=auth_headers).json()["items"]
+    top = items[0]
+    assert (top["post_id"], top["category"], top["urgency"]) == ("b5", "rescue_request", "high")
+    assert top["town"] == "新川二丁目"
+    calls = [i["post_id"] for i in items if i["category"] == "rescue_request"]
+    assert calls == ["b5"], "a joke or far-away news about 救助 is no call for rescue"
+    assert {"b2", "b3"}.isdisjoint(i["post_id"] for i in items)
+
+
 def test_staff_mark_posts_and_the_fire_service_export_says_who_and_when(
     client: TestClient, auth_headers: dict[str, str], stored: dict[str, Any], admin: User
 ) -> None:

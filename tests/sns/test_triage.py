@@ -206,6 +206,37 @@ def test_what_only_sounds_like_a_call_for_rescue_is_not_one(places: Gazetteer) -
         assert triage_post(written, places).category != "rescue_request", written
 
 
+def test_calls_for_rescue_told_indirectly_or_for_someone_else_are_urgent(
+    places: Gazetteer,
+) -> None:
+    for written in [
+        "向かいのおじいさん、雨戸が閉まったままで呼んでも返事がない。庭はもう膝まで水。新川2丁目",
+        "2階に避難したけど、水が階段の上まで来てる。もう逃げるところがない",
+        "ばあちゃん2階に上げられんまま水きよる、だれか来てくれんね",  # dialect
+    ]:
+        found = triage_post(written, places)
+        assert (found.category, found.urgency) == ("rescue_request", "high"), written
+    neighbours = triage_post(
+        "Can someone check on the old couple next door in Kitano? Water is at their door and "
+        "they can't walk well",
+        places,
+    )
+    assert (neighbours.category, neighbours.town) == ("rescue_request", "北野")
+
+
+def test_jokes_news_from_afar_and_rescues_that_are_over_are_not_calls(
+    places: Gazetteer,
+) -> None:
+    for written in [
+        "会議が長すぎて救助を待ってる（笑）",
+        "トルコの地震、救助活動のニュースずっと見てる。心が痛い",
+        "今朝取り残されてた大沢の方、ボートで無事救助されたそうです。ありがとうございました",
+        "防災アプリの「救助要請」ボタン、試しに押す人いるらしい。本当に困ってる人のために押さないで",
+        "足しびれて動けん、正座むり",
+    ]:
+        assert triage_post(written, places).category != "rescue_request", written
+
+
 def test_a_post_that_names_no_place_is_placed_by_its_own_location(places: Gazetteer) -> None:
     from cityos.sns.posts import triage_batch
 

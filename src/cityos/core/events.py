@@ -103,6 +103,26 @@ class DisasterModeChanged(Event):
     since: str = ""  # ISO 8601: when it was switched
 
 
+@dataclass(frozen=True)
+class ReportStatusChanged(Event):
+    """Staff moved a citizen report to another status (or merged it into another one).
+
+    ``recipients`` are the e-mail addresses that asked for updates on it: its reporter's and
+    those of the duplicates merged into it.
+    """
+
+    request_id: int
+    service_ja: str
+    service_en: str
+    from_state: str
+    to_state: str
+    state_ja: str
+    state_en: str
+    note: str
+    url: str
+    recipients: tuple[str, ...]
+
+
 Handler = Callable[[Any], None]
 
 

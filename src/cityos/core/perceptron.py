@@ -12,34 +12,53 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import struct
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+# Packed weights (see Perceptron.freeze): a field can hold the sum of 2**23 features' weights
+# (a post of 100 KB has fewer than 2**19) of up to 10**8 in size without spilling over.
+_SCALE = 10_000
+_FIELD = 64
+_BIAS = 1 << 40
 
 
 class Perceptron:
     def __init__(self, classes: Sequence[str], weights: dict[str, dict[str, float]]) -> None:
         self.classes = list(classes)
         self.weights = weights  # feature → {class: weight}
-        self._rows: dict[str, tuple[float, ...]] | None = None
+        self._packed: dict[str, int] | None = None
+        self._size = 0
+        self._unpack: Callable[[bytes], tuple[int, ...]] = struct.Struct("").unpack
 
     def freeze(self) -> Perceptron:
-        """Index the weights for fast scoring (after training): each feature's weights as one
-        row with a column a class."""
-        self._rows = {
-            feature: tuple(weights.get(name, 0.0) for name in self.classes)
+        """Index the weights for fast scoring (after training): each feature's weights packed
+        into one integer, a field of _FIELD bits a class, each field the weight in units of
+        1/_SCALE (the saved weights have four decimals) plus _BIAS, so that adding a post's
+        features is one sum of integers in C instead of a loop in Python."""
+        self._packed = {
+            feature: sum(
+                (round(weights.get(name, 0.0) * _SCALE) + _BIAS) << (_FIELD * column)
+                for column, name in enumerate(self.classes)
+            )
             for feature, weights in self.weights.items()
         }
+        self._size = _FIELD // 8 * len(self.classes)
+        self._unpack = struct.Struct(f"<{len(self.classes)}Q").unpack
         return self
 
     def scores(self, features: Sequence[str]) -> dict[str, float]:
-        if self._rows is not None:  # the rows of the known features, summed column by column
-            rows = list(filter(None, map(self._rows.get, features)))
-            if not rows:
-                return dict.fromkeys(self.classes, 0.0)
-            return dict(zip(self.classes, map(sum, zip(*rows, strict=True)), strict=True))
+        if self._packed is not None:  # the packed rows of the known features, summed at once
+            known = list(filter(None, map(self._packed.get, features)))
+            fields = self._unpack(sum(known).to_bytes(self._size, "little"))
+            biases = len(known) * _BIAS
+            return {
+                name: (field - biases) / _SCALE
+                for name, field in zip(self.classes, fields, strict=True)
+            }
         totals = dict.fromkeys(self.classes, 0.0)
         for feature in features:
             for name, weight in self.weights.get(feature, {}).items():
@@ -63,8 +82,26 @@ def train(
     *,
     epochs: int = 15,
     seed: int = 132047,
+    runs: int = 1,
 ) -> Perceptron:
-    """Averaged perceptron (Collins 2002): the mean of the weights over every step."""
+    """Averaged perceptron (Collins 2002): the mean of the weights over every step; with
+    ``runs`` > 1, the mean of that many such models, each seeing the examples in another
+    order (seed, seed + 1, ...): a perceptron's weights depend on the order it saw the
+    examples in, and their mean less so. Still one linear model: scoring costs the same."""
+    if runs > 1:
+        models = [train(examples, classes, epochs=epochs, seed=seed + run) for run in range(runs)]
+        summed: dict[str, dict[str, float]] = defaultdict(dict)
+        for model in models:
+            for feature, by_class in model.weights.items():
+                for name, weight in by_class.items():
+                    summed[feature][name] = summed[feature].get(name, 0.0) + weight / runs
+        return Perceptron(
+            classes,
+            {
+                feature: {name: round(weight, 4) for name, weight in by_class.items()}
+                for feature, by_class in summed.items()
+            },
+        )
     weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     stamps: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

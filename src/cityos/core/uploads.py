@@ -20,6 +20,16 @@ Receive = Callable[[], Any]
 Send = Callable[[Message], Any]
 
 
+# What the first bytes of a file of each type are (so a renamed program is refused).
+FILE_MAGIC: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+}
+
+
 def too_large_message(limit: int) -> str:
     return (
         f"アップロードできるのは {limit / 1024 / 1024:.0f} MB までです / "

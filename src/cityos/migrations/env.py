@@ -7,6 +7,7 @@ from sqlalchemy import Engine, create_engine
 
 import cityos.core.models
 import cityos.disaster.models
+import cityos.forms.models
 import cityos.notices.models
 import cityos.notify.models
 import cityos.opendata.models

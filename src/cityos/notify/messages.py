@@ -62,7 +62,7 @@ class Job:
     claim: str
     attempt: int
     max_attempts: int
-    kind: str  # notice, confirm, reply
+    kind: str  # notice, confirm, reply, direct
     channel: str
     subscription_id: str
     address: str
@@ -143,9 +143,18 @@ def _confirm_email(job: Job, config: NotifyConfig) -> tuple[str, str]:
     return subject, body
 
 
+def _direct_email(job: Job, config: NotifyConfig) -> tuple[str, str]:
+    """A message written for this one recipient by the domain that queued it."""
+    subject = str(job.payload.get("subject", ""))
+    body = str(job.payload.get("body", "")) + "\n\n" + _footer(job, config)
+    return subject, body
+
+
 def email_message(job: Job, config: NotifyConfig) -> EmailMessage:
     if job.kind == "confirm":
         subject, body = _confirm_email(job, config)
+    elif job.kind == "direct":
+        subject, body = _direct_email(job, config)
     else:
         subject, body = _notice_email(job, config)
     if len(subject) > SUBJECT_LIMIT:

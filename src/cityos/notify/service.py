@@ -34,7 +34,12 @@ from cityos.core.errors import (
     NotFoundProblem,
     ValidationProblem,
 )
-from cityos.core.events import AlertPublished, DisasterModeChanged, ThresholdCrossed
+from cityos.core.events import (
+    AlertPublished,
+    DisasterModeChanged,
+    ReportStatusChanged,
+    ThresholdCrossed,
+)
 from cityos.core.models import User
 from cityos.core.web import SPACE_CHARS
 from cityos.db import Database, new_id, utcnow
@@ -709,6 +714,85 @@ def unsubscribe(session: Session, subscription: Subscription) -> None:
     session.flush()
 
 
+# --- messages to one address (a reporter's updates) -----------------------------------------
+
+# A subscription of this status receives only the messages queued for it by name (its own
+# report's updates), never notices; its unsubscribe link stops them like any other.
+DIRECT_STATUS = "direct"
+
+
+def direct_email_subscription(session: Session, email: str) -> Subscription:
+    """The one subscription through which ``email`` gets messages meant for it alone."""
+    address = normalize_email(email)
+    key = "direct-" + address_key("email", address)
+    found = session.scalar(select(Subscription).where(Subscription.address_key == key))
+    if found is None:
+        found = Subscription(
+            channel="email",
+            address_key=key,
+            address=address,
+            status=DIRECT_STATUS,
+            topics=[],
+            towns=[],
+            confirmed_at=utcnow(),
+        )
+        session.add(found)
+        session.flush()
+    return found
+
+
+def queue_direct_email(
+    session: Session, email: str, subject: str, body: str, *, now: datetime | None = None
+) -> Delivery | None:
+    """Queue one e-mail to one address (None when its owner stopped these messages)."""
+    subscription = direct_email_subscription(session, email)
+    if subscription.status != DIRECT_STATUS or not subscription.address:
+        return None
+    delivery = _queue(
+        session,
+        subscription,
+        "direct",
+        now or utcnow(),
+        {"subject": subject[:200], "body": body[:BODY_LIMIT]},
+    )
+    session.flush()
+    return delivery
+
+
+def report_update_email(event: ReportStatusChanged) -> tuple[str, str]:
+    subject = (
+        f"【三鷹市】ご報告 {event.request_id} 番は「{event.state_ja}」になりました / "
+        f"Report {event.request_id}: {event.state_en}"
+    )
+    note_ja = f"\n市からのお知らせ:\n{event.note}\n" if event.note else ""
+    body = (
+        "【日本語】\n"
+        f"ご報告いただいた「{event.service_ja}」（受付番号 {event.request_id}）の対応状況が"
+        f"「{event.state_ja}」になりました。\n{note_ja}\n"
+        f"詳しくは: {event.url}\n\n"
+        "[English]\n"
+        f'Your report "{event.service_en}" (number {event.request_id}) is now: '
+        f"{event.state_en}.\nDetails: {event.url}"
+    )
+    return subject, body
+
+
+def on_report_status_changed(db: Database, event: ReportStatusChanged) -> list[Delivery]:
+    """Tell each reporter who gave an e-mail address that their report moved on."""
+    subject, body = report_update_email(event)
+    queued = []
+    with db.session() as session:
+        for email in event.recipients:
+            try:
+                delivery = queue_direct_email(session, email, subject, body)
+            except ValidationProblem:
+                log.warning("report %s: not an address we can write to", event.request_id)
+                continue
+            if delivery is not None:
+                queued.append(delivery)
+    return queued
+
+
 # --- webhooks --------------------------------------------------------------------------------
 
 
@@ -1025,6 +1109,8 @@ def has_due(session: Session, now: datetime) -> bool:
 def _wanted(delivery: Delivery, subscription: Subscription) -> bool:
     if delivery.kind == "reply":
         return True
+    if delivery.kind == "direct":
+        return subscription.status == DIRECT_STATUS and bool(subscription.address)
     if delivery.kind == "confirm":
         return subscription.status in ("pending", "active") and bool(subscription.address)
     return subscription.status == "active" and bool(subscription.address)

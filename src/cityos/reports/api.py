@@ -16,45 +16,47 @@ English. The format is the one the path ends with (JSON when it ends with neithe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+import orjson
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from cityos.core.errors import ProblemError, ValidationProblem
-from cityos.core.ratelimit import rate_limited
-from cityos.core.web import XML_TEXT_PATTERN, database_of, settings_of, token_from
+from cityos.core.models import User
+from cityos.core.ratelimit import client_address, rate_limited
+from cityos.core.web import (
+    JSON_INT,
+    XML_TEXT_PATTERN,
+    SessionDep,
+    XmlText,
+    api_user,
+    database_of,
+    files_of,
+    problem_responses,
+    require,
+    settings_of,
+    token_from,
+)
 from cityos.reports import catalog, open311, service
+from cityos.reports.models import STATES
+from cityos.reports.web import (
+    FORM_MEDIA,
+    MULTIPART_MEDIA,
+    ReportForm,
+    new_request,
+    read_report_form,
+)
+from cityos.reports.web import single as _single
 from cityos.settings import Settings
 
 PREFIX = "/open311/v2"
-FORM_MEDIA = "application/x-www-form-urlencoded"
-MAX_FORM_BYTES = 256 * 1024  # a report without a photo: 4000 characters and a few fields
-MAX_FORM_FIELDS = 200
 LANGS = ("ja", "en")
 POST_LIMIT = rate_limited("open311_post", lambda request: settings_of(request).reports_per_minute)
-_ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,60})\](\[\])?$")
-# The fields of a new report, other than attributes and the key, as NewRequest names them.
-_REPORT_FIELDS = (
-    "service_code",
-    "lat",
-    "long",
-    "address_string",
-    "address_id",
-    "description",
-    "media_url",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "device_id",
-    "account_id",
-)
 
 
 class Open311Problem(ProblemError):
@@ -122,18 +124,6 @@ async def _async(fmt: str, work: Callable[[], Awaitable[Response]]) -> Response:
 
 
 # --- parameters ----------------------------------------------------------------------------
-
-
-def _single(values: dict[str, list[str]], name: str) -> str | None:
-    found = values.get(name)
-    if not found:
-        return None
-    if len(found) > 1:
-        raise ValidationProblem(
-            f"{name}: 二度指定されています / given more than once",
-            errors={name: ["二度指定されています / given more than once"]},
-        )
-    return found[0]
 
 
 def _query(request: Request) -> dict[str, list[str]]:
@@ -217,9 +207,10 @@ def _requests(request: Request, fmt: str) -> Response:
         }
     )
     with database_of(request).session() as session:
+        names = service.service_names(session)
         entries = [
-            open311.request_entry(r, lang, settings.city_name_ja)
-            for r in service.find_requests(session, query)
+            open311.request_entry(r, lang, settings.city_name_ja, names)
+            for r in service.find_public_rows(session, query)
         ]
     return _answer(fmt, "service_requests", entries)
 
@@ -244,50 +235,6 @@ def _token(request: Request, fmt: str) -> Response:
 # --- posting -------------------------------------------------------------------------------
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != FORM_MEDIA:
-        raise ProblemError(
-            f"本文は {FORM_MEDIA} で送ってください / send the report form-encoded ({FORM_MEDIA}); "
-            "photo uploads are not accepted yet, give media_url",
-            status=415,
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        raise _too_large()
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_FORM_BYTES:
-            raise _too_large()
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_FORM_FIELDS,
-        )
-    except (UnicodeDecodeError, ValueError):
-        raise ValidationProblem(
-            "フォームが読めません（UTF-8 の application/x-www-form-urlencoded で送ってください） / "
-            "the form could not be read (send UTF-8, form-encoded, at most "
-            f"{MAX_FORM_FIELDS} fields)"
-        ) from None
-    fields: dict[str, list[str]] = {}
-    for name, value in pairs:
-        fields.setdefault(name, []).append(value)
-    return fields
-
-
-def _too_large() -> ProblemError:
-    return ProblemError(
-        f"報告の本文は {MAX_FORM_BYTES // 1024} KB までです / a report is at most "
-        f"{MAX_FORM_BYTES // 1024} KB",
-        status=413,
-    )
-
-
 def _poster(session: Session, request: Request, fields: dict[str, list[str]]) -> str:
     key = _single(fields, "api_key") or request.query_params.get("api_key") or token_from(request)
     if not key:
@@ -304,24 +251,9 @@ def _poster(session: Session, request: Request, fields: dict[str, list[str]]) ->
     return poster
 
 
-def _new_request(fields: dict[str, list[str]]) -> service.NewRequest:
-    new = service.NewRequest()
-    for name in _REPORT_FIELDS:
-        setattr(new, name, _single(fields, name))
-    for name, values in fields.items():
-        found = _ATTRIBUTE.match(name)
-        if found is not None:
-            new.attributes.setdefault(found.group(1), []).extend(values)
-        elif name.startswith("attribute["):
-            raise ValidationProblem(
-                f"{name[:80]}: attribute[コード] の形で指定してください / write attribute[code]",
-                errors={name[:80]: ["attribute[コード] の形で / write attribute[code]"]},
-            )
-    return new
-
-
-def _create(request: Request, fmt: str, fields: dict[str, list[str]]) -> Response:
+def _create(request: Request, fmt: str, form: ReportForm) -> Response:
     settings = settings_of(request)
+    fields = form.fields
     POST_LIMIT(request)
     values = _query(request)
     _check_common(settings, values)
@@ -330,8 +262,16 @@ def _create(request: Request, fmt: str, fields: dict[str, list[str]]) -> Respons
     )
     with database_of(request).session() as session:
         poster = _poster(session, request, fields)
+        new = new_request(fields)
+        new.photo, new.photo_error = form.photo, form.photo_error
         created = service.submit_request(
-            session, _new_request(fields), city=settings.city_name_ja, submitted_via=poster
+            session,
+            new,
+            city=settings.city_name_ja,
+            submitted_via=poster,
+            client=service.client_digest(poster, client_address(request), new.device_id or ""),
+            files=files_of(request),
+            site_url=settings.site_url,
         )
         entry = open311.created_entry(created)
     return _answer(fmt, "service_requests", [entry], status=201)
@@ -487,8 +427,9 @@ ERROR_STATUS_TEXT = {
     403: "api_key missing or not valid / api_key がないか無効",
     404: "Unknown jurisdiction_id, service_code, id or token / 見つかりません",
     413: "Body too large / 本文が大きすぎます",
-    415: "Not form-encoded / フォーム形式ではありません",
-    429: "Too many reports from this client / 報告が多すぎます (Retry-After)",
+    415: "Not form-encoded nor multipart / フォーム形式ではありません",
+    429: "Too many reports, or the same report again, from this client / "
+    "報告が多すぎるか同じ内容です (Retry-After)",
 }
 
 
@@ -611,13 +552,27 @@ def _report_form(jurisdiction: str) -> dict[str, Any]:
     }
 
 
+def _photo_form(settings: Settings) -> dict[str, Any]:
+    """The same form as multipart, with a photo file in ``media``."""
+    form = _report_form(settings.open311_jurisdiction)
+    megabytes = settings.reports_photo_max_bytes // (1024 * 1024)
+    form["properties"]["media"] = {
+        "type": "string",
+        "format": "binary",
+        "description": f"A photo (JPEG, PNG or WebP, at most {megabytes} MB), published "
+        "without its metadata and resized; it becomes the media_url / 写真",
+    }
+    return form
+
+
 def document_places(schema: dict[str, Any], towns: list[str]) -> dict[str, Any]:
     """Name the city's 町丁目 in the published schema: the values ``address_id`` accepts."""
     for path, item in schema.get("paths", {}).items():
         if not handles(path) or "post" not in item:
             continue
-        form = item["post"]["requestBody"]["content"][FORM_MEDIA]["schema"]
-        form["properties"]["address_id"]["enum"] = towns
+        for media in (FORM_MEDIA, MULTIPART_MEDIA):
+            form = item["post"]["requestBody"]["content"][media]["schema"]
+            form["properties"]["address_id"]["enum"] = towns
     return schema
 
 
@@ -705,7 +660,8 @@ def build_router(settings: Settings) -> APIRouter:
             status_code=201,
             summary=f"Post a service request / 報告する ({fmt.upper()})",
             description=(
-                "Form-encoded, as GeoReport v2 says. The place is lat and long (inside "
+                "Form-encoded, as GeoReport v2 says, or multipart/form-data with a photo file "
+                "in media. The place is lat and long (inside "
                 f"{service.CITY_BOUNDS.describe_en()}), else address_id (a 町丁目), else "
                 "address_string (an address in the city). Required attributes depend on the "
                 "service (see its definition). Needs an api_key (or a staff API token)."
@@ -716,7 +672,8 @@ def build_router(settings: Settings) -> APIRouter:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        FORM_MEDIA: {"schema": _report_form(settings.open311_jurisdiction)}
+                        FORM_MEDIA: {"schema": _report_form(settings.open311_jurisdiction)},
+                        MULTIPART_MEDIA: {"schema": _photo_form(settings)},
                     },
                 },
                 "responses": _responses(
@@ -744,10 +701,225 @@ def _read_endpoint(
 def _post_endpoint(fmt: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         async def work() -> Response:
-            fields = await _form(request)
-            return await run_in_threadpool(_create, request, fmt, fields)
+            form = await read_report_form(request, settings_of(request).reports_photo_max_bytes)
+            return await run_in_threadpool(_create, request, fmt, form)
 
         return await _async(fmt, work)
 
     endpoint.__name__ = f"open311_post_request_{fmt}"
     return endpoint
+
+
+# --- staff JSON routes ---------------------------------------------------------------------
+
+# Every staff route needs a token of someone who may manage reports (or a logged-in session).
+TOKEN: dict[str, Any] = {"security": [{"ApiToken": []}]}
+
+staff_router = APIRouter(
+    prefix="/api/reports",
+    tags=["Citizen reports, staff / 市民からの報告（職員）"],
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
+)
+
+
+def _staff_json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status_code=status, media_type="application/json")
+
+
+def _staff(request: Request, session: Session) -> User:
+    return require(api_user(request, session), service.MANAGE_PERMISSION)
+
+
+StateParam = Literal[(*STATES, "open", "closed")]  # type: ignore[valid-type]
+StaffState = Literal[service.STAFF_STATES]  # type: ignore[valid-type]
+ServiceCode = Literal[catalog.SERVICE_CODES]  # type: ignore[valid-type]
+Department = Literal[service.DEPARTMENT_NAMES]  # type: ignore[valid-type]
+
+
+@staff_router.get("/requests", summary="The inbox / 受付一覧", openapi_extra=TOKEN)
+def staff_inbox(
+    request: Request,
+    session: SessionDep,
+    state: Annotated[StateParam | None, Query(description="受付状態, open or closed")] = None,
+    service_code: Annotated[ServiceCode | None, Query()] = None,
+    town: Annotated[str, Query(max_length=60, description="町丁目")] = "",
+    department: Annotated[Department | None, Query(description="担当課")] = None,
+    days: Annotated[int, Query(ge=0, le=3660, description="the last N days (0: all)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Response:
+    _staff(request, session)
+    where = service.InboxFilter(
+        state=state or "",
+        service_code=service_code or "",
+        town=town,
+        department=department or "",
+        days=days,
+    ).check()
+    site = settings_of(request).site_url
+    rows = service.inbox(session, where, limit=limit)
+    return _staff_json({"items": [service.request_dict(r, site) for r in rows]})
+
+
+@staff_router.get(
+    "/requests/{request_id}",
+    summary="One report with its history and likely duplicates / 報告の詳細",
+    openapi_extra=TOKEN,
+)
+def staff_request(
+    request: Request,
+    session: SessionDep,
+    request_id: Annotated[str, Path(pattern="^[0-9]{1,9}$")],
+) -> Response:
+    _staff(request, session)
+    site = settings_of(request).site_url
+    found = service.get_request(session, request_id)
+    body = service.request_dict(found, site)
+    body["history"] = [service.change_dict(c) for c in service.history(session, found.id)]
+    body["duplicates"] = [
+        {"id": d.request.id, "distance_m": d.distance_m, "days_apart": d.days_apart}
+        for d in service.likely_duplicates(session, found.id)
+    ]
+    return _staff_json(body)
+
+
+@staff_router.get(
+    "/requests/{request_id}/contact",
+    summary="The reporter's contact (recorded in the audit log) / 報告者の連絡先",
+    openapi_extra=TOKEN,
+)
+def staff_contact(
+    request: Request,
+    session: SessionDep,
+    request_id: Annotated[str, Path(pattern="^[0-9]{1,9}$")],
+) -> Response:
+    user = _staff(request, session)
+    return _staff_json(service.reporter_contact(session, request_id, actor=user))
+
+
+class StatusIn(BaseModel):
+    status: StaffState = Field(
+        description="received 受付, in_progress 対応中, done 完了, declined 対応不可"
+    )
+    note: Annotated[XmlText, Field(max_length=service.MAX_NOTE)] = ""
+    department: Department | None = Field(default=None, description="担当課 (assignment)")
+
+
+@staff_router.post(
+    "/requests/{request_id}/status",
+    summary="Change the status, note and department / 状態を変える",
+    openapi_extra=TOKEN,
+)
+def staff_status(
+    request: Request,
+    session: SessionDep,
+    body: StatusIn,
+    request_id: Annotated[str, Path(pattern="^[0-9]{1,9}$")],
+) -> Response:
+    user = _staff(request, session)
+    site = settings_of(request).site_url
+    found = service.change_status(
+        session,
+        request_id,
+        body.status,
+        actor=user,
+        note=body.note,
+        department=body.department,
+        site_url=site,
+    )
+    return _staff_json(service.request_dict(found, site))
+
+
+class MergeIn(BaseModel):
+    into: Annotated[int, Field(ge=1, le=999_999_999), JSON_INT] = Field(
+        description="The report kept / 残す報告の番号"
+    )
+
+
+@staff_router.post(
+    "/requests/{request_id}/merge",
+    summary="Merge a duplicate into another report / 重複をまとめる",
+    openapi_extra=TOKEN,
+)
+def staff_merge(
+    request: Request,
+    session: SessionDep,
+    body: MergeIn,
+    request_id: Annotated[str, Path(pattern="^[0-9]{1,9}$")],
+) -> Response:
+    user = _staff(request, session)
+    site = settings_of(request).site_url
+    found = service.merge_into(session, request_id, body.into, actor=user, site_url=site)
+    return _staff_json(service.request_dict(found, site))
+
+
+PHOTO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            MULTIPART_MEDIA: {
+                "schema": {
+                    "type": "object",
+                    "required": ["media", "kind"],
+                    "properties": {
+                        "media": {"type": "string", "format": "binary"},
+                        "kind": {"type": "string", "enum": ["before", "after"]},
+                    },
+                }
+            }
+        },
+    },
+    **TOKEN,
+}
+
+
+@staff_router.post(
+    "/requests/{request_id}/photos",
+    summary="Add a before/after photo / 対応前・対応後の写真",
+    status_code=201,
+    openapi_extra=PHOTO_BODY,
+)
+async def staff_photo(
+    request: Request, request_id: Annotated[str, Path(pattern="^[0-9]{1,9}$")]
+) -> Response:
+    form = await read_report_form(request, settings_of(request).reports_photo_max_bytes)
+    return await run_in_threadpool(_staff_photo_sync, request, request_id, form)
+
+
+def _staff_photo_sync(request: Request, request_id: str, form: ReportForm) -> Response:
+    with database_of(request).session() as session:
+        user = _staff(request, session)
+        if form.photo_error or form.photo is None:
+            message = form.photo_error or "写真を media で送ってください / send the photo as media"
+            raise ValidationProblem(f"media: {message}", errors={"media": [message]})
+        stored = service.add_photo(
+            session,
+            request_id,
+            form.photo,
+            kind=_single(form.fields, "kind") or "",
+            actor=user,
+            files=files_of(request),
+        )
+        return _staff_json(service.photo_dict(stored, settings_of(request).site_url), 201)
+
+
+@staff_router.get(
+    "/numbers", summary="Counts and median days to close / 件数と日数", openapi_extra=TOKEN
+)
+def staff_numbers(request: Request, session: SessionDep) -> Response:
+    _staff(request, session)
+    return _staff_json(service.numbers_dict(service.numbers(session)))
+
+
+@staff_router.get(
+    "/numbers.csv",
+    summary="The numbers as CSV for Excel / 件数のCSV",
+    responses={200: {"content": {"text/csv": {}}}},
+    openapi_extra=TOKEN,
+)
+def staff_numbers_csv(request: Request, session: SessionDep) -> Response:
+    _staff(request, session)
+    return Response(
+        service.numbers_csv(session),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="reports-numbers.csv"'},
+    )

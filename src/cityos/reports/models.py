@@ -18,11 +18,20 @@ from cityos.db import Base, utcnow
 
 # The city's detailed statuses and the Open311 status each one is.
 RECEIVED, IN_PROGRESS, DONE, DECLINED = "received", "in_progress", "done", "declined"
+# A duplicate merged into another report: closed, its reporter follows the kept one.
+MERGED = "merged"
 STATES: dict[str, tuple[str, str, str]] = {
     RECEIVED: ("受付", "Received", "open"),
     IN_PROGRESS: ("対応中", "In progress", "open"),
     DONE: ("完了", "Done", "closed"),
     DECLINED: ("対応不可", "Cannot be done", "closed"),
+    MERGED: ("統合済み", "Merged", "closed"),
+}
+# What a photo shows: the resident's report, or staff's before / after the work.
+PHOTO_KINDS: dict[str, tuple[str, str]] = {
+    "report": ("報告の写真", "Reported photo"),
+    "before": ("対応前", "Before"),
+    "after": ("対応後", "After"),
 }
 OPEN311_STATUSES = ("open", "closed")
 
@@ -57,6 +66,7 @@ class ServiceRequest(Base):
         Index("ix_reports_requests_requested", "requested_at"),
         Index("ix_reports_requests_service", "service_code", "requested_at"),
         Index("ix_reports_requests_status", "status", "requested_at"),
+        Index("ix_reports_requests_client", "client", "requested_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +98,12 @@ class ServiceRequest(Base):
     device_id: Mapped[str] = mapped_column(String(200), default="")
     account_id: Mapped[str] = mapped_column(String(200), default="")
     submitted_via: Mapped[str] = mapped_column(String(100), default="")  # key or staff name
+    # Who sent it, as a digest of key, address and device: floods of identical reports.
+    client: Mapped[str] = mapped_column(String(64), default="")
+    # A duplicate merged into another report points at the kept one.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports_requests.id", ondelete="SET NULL"), default=None, index=True
+    )
 
     service: Mapped[ReportService] = relationship(lazy="joined")
     changes: Mapped[list[StatusChange]] = relationship(
@@ -96,6 +112,33 @@ class ServiceRequest(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    photos: Mapped[list[ReportPhoto]] = relationship(
+        back_populates="request",
+        order_by=lambda: ReportPhoto.id,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class ReportPhoto(Base):
+    """A photo of a report, as published: re-encoded without any metadata, resized, with a
+    thumbnail. Both files are in the content-hash file store."""
+
+    __tablename__ = "reports_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("reports_requests.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="report")
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    thumb_digest: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    by_name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="photos")
 
 
 class StatusChange(Base):

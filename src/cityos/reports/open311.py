@@ -8,7 +8,7 @@ Reporters' contact details are never part of any document here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -85,16 +85,26 @@ def service_definition(service: ReportService, lang: str) -> dict[str, Any]:
     }
 
 
-def request_entry(request: ServiceRequest, lang: str, city: str) -> dict[str, Any]:
-    """One request as GET requests answers it: public fields only."""
-    service = request.service
+def request_entry(
+    request: ServiceRequest | Any,
+    lang: str,
+    city: str,
+    names: Mapping[str, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """One request as GET requests answers it: public fields only. ``request`` is a
+    ServiceRequest, or a row of ``service.PUBLIC_COLUMNS`` with the services' ``names``."""
+    name_ja, name_en = (
+        names[request.service_code]
+        if names is not None
+        else (request.service.name_ja, request.service.name_en)
+    )
     state_ja, state_en, _status = STATES[request.state]
     address = request.address_string or (f"{city}{request.town}" if request.town else None)
     return {
         "service_request_id": str(request.id),
         "status": request.status,
         "status_notes": request.status_notes or None,
-        "service_name": _pick(lang, service.name_ja, service.name_en),
+        "service_name": _pick(lang, name_ja, name_en),
         "service_code": request.service_code,
         "description": request.description or None,
         "agency_responsible": _pick(lang, request.department_ja, request.department_en),

@@ -19,22 +19,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from cityos.address import service as address
-from cityos.core import audit, auth, text
+from cityos.core import audit, auth, text, web
+from cityos.core.csvexport import excel_csv
 from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
+from cityos.core.events import ReportStatusChanged, emit
 from cityos.core.models import User
-from cityos.core.web import XML_TEXT_PATTERN
+from cityos.core.ratelimit import TooManyRequestsProblem
+from cityos.core.uploads import FileStore
 from cityos.db import utcnow
-from cityos.reports import catalog
+from cityos.reports import catalog, photos
 from cityos.reports.models import (
+    DECLINED,
     DONE,
     IN_PROGRESS,
+    MERGED,
     OPEN311_STATUSES,
+    PHOTO_KINDS,
     RECEIVED,
     STATES,
     ReportApiKey,
+    ReportPhoto,
     ReportService,
     ServiceRequest,
     StatusChange,
@@ -53,8 +60,11 @@ MAX_NOTE = 4000
 DEFAULT_DAYS = 90  # GeoReport v2: without dates, the last 90 days
 MAX_RESULTS = 1000  # GeoReport v2: at most 1000 requests in one answer
 MAX_IDS = 200
+# One client sending the same text for the same service again within this time is a flood.
+IDENTICAL_WINDOW = timedelta(hours=1)
+DUPLICATE_RADIUS_M = 50.0
+DUPLICATE_WINDOW = timedelta(days=14)
 
-_XML_TEXT = re.compile(XML_TEXT_PATTERN)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
 # A web address of ASCII characters RFC 3986 allows (no quotes, spaces nor angle brackets).
 MEDIA_URL_PATTERN = r"^https?://[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+$"
@@ -123,11 +133,8 @@ def clean_text(
     """``raw`` stripped (on one line unless ``one_line`` is False); an error for control
     characters or for more than ``limit`` characters (counted as sent, as the schema does)."""
     value = raw or ""
-    if not _XML_TEXT.fullmatch(value):
-        errors.add(
-            field_name,
-            "使えない制御文字が含まれています / contains a control character that cannot be used",
-        )
+    if web.has_control_characters(value):
+        errors.add(field_name, web.CONTROL_CHARACTER_MESSAGE)
         return ""
     if len(value) > limit:
         errors.add(field_name, f"{limit}文字までです / at most {limit} characters")
@@ -363,8 +370,10 @@ def check_attributes(
                 f"service {service.code} has no attribute {code!r}",
             )
             continue
-        if any(v.strip() for v in values):
-            value = _attribute_value(errors, name, definition, list(values))
+        # A form's empty choice is no value (a page may send one per service it offers).
+        given_values = [v for v in values if v.strip()]
+        if given_values:
+            value = _attribute_value(errors, name, definition, given_values)
             if value is not None:
                 result[code] = value
     for code, definition in definitions.items():
@@ -397,6 +406,65 @@ class NewRequest:
     last_name: str | None = None
     device_id: str | None = None
     account_id: str | None = None
+    # An uploaded photo, already checked (photos.prepare), or why it was refused.
+    photo: photos.PreparedPhoto | None = None
+    photo_error: str | None = None
+
+
+def client_digest(*parts: str) -> str:
+    """Who sent a report, as a digest (api key or page, address, device): never shown."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _refuse_identical(
+    session: Session, client: str, service_code: str, description: str, now: datetime
+) -> None:
+    if not client or not description:
+        return
+    earlier = session.scalar(
+        select(ServiceRequest.requested_at)
+        .where(
+            ServiceRequest.client == client,
+            ServiceRequest.service_code == service_code,
+            ServiceRequest.description == description,
+            ServiceRequest.requested_at >= now - IDENTICAL_WINDOW,
+        )
+        .order_by(ServiceRequest.requested_at.desc())
+        .limit(1)
+    )
+    if earlier is None:
+        return
+    wait = max(60, int((earlier + IDENTICAL_WINDOW - now).total_seconds()))
+    raise TooManyRequestsProblem(
+        "同じ内容の報告をすでに受け付けています。続けて送らないでください（"
+        f"{wait // 60} 分後から再送できます） / the same report from you was received "
+        f"already; identical reports are refused for {wait // 60} more minutes",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def _attach_photo(
+    session: Session,
+    request: ServiceRequest,
+    photo: photos.PreparedPhoto,
+    files: FileStore,
+    *,
+    kind: str,
+    by_name: str,
+    now: datetime,
+) -> ReportPhoto:
+    digest, thumb = photos.store(files, photo)
+    row = ReportPhoto(
+        kind=kind,
+        digest=digest,
+        thumb_digest=thumb,
+        width=photo.width,
+        height=photo.height,
+        by_name=by_name[:64],
+        created_at=now,
+    )
+    request.photos.append(row)
+    return row
 
 
 def submit_request(
@@ -406,8 +474,16 @@ def submit_request(
     city: str,
     submitted_via: str,
     now: datetime | None = None,
+    client: str = "",
+    files: FileStore | None = None,
+    site_url: str = "",
 ) -> ServiceRequest:
-    """Check a new report as a whole and store it with its first status (受付)."""
+    """Check a new report as a whole and store it with its first status (受付).
+
+    A photo (``new.photo``) is published at a stable URL of this site, which becomes the
+    report's ``media_url``. The same text for the same service from the same ``client``
+    within an hour is refused as a flood (429).
+    """
     errors = Errors()
     service: ReportService | None = None
     code = new.service_code or ""
@@ -436,6 +512,8 @@ def submit_request(
     media_url = new.media_url or ""
     if media_url and not (len(media_url) <= MAX_MEDIA_URL and _MEDIA_URL.fullmatch(media_url)):
         errors.add("media_url", "http(s):// で始まる URL です / must be an http(s) URL")
+    if new.photo_error:
+        errors.add("media", new.photo_error)
     attributes = check_attributes(errors, service, new.attributes) if service else {}
     email = clean_text(errors, "email", new.email, 254)
     if email and not _EMAIL.fullmatch(email):
@@ -454,6 +532,7 @@ def submit_request(
     assert service is not None
     assert place is not None
     now = now or utcnow()
+    _refuse_identical(session, client, service.code, description, now)
     request = ServiceRequest(
         service_code=service.code,
         state=RECEIVED,
@@ -474,12 +553,20 @@ def submit_request(
         email=email,
         phone=text.normalize_phone(phone) or phone,
         submitted_via=submitted_via[:100],
+        client=client[:64],
         **private,
     )
     request.service = service
     request.changes.append(
         StatusChange(to_state=RECEIVED, department_ja=service.department_ja, by_name="", at=now)
     )
+    if new.photo is not None:
+        if files is None:
+            raise ValueError("a photo needs the file store")
+        stored = _attach_photo(
+            session, request, new.photo, files, kind="report", by_name="", now=now
+        )
+        request.media_url = site_url.rstrip("/") + photos.photo_path(stored.digest)
     session.add(request)
     session.flush()
     return request
@@ -550,11 +637,7 @@ def parse_query(
     return query
 
 
-def find_requests(
-    session: Session, query: RequestQuery, *, now: datetime | None = None
-) -> list[ServiceRequest]:
-    """Requests newest first; without dates, those of the last 90 days."""
-    statement = select(ServiceRequest)
+def _filtered(statement: Any, query: RequestQuery, now: datetime | None) -> Any:
     if query.ids is not None:
         statement = statement.where(ServiceRequest.id.in_(query.ids))
     else:
@@ -570,7 +653,69 @@ def find_requests(
         if query.statuses:
             statement = statement.where(ServiceRequest.status.in_(query.statuses))
     statement = statement.order_by(ServiceRequest.requested_at.desc(), ServiceRequest.id.desc())
-    return list(session.scalars(statement.limit(query.limit)))
+    return statement.limit(query.limit)
+
+
+def find_requests(
+    session: Session, query: RequestQuery, *, now: datetime | None = None
+) -> list[ServiceRequest]:
+    """Requests newest first; without dates, those of the last 90 days."""
+    # The ten services once (each row then finds its own in the session instead of a join
+    # decoding the service's JSON columns per row); attributes only when read.
+    list_services(session)
+    statement = select(ServiceRequest).options(
+        lazyload(ServiceRequest.service), defer(ServiceRequest.attributes)
+    )
+    return list(session.scalars(_filtered(statement, query, now)))
+
+
+# What Open311 shows of a request: read as plain rows for GET requests (up to 1000 at a time,
+# the busiest public read), without building ORM objects.
+PUBLIC_COLUMNS = (
+    ServiceRequest.id,
+    ServiceRequest.status,
+    ServiceRequest.state,
+    ServiceRequest.status_notes,
+    ServiceRequest.service_code,
+    ServiceRequest.description,
+    ServiceRequest.department_ja,
+    ServiceRequest.department_en,
+    ServiceRequest.requested_at,
+    ServiceRequest.updated_at,
+    ServiceRequest.expected_at,
+    ServiceRequest.address_string,
+    ServiceRequest.town,
+    ServiceRequest.address_id,
+    ServiceRequest.lat,
+    ServiceRequest.lon,
+    ServiceRequest.media_url,
+)
+
+
+def find_public_rows(
+    session: Session, query: RequestQuery, *, now: datetime | None = None
+) -> list[Any]:
+    """The public columns of the requests :func:`find_requests` finds, as rows."""
+    return list(session.execute(_filtered(select(*PUBLIC_COLUMNS), query, now)))
+
+
+def first_photos(session: Session, request_ids: Sequence[int]) -> dict[int, ReportPhoto]:
+    """The first photo of each of these requests (thumbnails of a list), in one query."""
+    found: dict[int, ReportPhoto] = {}
+    if not request_ids:
+        return found
+    rows = session.scalars(
+        select(ReportPhoto)
+        .where(ReportPhoto.request_id.in_(list(request_ids)))
+        .order_by(ReportPhoto.id)
+    )
+    for photo in rows:
+        found.setdefault(photo.request_id, photo)
+    return found
+
+
+def service_names(session: Session) -> dict[str, tuple[str, str]]:
+    return {s.code: (s.name_ja, s.name_en) for s in session.scalars(select(ReportService))}
 
 
 def _request_id(service_request_id: str | int) -> int | None:
@@ -616,7 +761,10 @@ NEXT_STATES: dict[str, frozenset[str]] = {
     IN_PROGRESS: frozenset({RECEIVED, DONE, "declined"}),
     DONE: frozenset({IN_PROGRESS}),
     "declined": frozenset({IN_PROGRESS}),
+    MERGED: frozenset(),  # merged into another report: that one is followed instead
 }
+# The statuses staff choose on the workflow page (merging is its own action).
+STAFF_STATES = (RECEIVED, IN_PROGRESS, DONE, DECLINED)
 DEPARTMENTS: dict[str, str] = dict(
     [
         catalog.ROAD_DIVISION,
@@ -628,6 +776,7 @@ DEPARTMENTS: dict[str, str] = dict(
         catalog.PUBLIC_RELATIONS,
     ]
 )
+DEPARTMENT_NAMES = tuple(DEPARTMENTS)
 
 
 def change_status(
@@ -640,15 +789,23 @@ def change_status(
     department: str | None = None,
     expected_at: datetime | None = None,
     now: datetime | None = None,
+    photo: photos.PreparedPhoto | None = None,
+    photo_kind: str = "after",
+    files: FileStore | None = None,
+    site_url: str = "",
 ) -> ServiceRequest:
     """Move a request to ``state`` with a public note; kept in its history and the audit log.
 
-    The same status again records a note (or a new department) without a change of status.
+    The same status again records a note, a new department or a photo without a change of
+    status. A before/after ``photo`` is published with the change. A change of status is
+    told to whoever asked for updates (a :class:`ReportStatusChanged` after commit).
     """
     request = get_request(session, service_request_id)
     errors = Errors()
-    if state not in STATES:
-        errors.add("status", f"状態は {', '.join(STATES)} のいずれかです / unknown status")
+    if state not in STAFF_STATES:
+        errors.add("status", f"状態は {', '.join(STAFF_STATES)} のいずれかです / unknown status")
+    if photo is not None and photo_kind not in ("before", "after"):
+        errors.add("photo_kind", "before か after です / before or after")
     note = clean_text(errors, "note", note, MAX_NOTE, one_line=False)
     if department is not None and department not in DEPARTMENTS:
         errors.add(
@@ -656,7 +813,13 @@ def change_status(
         )
     errors.raise_any()
     previous = request.state
-    if state == previous and not note and department is None and expected_at is None:
+    if previous == MERGED:
+        raise ConflictProblem(
+            f"この報告は {request.merged_into_id} 番に統合済みです。そちらで対応してください / "
+            f"this report was merged into {request.merged_into_id}; handle that one",
+        )
+    unchanged = department is None or department == request.department_ja
+    if state == previous and not note and unchanged and expected_at is None and photo is None:
         raise ConflictProblem(
             f"すでに「{STATES[state][0]}」です。メモを添えてください / the request is already "
             f"{STATES[state][1].lower()}; add a note to record something",
@@ -690,6 +853,19 @@ def change_status(
             at=now,
         )
     )
+    detail: dict[str, Any] = {
+        "from": previous,
+        "to": state,
+        "note": note,
+        "department": request.department_ja,
+    }
+    if photo is not None:
+        if files is None:
+            raise ValueError("a photo needs the file store")
+        stored = _attach_photo(
+            session, request, photo, files, kind=photo_kind, by_name=actor.name, now=now
+        )
+        detail["photo"] = {"kind": photo_kind, "digest": stored.digest}
     audit.record(
         session,
         actor,
@@ -697,11 +873,273 @@ def change_status(
         "service_request",
         str(request.id),
         summary=f"{STATES[previous][0]} → {STATES[state][0]}",
-        detail={"from": previous, "to": state, "note": note, "department": request.department_ja},
+        detail=detail,
         via="api",
     )
     session.flush()
+    if state != previous:
+        _tell_followers(session, request, previous, note, site_url)
     return request
+
+
+def followers(session: Session, request: ServiceRequest) -> list[str]:
+    """The e-mail addresses that asked for updates on ``request``: its reporter's and those of
+    the duplicates merged into it (each once)."""
+    merged = session.scalars(
+        select(ServiceRequest.email).where(
+            ServiceRequest.merged_into_id == request.id, ServiceRequest.email != ""
+        )
+    )
+    found: dict[str, None] = {}
+    for email in [request.email, *merged]:
+        if email:
+            found.setdefault(email.lower(), None)
+    return list(found)
+
+
+def public_url(site_url: str, request_id: int) -> str:
+    return f"{site_url.rstrip('/')}/reports/{request_id}"
+
+
+def _tell_followers(
+    session: Session, request: ServiceRequest, previous: str, note: str, site_url: str
+) -> None:
+    recipients = tuple(followers(session, request))
+    if not recipients:
+        return
+    emit(
+        session,
+        ReportStatusChanged(
+            request_id=request.id,
+            service_ja=request.service.name_ja,
+            service_en=request.service.name_en,
+            from_state=previous,
+            to_state=request.state,
+            state_ja=STATES[request.state][0],
+            state_en=STATES[request.state][1],
+            note=note,
+            url=public_url(site_url, request.id),
+            recipients=recipients,
+        ),
+    )
+
+
+# --- staff: photos, duplicates, merging ----------------------------------------------------
+
+
+def add_photo(
+    session: Session,
+    service_request_id: str | int,
+    photo: photos.PreparedPhoto,
+    *,
+    kind: str,
+    actor: User,
+    files: FileStore,
+) -> ReportPhoto:
+    """A before/after photo from staff, without a change of status; in the audit log."""
+    request = get_request(session, service_request_id)
+    if kind not in ("before", "after"):
+        raise _bad("photo_kind", "before か after です / before or after")
+    stored = _attach_photo(
+        session, request, photo, files, kind=kind, by_name=actor.name, now=utcnow()
+    )
+    request.updated_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "reports.photo",
+        "service_request",
+        str(request.id),
+        summary=PHOTO_KINDS[kind][0],
+        detail={"kind": kind, "digest": stored.digest},
+        via="api",
+    )
+    session.flush()
+    return stored
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass
+class Duplicate:
+    request: ServiceRequest
+    distance_m: float
+    days_apart: float
+
+
+def likely_duplicates(
+    session: Session,
+    service_request_id: str | int,
+    *,
+    radius_m: float = DUPLICATE_RADIUS_M,
+    window: timedelta = DUPLICATE_WINDOW,
+) -> list[Duplicate]:
+    """Open reports of the same service within ``radius_m`` and ``window`` of this one,
+    nearest first: the ones staff probably want to merge."""
+    request = get_request(session, service_request_id)
+    dlat = radius_m / 111_320
+    dlon = radius_m / (111_320 * max(0.1, math.cos(math.radians(request.lat))))
+    candidates = session.scalars(
+        select(ServiceRequest).where(
+            ServiceRequest.id != request.id,
+            ServiceRequest.service_code == request.service_code,
+            ServiceRequest.status == "open",
+            ServiceRequest.merged_into_id.is_(None),
+            ServiceRequest.lat.between(request.lat - dlat, request.lat + dlat),
+            ServiceRequest.lon.between(request.lon - dlon, request.lon + dlon),
+            ServiceRequest.requested_at.between(
+                request.requested_at - window, request.requested_at + window
+            ),
+        )
+    )
+    found = []
+    for other in candidates:
+        metres = distance_m(request.lat, request.lon, other.lat, other.lon)
+        if metres <= radius_m:
+            days = abs((other.requested_at - request.requested_at).total_seconds()) / 86400
+            found.append(Duplicate(other, round(metres, 1), round(days, 2)))
+    return sorted(found, key=lambda d: (d.distance_m, d.days_apart))
+
+
+def merge_into(
+    session: Session,
+    duplicate_id: str | int,
+    kept_id: str | int,
+    *,
+    actor: User,
+    site_url: str = "",
+    now: datetime | None = None,
+) -> ServiceRequest:
+    """Close ``duplicate_id`` as merged into ``kept_id`` with a public note pointing at it;
+    its reporter then follows the kept report. In the audit log."""
+    duplicate = get_request(session, duplicate_id)
+    kept = get_request(session, kept_id)
+    if duplicate.id == kept.id:
+        raise _bad("into", "同じ報告には統合できません / cannot merge a report into itself")
+    if duplicate.state == MERGED:
+        raise ConflictProblem(
+            f"{duplicate.id} 番はすでに {duplicate.merged_into_id} 番に統合済みです / "
+            f"{duplicate.id} was merged into {duplicate.merged_into_id} already"
+        )
+    if kept.state == MERGED:
+        raise ConflictProblem(
+            f"{kept.id} 番は統合済みです。{kept.merged_into_id} 番を指定してください / "
+            f"{kept.id} was itself merged; merge into {kept.merged_into_id}"
+        )
+    now = now or utcnow()
+    previous = duplicate.state
+    note = (
+        f"同じ内容の報告 {kept.id} 番にまとめました。対応状況は {kept.id} 番でご確認ください / "
+        f"Merged into report {kept.id}, which has the same problem: follow it there. "
+        f"{public_url(site_url, kept.id)}"
+    )
+    duplicate.state, duplicate.status = MERGED, STATES[MERGED][2]
+    duplicate.status_notes = note
+    duplicate.merged_into_id = kept.id
+    duplicate.closed_at = duplicate.closed_at or now
+    duplicate.updated_at = now
+    duplicate.changes.append(
+        StatusChange(
+            from_state=previous,
+            to_state=MERGED,
+            note=note,
+            department_ja=duplicate.department_ja,
+            by_name=actor.name,
+            at=now,
+        )
+    )
+    # Duplicates merged into this one before follow the kept one too.
+    for earlier in session.scalars(
+        select(ServiceRequest).where(ServiceRequest.merged_into_id == duplicate.id)
+    ):
+        earlier.merged_into_id = kept.id
+    audit.record(
+        session,
+        actor,
+        "reports.merge",
+        "service_request",
+        str(duplicate.id),
+        summary=f"{duplicate.id} → {kept.id}",
+        detail={"into": kept.id, "from": previous},
+        via="api",
+    )
+    session.flush()
+    _tell_followers(session, duplicate, previous, note, site_url)
+    return duplicate
+
+
+# --- staff: the inbox ----------------------------------------------------------------------
+
+
+@dataclass
+class InboxFilter:
+    state: str = ""
+    service_code: str = ""
+    town: str = ""
+    department: str = ""
+    days: int = 0
+
+    def check(self) -> InboxFilter:
+        errors = Errors()
+        if self.state and self.state not in (*STATES, "open", "closed"):
+            errors.add("state", "状態の指定が正しくありません / unknown status")
+        if self.service_code and self.service_code not in catalog.SERVICE_CODES:
+            errors.add("service_code", "サービスコードがありません / unknown service_code")
+        if self.department and self.department not in DEPARTMENTS:
+            errors.add("department", "担当課がありません / unknown department")
+        if not 0 <= self.days <= 3660:
+            errors.add("days", "0〜3660 日です / 0 to 3660 days")
+        self.town = self.town.strip()[:60]
+        errors.raise_any()
+        return self
+
+
+def inbox(
+    session: Session, where: InboxFilter, *, limit: int = 500, now: datetime | None = None
+) -> list[ServiceRequest]:
+    """Reports for staff, newest first, with the filters of the inbox."""
+    statement = select(ServiceRequest)
+    if where.state in ("open", "closed"):
+        statement = statement.where(ServiceRequest.status == where.state)
+    elif where.state:
+        statement = statement.where(ServiceRequest.state == where.state)
+    if where.service_code:
+        statement = statement.where(ServiceRequest.service_code == where.service_code)
+    if where.town:
+        statement = statement.where(ServiceRequest.town == where.town)
+    if where.department:
+        statement = statement.where(ServiceRequest.department_ja == where.department)
+    if where.days:
+        since = (now or utcnow()) - timedelta(days=where.days)
+        statement = statement.where(ServiceRequest.requested_at >= since)
+    statement = statement.order_by(ServiceRequest.requested_at.desc(), ServiceRequest.id.desc())
+    return list(session.scalars(statement.limit(limit)))
+
+
+def towns_with_reports(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(ServiceRequest.town)
+            .where(ServiceRequest.town != "")
+            .distinct()
+            .order_by(ServiceRequest.town)
+        )
+    )
+
+
+def requests_by_tokens(session: Session, tokens: Sequence[str]) -> list[ServiceRequest]:
+    """The reports a browser sent (its kept tokens), newest first: "my reports"."""
+    wanted = [t[:40] for t in tokens if t][:MAX_IDS]
+    if not wanted:
+        return []
+    found = session.scalars(select(ServiceRequest).where(ServiceRequest.token.in_(wanted)))
+    return sorted(found, key=lambda r: r.requested_at, reverse=True)
 
 
 def reporter_contact(
@@ -756,6 +1194,8 @@ def numbers(
         ServiceRequest.requested_at,
         ServiceRequest.closed_at,
     )
+    # A merged duplicate is the same problem as the report it went into: counted once.
+    statement = statement.where(ServiceRequest.state != MERGED)
     if start is not None:
         statement = statement.where(ServiceRequest.requested_at >= start)
     if end is not None:
@@ -827,3 +1267,111 @@ def revoke_api_keys(session: Session, names: Iterable[str]) -> int:
             row.active = False
             count += 1
     return count
+
+
+# --- staff views ---------------------------------------------------------------------------
+
+
+def photo_dict(photo: ReportPhoto, site_url: str = "") -> dict[str, Any]:
+    base = site_url.rstrip("/")
+    return {
+        "kind": photo.kind,
+        "url": base + photos.photo_path(photo.digest),
+        "thumbnail_url": base + photos.photo_path(photo.thumb_digest),
+        "width": photo.width,
+        "height": photo.height,
+        "at": photo.created_at.isoformat(),
+    }
+
+
+def request_dict(request: ServiceRequest, site_url: str = "") -> dict[str, Any]:
+    """A request as staff's JSON shows it (the reporter's contact is a separate, audited read)."""
+    return {
+        "id": request.id,
+        "service_code": request.service_code,
+        "service_name": request.service.name_ja,
+        "state": request.state,
+        "state_label": STATES[request.state][0],
+        "status": request.status,
+        "status_notes": request.status_notes,
+        "department": request.department_ja,
+        "lat": request.lat,
+        "long": request.lon,
+        "town": request.town,
+        "address_string": request.address_string,
+        "description": request.description,
+        "media_url": request.media_url or None,
+        "attributes": request.attributes,
+        "requested_at": request.requested_at.isoformat(),
+        "updated_at": request.updated_at.isoformat(),
+        "closed_at": request.closed_at.isoformat() if request.closed_at else None,
+        "merged_into": request.merged_into_id,
+        "has_email": bool(request.email),
+        "photos": [photo_dict(p, site_url) for p in request.photos],
+    }
+
+
+def change_dict(change: StatusChange) -> dict[str, Any]:
+    return {
+        "from": change.from_state or None,
+        "to": change.to_state,
+        "note": change.note,
+        "department": change.department_ja,
+        "by": change.by_name,
+        "at": change.at.isoformat(),
+    }
+
+
+def _tally_dict(tally: Tally) -> dict[str, Any]:
+    return {
+        "open": tally.open,
+        "closed": tally.closed,
+        "median_days_to_close": tally.median_days_to_close,
+    }
+
+
+def numbers_dict(found: Numbers) -> dict[str, Any]:
+    return {
+        "total": _tally_dict(found.total),
+        "by_service": {code: _tally_dict(t) for code, t in found.by_service.items()},
+        "by_town": {town or "（不明）": _tally_dict(t) for town, t in found.by_town.items()},
+    }
+
+
+def numbers_csv(session: Session, *, start: datetime | None = None) -> bytes:
+    """The numbers as one Excel-safe sheet: a row per category, then a row per 町丁目."""
+    found = numbers(session, start=start)
+    names = {s.code: s.name_ja for s in list_services(session)}
+    rows: list[list[Any]] = [
+        ["total", "", "合計", t.open, t.closed, t.open + t.closed, t.median_days_to_close]
+        for t in [found.total]
+    ]
+    for code, tally in found.by_service.items():
+        rows.append(
+            [
+                "service",
+                code,
+                names.get(code, code),
+                tally.open,
+                tally.closed,
+                tally.open + tally.closed,
+                tally.median_days_to_close,
+            ]
+        )
+    for town, tally in found.by_town.items():
+        rows.append(
+            [
+                "town",
+                "",
+                town or "（不明）",
+                tally.open,
+                tally.closed,
+                tally.open + tally.closed,
+                tally.median_days_to_close,
+            ]
+        )
+    return excel_csv(
+        ("group", "code", "name", "open", "closed", "total", "median_days_to_close"),
+        ("区分", "コード", "名称", "未完了", "完了", "合計", "完了までの日数（中央値）"),
+        rows,
+    )

@@ -19,6 +19,8 @@ from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.pages import safe_next
 from cityos.core.ratelimit import rate_limited
 from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
+from cityos.forms import service as forms
+from cityos.forms.models import STATUSES as FORM_STATUSES
 from cityos.notices import service as notices
 from cityos.procedures import service as procedures
 from cityos.residents import service, sessions
@@ -135,6 +137,8 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
         "notice_pref": notices.preference(session, resident),
         "notice_inbox": notices.inbox(session, resident),
         "notice_reason": notices.reason_sentence,
+        "applications": forms.submissions_of(session, resident),
+        "application_statuses": FORM_STATUSES,
     }
 
 

@@ -201,9 +201,14 @@ def formatted_address(profile: ResidentProfile | None) -> str:
     """The normalized address as one line: 東京都三鷹市下連雀三丁目22-14 2F."""
     if profile is None or not profile.address:
         return ""
-    parts = [profile.address.get(k) or "" for k in ("pref", "city", "town", "addr")]
+    return address_line(profile.address)
+
+
+def address_line(normalized: dict[str, Any]) -> str:
+    """A normalized address (``Address.as_dict``) as one line, as forms and pages show it."""
+    parts = [normalized.get(k) or "" for k in ("pref", "city", "town", "addr")]
     line = "".join(parts)
-    other = profile.address.get("other") or ""
+    other = normalized.get("other") or ""
     return f"{line} {other}".strip()
 
 

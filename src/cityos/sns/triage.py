@@ -2022,6 +2022,41 @@ _EN += [
 ]
 
 
+# Calls for rescue in the forms the words above miss: western and colloquial negatives
+# (出られへん, 出れない), a person under or inside in kana only (半角カナ becomes kana in the
+# search key), and in English someone on top of a vehicle in the water or a relative who does
+# not pick up.
+_JA += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "出られへん",
+            "出れへん",
+            "出れない",
+            "出れません",
+            "動けへん",
+            "動かれへん",
+            "逃げられへん",
+            "逃げれない",
+            "上げられへん",
+            "したにひと",
+            "なかにひと",
+            "おくにひと",
+        ],
+    ),
+]
+_EN += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            r"on top of (his|her|their|a|the|my|our) (car|van|truck)",
+            r"(isn't|is not|not|won't|hasn't been|isn’t) picking up",
+        ],
+    ),
+]
+
 _HAZARD_JA: list[tuple[str, list[str]]] = [
     (
         "fire",
@@ -2220,7 +2255,9 @@ _LOW_EN = re.compile(
 )
 # A request to check on someone who cannot be reached: needs action, not life at risk.
 _WELFARE_JA = re.compile("連絡(が|も)?(つかな|取れな|とれな|つきま|取れま)|様子(を)?見て|安否")
-_WELFARE_EN = re.compile(r"can't reach|cannot reach|haven't heard|not answering|check on")
+_WELFARE_EN = re.compile(
+    r"can't reach|cannot reach|haven't heard|not answering|check on|(isn't|not) picking up"
+)
 
 
 @dataclass(frozen=True, eq=False)  # each cue is itself (two may read the same)
@@ -2479,25 +2516,175 @@ _WORD = re.compile(r"[a-z][a-z']+")
 _RUN = re.compile(r"[一-龥々〆ヶ]+|[ァ-ヺー]+|[ぁ-ゖー]+")
 
 
-def features(key: str, lower: str, matched: dict[str, list[str]]) -> list[str]:
+def features(key: str, lower: str, matched: dict[str, list[str]], place: str = "none") -> list[str]:
     """What the category model reads: characters and character pairs of the post, runs of
     one script (Japanese words, roughly), English words, the lexicon's cues (each named, and
-    each category that has one) and the category the rules alone would give."""
-    return _features(key, lower, matched, _category(_tally(matched), key, lower))
+    each category that has one), the category the rules alone would give, the cues of context
+    (tense, person, a joke, news, advice; alone and with that category) and whether the post
+    names a place in Mitaka, outside it or none (``place``: "mitaka", "outside", "none")."""
+    rule = _category(_tally(matched), key, lower)
+    return sorted(_features(key, lower, matched, rule, place=place))  # sorted: reproducible
 
 
 _ASCII = frozenset(map(chr, range(128)))
 
+# Cues of context: not what a post is about but how it says it: whether the call is past or
+# over, a joke, news from elsewhere, advice to everyone, someone else in danger, a plea. The
+# words of a call for rescue recur in all of these; the model learns from the context cues,
+# and from each of them together with the rules' category, which of them take a call back.
+# name: (Japanese words, matched in the search key; English words; English phrases).
+_CONTEXT: dict[str, tuple[str, str, str]] = {
+    "past": (
+        "ました でした てた 済み 済 すでに もう引 もう大丈夫 収まった おさまった 終わった 去年 昔 年前 昨日 この前",
+        "was were had yesterday earlier already rescued ago",
+        "last year|last night|got out|went down",
+    ),
+    "safe": (
+        "無事 けがなし けがはない けが人はいない けが人なし 避難済 全員外 全員2階 全員無事 大丈夫です"
+        " 人はいな 人もいな いなかった 乗ってな 助かった 救出された 救助された 助け出され",
+        "luckily thankfully",
+        "nobody hurt|no one hurt|nobody was|no one was|no injuries|we're fine|we are fine|we're ok"
+        "|we're safe|all fine|all good|everyone is fine|everyone's fine|everyone is safe"
+        "|nobody inside|no one inside|nobody lived",
+    ),
+    "joke": (
+        "笑 冗談 ネタ ごっこ 夢 ゲーム ドラマ 映画 アニメ 推し 漫画 マンガ ボケ ギャグ 比喩 気分 心が 課長 上司"
+        " 宿題 会議 メール 草 ww 😂 🤣 😅",
+        "lol lmao haha hahaha jk joking kidding meme memes movie drama game meeting email emails"
+        " homework",
+        "",
+    ),
+    "news": (
+        "速報 ニュース 報道 によると 特番 テレビ 海外 九州 熊本 トルコ フィリピン ヨーロッパ 沖縄 北海道 映像",
+        "news breaking reported reports tv abroad",
+        "according to",
+    ),
+    "prayer": (
+        "祈 いのり お見舞い ご無事 無事であ 無事でい どうか 心配です 胸が痛",
+        "pray praying prayers",
+        "thoughts and|stay safe|stay strong|hope everyone",
+    ),
+    "advice": (
+        "ないで ないように ましょう しよう 注意 気をつけ 忘れず ておいて は危 が危 誤情報 デマ 【 控えて 近づかない",
+        "don't dont never avoid psa remember",
+        "do not|make sure|be careful|stay away|stay inside",
+    ),
+    "plea": (
+        "助けて たすけ 来て きて お願い 誰か だれか どなたか ください ほしい 欲しい 頼む はやく 早く 至急 !!"
+        " どうしたら どうすれば",
+        "please pls plz someone anyone somebody send need help hurry asap",
+        "",
+    ),
+    "someone": (
+        "中に なかに 返事 出てこない 出てきて 姿が見えない 応答 声がする 声が聞こえ 呼んでも 手を振 叫",
+        "inside screaming shouting waving",
+        "not answering|isn't answering|no answer|can hear",
+    ),
+    "first_person": (
+        "私 わたし 俺 僕 ぼく 自分 うち 我が家",
+        "i'm my we we're our me us",
+        " i ",
+    ),
+    "other_person": (
+        "おばあ おじい ばあちゃん じいちゃん 祖母 祖父 母 父 隣 近所 子ども 子供 こども 赤ちゃん 妻 夫 息子 娘"
+        " 住人 入居者 利用者 叔母 叔父 友達 友だち さんが さんは さんの 旦那 オカン 親",
+        "neighbor neighbour neighbors neighbours grandma grandpa grandmother grandfather mom mum"
+        " dad mother father wife husband kid kids child children baby son daughter aunt uncle"
+        " friend resident residents",
+        "old man|old lady|old woman",
+    ),
+    "vulnerable": (
+        "高齢 お年寄り 老人 寝たきり 車いす 車椅子 足が悪 足の悪 足が不自由 足の不自由 歩けな 耳が 認知 妊"
+        " 一人暮らし ひとり暮らし 障害 介護 人工呼吸 酸素 透析 乳児 赤ちゃん",
+        "elderly wheelchair walker pregnant disabled alone bedridden dementia oxygen infant",
+        "",
+    ),
+    "rising": (
+        "膝 腰 胸 首 床上 2階 二階 階段 屋根 天井 増えて 上がって あがって どんどん 止まらない 入ってき 来てる きてる",
+        "knee knees waist chest neck stairs upstairs roof rising",
+        "2nd floor|coming in|coming up",
+    ),
+    "now": ("今 いま まだ 現在 さっきから ずっと", "now still currently", ""),
+    "question": ("? ますか ですか かな どこ いつ", "", "?"),
+    "hashtag": ("#", "", "#"),
+}
+# Sentence ends in the past tense (た / だ before a stop or at the end), and a question
+# ending in か: what the lists of words above cannot say.
+_PAST_END = re.compile("[ただ](?:[。!、…]|$)")
+_QUESTION_END = re.compile("か(?:[。!]|$)")
+
+
+def _context_index() -> tuple[
+    dict[str, list[tuple[str, str]]],
+    dict[str, list[str]],
+    dict[str, list[str]],
+    list[tuple[str, str]],
+]:
+    """The context cues as look-ups: Japanese words by their first two characters (a post
+    only tries those whose first pair it has) and one-character words by the character;
+    English words by the word; English phrases to look for as they are."""
+    by_pair: dict[str, list[tuple[str, str]]] = {}
+    by_char: dict[str, list[str]] = {}
+    by_word: dict[str, list[str]] = {}
+    phrases: list[tuple[str, str]] = []
+    for name, (japanese, english, phrase) in _CONTEXT.items():
+        for word in japanese.split():
+            needle = text.search_key(word)
+            if len(needle) == 1:
+                by_char.setdefault(needle, []).append(name)
+            else:
+                by_pair.setdefault(needle[:2], []).append((needle, name))
+        for word in english.split():
+            by_word.setdefault(word, []).append(name)
+        phrases += [(item, name) for item in phrase.split("|") if item]
+    return by_pair, by_char, by_word, phrases
+
+
+_CONTEXT_BY_PAIR, _CONTEXT_BY_CHAR, _CONTEXT_BY_WORD, _CONTEXT_PHRASES = _context_index()
+_KANJI = re.compile("[一-龥々]")
+_KANA = re.compile("[ぁ-ゖ]")
+
+
+def _context(key: str, lower: str, pairs: set[str], chars: set[str], words: set[str]) -> set[str]:
+    """The names of the cues of context a post has (see _CONTEXT), and its script."""
+    found: set[str] = set()
+    for pair in _CONTEXT_BY_PAIR.keys() & pairs:
+        found.update(name for needle, name in _CONTEXT_BY_PAIR[pair] if needle in key)
+    for char in _CONTEXT_BY_CHAR.keys() & chars:
+        found.update(_CONTEXT_BY_CHAR[char])
+    for word in _CONTEXT_BY_WORD.keys() & words:
+        found.update(_CONTEXT_BY_WORD[word])
+    if words or "#" in lower or "?" in lower:
+        padded = f" {lower} "
+        found.update(name for phrase, name in _CONTEXT_PHRASES if phrase in padded)
+    if _PAST_END.search(key):
+        found.add("past")
+    if _QUESTION_END.search(key):
+        found.add("question")
+    if not _KANJI.search(key) and _KANA.search(key):
+        found.add("kana_only")
+    if any(ord(char) > 0xFFFF for char in chars):
+        found.add("emoji")
+    return found
+
 
 def _features(
-    key: str, lower: str, matched: dict[str, list[str]], rule: str, pairs: set[str] | None = None
+    key: str,
+    lower: str,
+    matched: dict[str, list[str]],
+    rule: str,
+    pairs: set[str] | None = None,
+    place: str = "none",
 ) -> list[str]:
-    """features(), given the category the rules give and the character pairs of ``key``
-    (triage_post has them already)."""
-    found = _pairs(key) if pairs is None else set(pairs)
-    found.update(map("u:".__add__, set(key) - _ASCII))
+    """features() in no set order, given the category the rules give and the character pairs
+    of ``key`` (triage_post has them already)."""
+    pairs = _pairs(key) if pairs is None else pairs
+    found = set(pairs)
+    chars = set(key)
+    found.update(map("u:".__add__, chars - _ASCII))
     found.update(map("t:".__add__, _RUN.findall(key)))
-    found.update(map("w:".__add__, _WORD.findall(lower)))
+    words = set(_WORD.findall(lower))
+    found.update(map("w:".__add__, words))
     for category, labels in matched.items():
         found.add("cat:" + category)
         prefix = f"cue:{category}:"
@@ -2506,7 +2693,12 @@ def _features(
     found.add("rule2:" + rule)
     if "?" in key:
         found.add("question")
-    return sorted(found)
+    context = _context(key, lower, pairs, chars, words)
+    found.update(map("ctx:".__add__, context))
+    found.update(f"ctx:{name}|{rule}" for name in context)
+    found.add("place:" + place)
+    found.add(f"place:{place}|{rule}")
+    return list(found)
 
 
 def _category(scores: defaultdict[str, float], key: str, lower: str) -> str:
@@ -2589,6 +2781,13 @@ def shipped_model() -> perceptron.Perceptron | None:
     return perceptron.load("cityos.sns", MODEL_FILE)
 
 
+def place_kind(place: Place | Outside | None) -> str:
+    """What the category model knows of a post's place: in Mitaka, outside it, or none."""
+    if isinstance(place, Place):
+        return "mitaka"
+    return "outside" if isinstance(place, Outside) else "none"
+
+
 def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     """Category, urgency, hazard and place of one post, with what decided each."""
     words = clean(written)
@@ -2598,22 +2797,22 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     matched = _matches(key, lower, pairs)
     scores = _tally(matched)
     category = _category(scores, key, lower)
+    place = gazetteer.find(words, key, lower)
     model = shipped_model()
     if model is not None:
-        model_scores = model.scores(_features(key, lower, matched, category, pairs))
+        model_scores = model.scores(
+            _features(key, lower, matched, category, pairs, place=place_kind(place))
+        )
         learned = _learned(model_scores)
-        # A call for rescue the lexicon is sure of stays one: missing it costs most.
-        if not (
-            category == "rescue_request"
-            and scores["rescue_request"] >= 3.0
-            and (
-                FORCE_MARGIN is None
-                or model_scores["rescue_request"] + FORCE_MARGIN >= max(model_scores.values())
-            )
-        ):
+        # A call for rescue the lexicon is sure of stays one (missing it costs most), and the
+        # model's "off topic" does not silence a post the lexicon finds someone in danger in;
+        # unless the model, which also reads the context (a joke, news from elsewhere, a rescue
+        # that is over), puts rescue further than FORCE_MARGIN below its best.
+        best = max(model_scores.values())
+        model_agrees = FORCE_MARGIN is None or model_scores["rescue_request"] + FORCE_MARGIN >= best
+        if not (category == "rescue_request" and scores["rescue_request"] >= 3.0 and model_agrees):
             category = learned
-        # Nor does the model's "off topic" silence a post the lexicon finds someone in danger in.
-        if category == "not_relevant" and scores["rescue_request"] >= 2.0:
+        if category == "not_relevant" and scores["rescue_request"] >= 2.0 and model_agrees:
             category = "rescue_request"
     urgency, why_urgency = _urgency(category, key, lower)
     hazard, hazard_word = _hazard(key, lower)
@@ -2634,7 +2833,6 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     else:
         final_hazard = "other"
         explanation["hazard"] = "other: 手がかりなし / no cue"
-    place = gazetteer.find(words, key, lower)
     result = Triage(category, urgency, final_hazard, None, None, None, explanation)
     result.hazard_from_cues = hazard is not None
     if isinstance(place, Place):

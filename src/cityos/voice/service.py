@@ -26,6 +26,7 @@ from cityos.core import audit, csvexport, encodings, jsonlines, tokens
 from cityos.core import text as jtext
 from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
 from cityos.core.models import User
+from cityos.core.uploads import FILE_MAGIC
 from cityos.db import utcnow
 from cityos.voice import analysis, moderation, topics
 from cityos.voice.models import (
@@ -168,14 +169,7 @@ DOCUMENT_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
 }
-# What the first bytes of a file of each type are (so a renamed program is refused).
-_DOCUMENT_MAGIC = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    DOCUMENT_TYPES[".docx"]: (b"PK\x03\x04",),
-    DOCUMENT_TYPES[".xlsx"]: (b"PK\x03\x04",),
-}
+_DOCUMENT_MAGIC = FILE_MAGIC
 
 
 def document_type(filename: str, head: bytes) -> str:

@@ -29,7 +29,9 @@ TEMPLATE_PACKAGES = (
     "cityos.residents",
     "cityos.surveys",
     "cityos.notices",
+    "cityos.forms",
     "cityos.voice",
+    "cityos.reports",
 )
 
 

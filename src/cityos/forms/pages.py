@@ -1,0 +1,357 @@
+"""Pages of the forms domain: filing a form, the resident's applications, the staff inbox,
+the form editor and the printable PDF.
+
+Thin: the logic is in ``service`` (checking, prefill, statuses) and ``pdf``. Resident pages
+use the residents domain's session cookie; staff pages the staff session and ``forms.manage``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from cityos.core.errors import ProblemError, ValidationProblem
+from cityos.core.ratelimit import rate_limited
+from cityos.core.web import (
+    SessionDep,
+    check_csrf,
+    database_of,
+    files_of,
+    require,
+    session_user,
+    settings_of,
+)
+from cityos.forms import pdf, service
+from cityos.forms.models import NEXT_STATUSES, STATUSES, FormDefinition, Submission
+from cityos.residents import sessions
+from cityos.residents.models import Resident
+from cityos.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form(max_length=4096)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+FormId = Annotated[str, Path(max_length=40)]
+SubmitLimit = Depends(
+    rate_limited("form-submit", lambda r: settings_of(r).form_submissions_per_minute)
+)
+NOT_OFFICIAL = (
+    "City OS のデモ様式です。公式の様式ではありません / a City OS sample, not an official form"
+)
+
+
+def _to_login(request: Request) -> Response:
+    return RedirectResponse(
+        "/residents/login?" + urlencode({"next": request.url.path}), status_code=303
+    )
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> Response:
+    return render(
+        request, template, {"needs_csrf": True, "statuses": STATUSES, **context}, status=status
+    )
+
+
+# --- residents: the forms and filing them -----------------------------------------------------
+
+
+@router.get("/forms")
+def form_list(request: Request, session: SessionDep) -> Response:
+    context = {"forms": service.forms(session), "note": NOT_OFFICIAL}
+    return _page(request, "forms/list.html", context)
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    resident: Resident,
+    found: FormDefinition,
+    *,
+    values: dict[str, str] | None = None,
+    idempotency_key: str = "",
+    problem: ProblemError | None = None,
+) -> Response:
+    known, prefilled = service.prefill(session, found, resident)
+    context = {
+        "form": found,
+        "values": known if values is None else values,
+        "prefilled": prefilled
+        if values is None
+        else {k for k in prefilled if values.get(k) == known[k]},
+        "idempotency_key": idempotency_key or service.new_idempotency_key(),
+        "errors": problem.errors if problem else {},
+        "error": problem.detail if problem else "",
+        "prefilled_ja": service.PREFILLED_JA,
+        "prefilled_en": service.PREFILLED_EN,
+        "note": NOT_OFFICIAL,
+    }
+    return _page(request, "forms/form.html", context, status=problem.status if problem else 200)
+
+
+@router.get("/forms/{form_id}")
+def form_page(request: Request, session: SessionDep, form_id: FormId) -> Response:
+    found = service.form(session, form_id)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    return _form_page(request, session, resident, found)
+
+
+@router.post("/forms/{form_id}", dependencies=[SubmitLimit])
+async def form_submit(request: Request, form_id: FormId) -> Response:
+    limit = settings_of(request).max_upload_bytes
+    form = await request.form(max_files=20, max_fields=200)
+    raw: dict[str, str] = {}
+    uploads: dict[str, service.Upload] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            raw[key] = value
+        elif isinstance(value, UploadFile) and value.filename:
+            # Read one byte past the largest limit so an oversized file is told, not cut.
+            data = await value.read(limit + 1)
+            uploads[key] = service.Upload(value.filename, data)
+    return await run_in_threadpool(_submit, request, form_id, raw, uploads)
+
+
+def _submit(
+    request: Request, form_id: str, raw: dict[str, str], uploads: dict[str, service.Upload]
+) -> Response:
+    check_csrf(request, raw.pop("csrf_token", None))
+    settings = settings_of(request)
+    with database_of(request).session() as session:
+        found = service.form(session, form_id)
+        if raw.pop("form_id", None) != found.id:
+            # The page's own form id was changed: refuse rather than file a different form.
+            raise ValidationProblem(
+                "フォームが一致しません。フォームを開き直してください / "
+                "the form does not match this address; open the form again",
+                status=400,
+                errors={"form_id": ["mismatch"]},
+            )
+        resident = sessions.current_resident(request, session)
+        if resident is None:
+            return _to_login(request)
+        key = raw.pop("idempotency_key", "")
+        try:
+            submission, _created = service.submit(
+                session, files_of(request), service.cipher(settings), resident, form_id,
+                raw=raw, uploads=uploads, idempotency_key=key,
+                prefer_city=settings.city_name_ja,
+            )  # fmt: skip
+        except ValidationProblem as problem:
+            if "idempotency_key" in problem.errors:
+                raise
+            session.rollback()
+            return _form_page(
+                request, session, resident, found, values=raw, idempotency_key=key, problem=problem
+            )
+        return RedirectResponse(f"/my/applications/{submission.id}?filed=1", status_code=303)
+
+
+# --- residents: their applications -------------------------------------------------------------
+
+
+@router.get("/my/applications/{submission_id}")
+def application(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    found = service.submission_for(session, resident, submission_id)
+    context = {
+        "submission": found,
+        "rows": service.shown_values(found, service.cipher(settings_of(request))),
+        "filed": request.query_params.get("filed") == "1",
+    }
+    return _page(request, "forms/application.html", context)
+
+
+def _pdf_response(request: Request, found: Submission) -> Response:
+    settings = settings_of(request)
+    token = service.counter_token(settings, found.id)
+    body = pdf.render(
+        title_ja=found.form.title_ja,
+        title_en=found.form.title_en,
+        department_ja=found.department_ja,
+        city_ja=settings.city_name_ja,
+        number=found.id,
+        filed_at=found.created_at,
+        status=found.status,
+        rows=service.shown_values(found, service.cipher(settings)),
+        staff_url=f"{settings.site_url.rstrip('/')}/staff/forms/counter/{token}",
+        note=NOT_OFFICIAL,
+    )
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="application-{found.id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/my/applications/{submission_id}/form.pdf")
+def application_pdf(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return _to_login(request)
+    return _pdf_response(request, service.submission_for(session, resident, submission_id))
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+def _staff(request: Request, session: Session) -> Any:
+    user = session_user(request, session)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+    return require(user, "forms.manage")
+
+
+@router.get("/staff/forms")
+def staff_inbox(
+    request: Request, session: SessionDep, department: str = "", status: str = ""
+) -> Response:
+    user = _staff(request, session)
+    if isinstance(user, Response):
+        return user
+    status = status if status in STATUSES else ""
+    context = {
+        "user": user,
+        "submissions": service.inbox(session, department=department, status=status),
+        "counts": service.inbox_counts(session, department),
+        "departments": service.departments(session),
+        "department": department,
+        "status": status,
+        "forms": service.forms(session, active_only=False),
+    }
+    return _page(request, "forms/staff_inbox.html", context)
+
+
+def _staff_submission_page(
+    request: Request,
+    session: Session,
+    user: Any,
+    submission_id: int,
+    *,
+    problem: ProblemError | None = None,
+    via: str = "web",
+) -> Response:
+    found = service.staff_submission(session, user, submission_id, via=via)
+    context = {
+        "user": user,
+        "submission": found,
+        "rows": service.shown_values(found, service.cipher(settings_of(request))),
+        "next_statuses": NEXT_STATUSES[found.status],
+        "errors": problem.errors if problem else {},
+        "error": problem.detail if problem else "",
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return _page(
+        request, "forms/staff_submission.html", context, status=problem.status if problem else 200
+    )
+
+
+@router.get("/staff/forms/submissions/{submission_id}")
+def staff_submission(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+    user = _staff(request, session)
+    if isinstance(user, Response):
+        return user
+    return _staff_submission_page(request, session, user, submission_id)
+
+
+@router.get("/staff/forms/submissions/{submission_id}/form.pdf")
+def staff_submission_pdf(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+    user = _staff(request, session)
+    if isinstance(user, Response):
+        return user
+    return _pdf_response(request, service.staff_submission(session, user, submission_id))
+
+
+@router.post("/staff/forms/submissions/{submission_id}/status")
+def staff_status(
+    request: Request,
+    session: SessionDep,
+    submission_id: RowId,
+    status: Text = "",
+    comment: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = require(session_user(request, session), "forms.manage")
+    found = service.staff_submission(session, user, submission_id)
+    try:
+        service.change_status(session, user, found, status, comment)
+    except ProblemError as problem:
+        session.rollback()
+        return _staff_submission_page(request, session, user, submission_id, problem=problem)
+    return RedirectResponse(f"/staff/forms/submissions/{submission_id}?saved=1", status_code=303)
+
+
+@router.get("/staff/forms/counter/{token}")
+def staff_counter(
+    request: Request, session: SessionDep, token: Annotated[str, Path(max_length=200)]
+) -> Response:
+    """Where a printed form's QR code leads: the submission, for staff at the counter."""
+    submission_id = service.counter_submission_id(settings_of(request), token)
+    user = _staff(request, session)
+    if isinstance(user, Response):
+        return user
+    return _staff_submission_page(request, session, user, submission_id, via="counter-qr")
+
+
+@router.get("/staff/forms/definitions/{form_id}")
+def staff_definition(request: Request, session: SessionDep, form_id: FormId) -> Response:
+    user = _staff(request, session)
+    if isinstance(user, Response):
+        return user
+    found = service.form(session, form_id, active_only=False)
+    context = {
+        "user": user,
+        "form": found,
+        "definition": service.definition_json(found),
+        "errors": {},
+        "saved": request.query_params.get("saved") == "1",
+        "values": {},
+        "prefilled": set(),
+        "idempotency_key": "",
+    }
+    return _page(request, "forms/staff_definition.html", context)
+
+
+@router.post("/staff/forms/definitions/{form_id}")
+def staff_definition_save(
+    request: Request,
+    session: SessionDep,
+    form_id: FormId,
+    definition: Annotated[str, Form(max_length=200_000)] = "",
+    csrf_token: Text = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = require(session_user(request, session), "forms.manage")
+    found = service.form(session, form_id, active_only=False)
+    try:
+        service.update_definition(session, user, form_id, definition)
+    except ValidationProblem as problem:
+        session.rollback()
+        context = {
+            "user": user,
+            "form": found,
+            "definition": definition,
+            "errors": problem.errors,
+            "error": problem.detail,
+            "saved": False,
+            "values": {},
+            "prefilled": set(),
+            "idempotency_key": "",
+        }
+        return _page(request, "forms/staff_definition.html", context, status=422)
+    return RedirectResponse(f"/staff/forms/definitions/{form_id}?saved=1", status_code=303)

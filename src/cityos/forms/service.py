@@ -1,0 +1,766 @@
+"""Online forms (電子申請): definitions as data, once-only prefill, checking, submissions.
+
+Plain functions; no HTTP. A resident's lookups take the resident and answer 404 for a
+submission that is not theirs (as the residents domain does). Every value is checked before
+anything is written, so a refused form leaves nothing behind. マイナンバー values are kept only
+encrypted (Fernet, key from settings) and shown masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cityos.address import index as address_index
+from cityos.address import service as address
+from cityos.core import audit
+from cityos.core import text as jtext
+from cityos.core.errors import (
+    ConflictProblem,
+    NotFoundProblem,
+    PayloadTooLargeProblem,
+    ValidationProblem,
+)
+from cityos.core.models import User
+from cityos.core.uploads import FILE_MAGIC, FileStore, too_large_message
+from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from cityos.db import utcnow
+from cityos.forms.models import NEXT_STATUSES, STATUSES, FormDefinition, Submission, SubmissionEvent
+from cityos.residents import service as residents
+from cityos.residents.models import Resident
+from cityos.settings import Settings
+
+FIELD_TYPES = ("text", "kana", "postcode", "address", "phone", "date", "mynumber", "choice", "file")
+PREFILL_SOURCES = ("profile.name", "profile.kana", "profile.birth_date", "profile.address")
+# Never prefilled from an earlier submission: secrets and files are asked each time.
+NOT_CARRIED = ("mynumber", "file")
+TEXT_LIMIT = 300
+FIELD_LIMIT = 60
+DEFAULT_FILE_BYTES = 5 * 1024 * 1024
+COMMENT_LIMIT = 2000
+COUNTER_TOKEN_DAYS = 90
+MASK = "●●●●●●●●"
+PREFILLED_JA = "登録済みの情報から入力しました"
+PREFILLED_EN = "Filled in from what the city already has"
+
+
+def _not_found() -> NotFoundProblem:
+    return NotFoundProblem("見つかりません / not found")
+
+
+def _problem(errors: dict[str, list[str]]) -> ValidationProblem:
+    if len(errors) == 1:
+        return ValidationProblem(next(iter(errors.values()))[0], errors=errors)
+    fields = ", ".join(errors)
+    return ValidationProblem(
+        f"入力内容に誤りがあります: {fields} / please check: {fields}", errors=errors
+    )
+
+
+# --- form definitions ------------------------------------------------------------------------
+
+
+def forms(session: Session, *, active_only: bool = True) -> list[FormDefinition]:
+    query = select(FormDefinition).order_by(FormDefinition.department_ja, FormDefinition.id)
+    if active_only:
+        query = query.where(FormDefinition.active.is_(True))
+    return list(session.scalars(query))
+
+
+def form(session: Session, form_id: str, *, active_only: bool = True) -> FormDefinition:
+    found = session.get(FormDefinition, form_id)
+    if found is None or (active_only and not found.active):
+        raise _not_found()
+    return found
+
+
+def forms_for_procedure(session: Session, procedure_id: str) -> list[FormDefinition]:
+    query = select(FormDefinition).where(
+        FormDefinition.procedure_id == procedure_id, FormDefinition.active.is_(True)
+    )
+    return list(session.scalars(query))
+
+
+def _definition_error(where: str, ja: str, en: str) -> str:
+    return f"{where}: {ja} / {en}"
+
+
+def _check_field(position: int, item: Any, seen: set[str]) -> list[str]:
+    where = f"fields[{position}]"
+    if not isinstance(item, dict):
+        return [_definition_error(where, "オブジェクトではありません", "not an object")]
+    problems = []
+    name = item.get("name")
+    if not isinstance(name, str) or not name.isidentifier() or len(name) > 40:
+        problems.append(
+            _definition_error(where, "name は英字で始まる識別子です", "name must be an identifier")
+        )
+    elif name in seen:
+        problems.append(
+            _definition_error(where, f"name {name} が重複しています", f"duplicate name {name}")
+        )
+    else:
+        seen.add(name)
+    kind = item.get("type")
+    if kind not in FIELD_TYPES:
+        allowed = ", ".join(FIELD_TYPES)
+        problems.append(
+            _definition_error(
+                where, f"type は {allowed} のどれかです", f"type must be one of {allowed}"
+            )
+        )
+    for key in ("label_ja", "label_en"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            problems.append(_definition_error(where, f"{key} が必要です", f"{key} is required"))
+    prefill = item.get("prefill")
+    if prefill is not None and prefill not in PREFILL_SOURCES:
+        problems.append(
+            _definition_error(
+                where, "prefill が不明です", f"prefill must be one of {', '.join(PREFILL_SOURCES)}"
+            )
+        )
+    if kind == "choice":
+        choices = item.get("choices")
+        if (
+            not isinstance(choices, list)
+            or not choices
+            or not all(
+                isinstance(c, dict)
+                and all(isinstance(c.get(k), str) and c[k] for k in ("value", "ja", "en"))
+                for c in choices
+            )
+        ):
+            problems.append(
+                _definition_error(
+                    where,
+                    "choices に value・ja・en の選択肢が必要です",
+                    "choices need value, ja and en",
+                )
+            )
+    if kind == "file":
+        accept = item.get("accept", list(FILE_MAGIC))
+        limit = item.get("max_bytes", DEFAULT_FILE_BYTES)
+        if not isinstance(accept, list) or not accept or any(a not in FILE_MAGIC for a in accept):
+            problems.append(
+                _definition_error(
+                    where,
+                    "accept が不明な形式を含みます",
+                    f"accept must list types among {', '.join(FILE_MAGIC)}",
+                )
+            )
+        if (
+            not isinstance(limit, int)
+            or isinstance(limit, bool)
+            or not 1 <= limit <= 20 * 1024 * 1024
+        ):
+            problems.append(
+                _definition_error(
+                    where, "max_bytes は 1〜20MB です", "max_bytes must be 1 byte to 20 MB"
+                )
+            )
+    if not isinstance(item.get("required", False), bool):
+        problems.append(
+            _definition_error(
+                where, "required は true か false です", "required must be true or false"
+            )
+        )
+    return problems
+
+
+def check_definition(data: Any) -> dict[str, Any]:
+    """A staff-edited definition checked whole: every problem is listed, none is saved."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise _problem({"definition": ["JSON オブジェクトではありません / not a JSON object"]})
+    for key in ("title_ja", "title_en", "department_ja", "department_en"):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip() or len(value) > 100:
+            problems.append(
+                _definition_error(key, "1〜100文字で必要です", "required, 1 to 100 characters")
+            )
+    for key in ("intro_ja", "intro_en", "procedure_id"):
+        if not isinstance(data.get(key, ""), str):
+            problems.append(_definition_error(key, "文字列です", "must be a string"))
+    if not isinstance(data.get("active", True), bool):
+        problems.append(_definition_error("active", "true か false です", "must be true or false"))
+    fields = data.get("fields")
+    if not isinstance(fields, list) or not fields or len(fields) > FIELD_LIMIT:
+        problems.append(
+            _definition_error(
+                "fields",
+                f"1〜{FIELD_LIMIT}個の項目が必要です",
+                f"1 to {FIELD_LIMIT} fields are required",
+            )
+        )
+        fields = []
+    seen: set[str] = set()
+    for position, item in enumerate(fields):
+        problems.extend(_check_field(position, item, seen))
+    if problems:
+        raise _problem({"definition": problems})
+    return {
+        "title_ja": data["title_ja"].strip(),
+        "title_en": data["title_en"].strip(),
+        "department_ja": data["department_ja"].strip(),
+        "department_en": data["department_en"].strip(),
+        "intro_ja": data.get("intro_ja", ""),
+        "intro_en": data.get("intro_en", ""),
+        "procedure_id": data.get("procedure_id", ""),
+        "active": data.get("active", True),
+        "fields": fields,
+    }
+
+
+def definition_json(found: FormDefinition) -> str:
+    """The editable part of a form as pretty JSON (what the staff editor shows)."""
+    data = {
+        "title_ja": found.title_ja,
+        "title_en": found.title_en,
+        "department_ja": found.department_ja,
+        "department_en": found.department_en,
+        "procedure_id": found.procedure_id,
+        "intro_ja": found.intro_ja,
+        "intro_en": found.intro_en,
+        "active": found.active,
+        "fields": found.fields,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def parse_definition(written: str) -> dict[str, Any]:
+    try:
+        data = json.loads(written)
+    except json.JSONDecodeError as exc:
+        raise _problem(
+            {
+                "definition": [
+                    f"JSON として読めません（{exc.lineno}行目） / not valid JSON (line {exc.lineno})"
+                ]
+            }
+        ) from exc
+    return check_definition(data)
+
+
+def update_definition(session: Session, user: User, form_id: str, written: str) -> FormDefinition:
+    """Replace a form's definition after checking all of it; the change is in the audit log."""
+    found = form(session, form_id, active_only=False)
+    checked = parse_definition(written)
+    before = definition_json(found)
+    for key, value in checked.items():
+        setattr(found, key, value)
+    found.updated_at, found.updated_by = utcnow(), user.name
+    audit.record(
+        session, user, "forms.definition.update", "form", form_id,
+        summary=f"{found.title_ja} を更新", detail={"before": json.loads(before), "after": checked},
+    )  # fmt: skip
+    session.flush()
+    return found
+
+
+def load_shipped(session: Session) -> int:
+    """Add the shipped forms the database lacks (staff edits stay); how many were added."""
+    from cityos.forms.catalog import form_rows
+
+    added = 0
+    for row in form_rows():
+        if session.get(FormDefinition, row["id"]) is None:
+            session.add(FormDefinition(**row))
+            added += 1
+    session.flush()
+    return added
+
+
+# --- マイナンバー, postcodes -------------------------------------------------------------------
+
+
+def my_number_is_valid(digits: str) -> bool:
+    """The check digit of an Individual Number (個人番号) per the ministerial ordinance."""
+    if len(digits) != 12 or not digits.isascii() or not digits.isdigit():
+        return False
+    body = [int(c) for c in digits[:11]]
+    total = 0
+    for n in range(1, 12):
+        weight = n + 1 if n <= 6 else n - 5
+        total += body[11 - n] * weight
+    remainder = total % 11
+    check = 0 if remainder <= 1 else 11 - remainder
+    return check == int(digits[11])
+
+
+def masked(number: str) -> str:
+    return MASK + number[-4:]
+
+
+def cipher(settings: Settings) -> Fernet:
+    """The Fernet key from settings, else one derived from the installation's secret key."""
+    if settings.forms_encryption_key:
+        return Fernet(settings.forms_encryption_key.encode())
+    seed = hashlib.sha256(b"cityos.forms|" + settings.resolved_secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(seed))
+
+
+def secret_values(submission: Submission, fernet: Fernet) -> dict[str, str]:
+    if not submission.secret:
+        return {}
+    try:
+        found: dict[str, str] = json.loads(fernet.decrypt(submission.secret.encode()))
+    except InvalidToken:
+        return {}
+    return found
+
+
+def postcode_lookup(written: str) -> dict[str, str] | None:
+    """The prefecture, city and town of a postcode (Japan Post data in cityos.address)."""
+    code = jtext.normalize_postcode(written)
+    if code is None:
+        return None
+    found = address_index.load_index().postcode(code.replace("-", ""))
+    if found is None:
+        return None
+    pref, city, town = found
+    return {"postcode": code, "pref": pref, "city": city, "town": town}
+
+
+# --- checking values ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a form: its name, its bytes (read up to the limit + 1) and whether it was cut."""
+
+    filename: str
+    data: bytes
+
+
+def _label(field: dict[str, Any]) -> str:
+    return f"{field['label_ja']} / {field['label_en']}"
+
+
+def _check_text(field: dict[str, Any], value: str, errors: dict[str, list[str]]) -> str:
+    name = field["name"]
+    cleaned = " ".join(jtext.normalize(value).split())
+    if len(cleaned) > TEXT_LIMIT:
+        errors[name] = [f"{TEXT_LIMIT}文字までです / at most {TEXT_LIMIT} characters"]
+    return cleaned
+
+
+def _check_kana(field: dict[str, Any], value: str, errors: dict[str, list[str]]) -> str:
+    try:
+        return jtext.katakana_name(value)
+    except ValueError:
+        errors[field["name"]] = [
+            "カタカナ（またはひらがな）で入力してください / write it in katakana (or hiragana)"
+        ]
+        return ""
+
+
+def _check_date(field: dict[str, Any], value: str, errors: dict[str, list[str]]) -> str:
+    try:
+        parsed = jtext.parse_date(value)
+    except ValueError:
+        errors[field["name"]] = [
+            "存在する日付を 2026-04-01 や 令和8年4月1日 の形で入力してください"
+            "（令和0年や2月30日はありません） / enter a real date such as 2026-04-01 or 令和8年4月1日"
+        ]
+        return ""
+    if field.get("past") and parsed > date.today():
+        errors[field["name"]] = ["未来の日付です / the date is in the future"]
+        return ""
+    if parsed.year < residents.OLDEST_BIRTH_YEAR:
+        errors[field["name"]] = ["日付が古すぎます / the date is too long ago"]
+        return ""
+    return parsed.isoformat()
+
+
+def _check_address(
+    field: dict[str, Any], value: str, errors: dict[str, list[str]], prefer_city: str
+) -> str:
+    written = " ".join(value.split())
+    if len(written) > TEXT_LIMIT:
+        errors[field["name"]] = [f"{TEXT_LIMIT}文字までです / at most {TEXT_LIMIT} characters"]
+        return ""
+    found = address.normalize(written, prefer_city=prefer_city)
+    if found.level < address.LEVEL_CITY:
+        errors[field["name"]] = [
+            "住所を市区町村まで確認できませんでした（例: 東京都三鷹市下連雀3-22-14） / "
+            "the address was not recognized down to the city (e.g. 東京都三鷹市下連雀3-22-14)"
+        ]
+        return ""
+    return residents.address_line(found.as_dict(extras=False)) or written
+
+
+def _check_one(
+    field: dict[str, Any], value: str, errors: dict[str, list[str]], prefer_city: str
+) -> str:
+    kind, name = field["type"], field["name"]
+    if kind == "kana":
+        return _check_kana(field, value, errors)
+    if kind == "date":
+        return _check_date(field, value, errors)
+    if kind == "address":
+        return _check_address(field, value, errors, prefer_city)
+    if kind == "phone":
+        phone = jtext.normalize_phone(value)
+        if phone is None:
+            errors[name] = [
+                "電話番号を 0422-45-1151 の形で入力してください / enter a phone number such as 0422-45-1151"
+            ]
+        return phone or ""
+    if kind == "postcode":
+        found = postcode_lookup(value)
+        if found is None:
+            errors[name] = [
+                "存在する郵便番号を 181-8555 の形で入力してください / enter a real postcode such as 181-8555"
+            ]
+            return ""
+        return found["postcode"]
+    if kind == "mynumber":
+        digits = jtext.normalize(value).replace("-", "").replace(" ", "")
+        if not my_number_is_valid(digits):
+            errors[name] = [
+                "個人番号が正しくありません（12桁の数字で、最後の検査用数字が合いません） / "
+                "this is not a valid Individual Number (12 digits; the check digit does not match)"
+            ]
+        return digits
+    if kind == "choice":
+        if value not in {c["value"] for c in field["choices"]}:
+            errors[name] = ["選択肢から選んでください / choose one of the options"]
+        return value
+    return _check_text(field, value, errors)
+
+
+def _check_file(field: dict[str, Any], upload: Upload, errors: dict[str, list[str]]) -> str:
+    """The media type of a file, checked against its first bytes and the field's limit."""
+    limit = int(field.get("max_bytes", DEFAULT_FILE_BYTES))
+    if len(upload.data) > limit:
+        errors[field["name"]] = [too_large_message(limit)]
+        return ""
+    accept = field.get("accept", list(FILE_MAGIC))
+    for media in accept:
+        if any(upload.data.startswith(magic) for magic in FILE_MAGIC[media]):
+            return str(media)
+    kinds = "・".join(m.split("/")[1].upper() for m in accept)
+    errors[field["name"]] = [f"{kinds} のファイルを選んでください / choose a {kinds} file"]
+    return ""
+
+
+@dataclass
+class Checked:
+    values: dict[str, str]
+    secrets: dict[str, str]
+    files: dict[str, tuple[Upload, str]]
+
+
+def check_values(
+    found: FormDefinition,
+    raw: dict[str, str],
+    uploads: dict[str, Upload],
+    *,
+    prefer_city: str,
+) -> Checked:
+    """Every field of the form checked; a ValidationProblem lists each wrong one."""
+    errors: dict[str, list[str]] = {}
+    checked = Checked({}, {}, {})
+    for field in found.fields:
+        name, kind = field["name"], field["type"]
+        if kind == "file":
+            upload = uploads.get(name)
+            if upload is None or not upload.data:
+                if field.get("required"):
+                    errors[name] = ["ファイルを選んでください / choose a file"]
+                continue
+            media = _check_file(field, upload, errors)
+            if media:
+                checked.files[name] = (upload, media)
+            continue
+        value = raw.get(name, "")
+        if has_control_characters(value):
+            errors[name] = [CONTROL_CHARACTER_MESSAGE]
+            continue
+        if not value.strip():
+            if field.get("required"):
+                errors[name] = ["必須です / required"]
+            continue
+        clean = _check_one(field, value.strip(), errors, prefer_city)
+        if name in errors:
+            continue
+        if kind == "mynumber":
+            checked.secrets[name] = clean
+        else:
+            checked.values[name] = clean
+    if errors:
+        raise _problem(errors)
+    return checked
+
+
+# --- once-only prefill ---------------------------------------------------------------------------
+
+
+def _from_profile(resident: Resident) -> dict[str, str]:
+    profile = resident.profile
+    if profile is None:
+        return {}
+    known = {
+        "profile.name": profile.name,
+        "profile.kana": profile.kana,
+        "profile.birth_date": profile.birth_date.isoformat() if profile.birth_date else "",
+        "profile.address": residents.formatted_address(profile) or profile.address_input,
+    }
+    return {k: v for k, v in known.items() if v}
+
+
+def _from_submissions(session: Session, resident: Resident) -> dict[str, str]:
+    """The newest value the resident gave for each field name in earlier submissions."""
+    query = (
+        select(Submission.values)
+        .where(Submission.resident_id == resident.id)
+        .order_by(Submission.id)
+    )
+    known: dict[str, str] = {}
+    for values in session.scalars(query):
+        known.update({k: str(v) for k, v in values.items() if v})
+    return known
+
+
+def prefill(
+    session: Session, found: FormDefinition, resident: Resident
+) -> tuple[dict[str, str], set[str]]:
+    """Values the city already has for this form, and which fields they fill (once-only)."""
+    profile = _from_profile(resident)
+    earlier = _from_submissions(session, resident)
+    values: dict[str, str] = {}
+    for field in found.fields:
+        if field["type"] in NOT_CARRIED:
+            continue
+        source = field.get("prefill")
+        value = profile.get(source, "") if source else ""
+        value = value or earlier.get(field["name"], "")
+        if value:
+            values[field["name"]] = value
+    return values, set(values)
+
+
+# --- submissions ------------------------------------------------------------------------------
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _existing(session: Session, resident: Resident, key: str) -> Submission | None:
+    query = select(Submission).where(
+        Submission.resident_id == resident.id, Submission.idempotency_key == key
+    )
+    return session.scalars(query).first()
+
+
+def submit(
+    session: Session,
+    store: FileStore,
+    fernet: Fernet,
+    resident: Resident,
+    form_id: str,
+    *,
+    raw: dict[str, str],
+    uploads: dict[str, Upload],
+    idempotency_key: str,
+    prefer_city: str,
+) -> tuple[Submission, bool]:
+    """File a form. The same page sent twice (same key) gives the first submission back."""
+    found = form(session, form_id)
+    key = idempotency_key.strip()
+    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
+        raise ValidationProblem(
+            "送信用のキーが不正です。フォームを開き直してください / "
+            "the form's submission key is missing or wrong: open the form again",
+            errors={"idempotency_key": ["invalid"]},
+        )
+    earlier = _existing(session, resident, key)
+    if earlier is not None:
+        return earlier, False
+    checked = check_values(found, raw, uploads, prefer_city=prefer_city)
+    files: dict[str, Any] = {}
+    for name, (upload, media) in checked.files.items():
+        digest, size, _path = store.put(io.BytesIO(upload.data))
+        files[name] = {"sha256": digest, "size": size, "type": media, "name": upload.filename[:200]}
+    submission = Submission(
+        resident_id=resident.id,
+        form_id=found.id,
+        idempotency_key=key,
+        department_ja=found.department_ja,
+        values=checked.values,
+        files=files,
+        secret=fernet.encrypt(json.dumps(checked.secrets).encode()).decode()
+        if checked.secrets
+        else "",
+        status="received",
+    )
+    submission.history.append(SubmissionEvent(status="received", actor="resident"))
+    try:
+        with session.begin_nested():
+            session.add(submission)
+            session.flush()
+    except IntegrityError:
+        # The same page was sent twice at once: the other request stored it.
+        again = _existing(session, resident, key)
+        if again is None:
+            raise
+        return again, False
+    return submission, True
+
+
+def submissions_of(session: Session, resident: Resident) -> list[Submission]:
+    query = (
+        select(Submission)
+        .where(Submission.resident_id == resident.id)
+        .order_by(Submission.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def submission_for(session: Session, resident: Resident, submission_id: int) -> Submission:
+    """One of the resident's own submissions; another's id answers 404 (tells nothing)."""
+    found = session.get(Submission, submission_id)
+    if found is None or found.resident_id != resident.id:
+        raise _not_found()
+    return found
+
+
+@dataclass(frozen=True)
+class Shown:
+    label_ja: str
+    label_en: str
+    value: str
+
+
+def shown_values(found: Submission, fernet: Fernet) -> list[Shown]:
+    """Each field as people read it: dates also in 和暦, choices by label, マイナンバー masked."""
+    secret = secret_values(found, fernet)
+    rows = []
+    for field in found.form.fields:
+        name, kind = field["name"], field["type"]
+        value = ""
+        if kind == "mynumber" and name in secret:
+            value = masked(secret[name])
+        elif kind == "file" and name in found.files:
+            info = found.files[name]
+            value = f"{info['name']} ({info['size']:,} bytes)"
+        elif name in found.values:
+            value = str(found.values[name])
+            if kind == "date":
+                value = f"{jtext.to_wareki(date.fromisoformat(value))}（{value}）"
+            elif kind == "choice":
+                labels = {c["value"]: c["ja"] for c in field["choices"]}
+                value = labels.get(value, value)
+        rows.append(Shown(field["label_ja"], field["label_en"], value))
+    return rows
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+def departments(session: Session) -> list[str]:
+    query = select(FormDefinition.department_ja).distinct().order_by(FormDefinition.department_ja)
+    return list(session.scalars(query))
+
+
+def inbox(
+    session: Session, *, department: str = "", status: str = "", limit: int = 200
+) -> list[Submission]:
+    query = select(Submission).order_by(Submission.id.desc()).limit(limit)
+    if department:
+        query = query.where(Submission.department_ja == department)
+    if status:
+        query = query.where(Submission.status == status)
+    return list(session.scalars(query))
+
+
+def inbox_counts(session: Session, department: str = "") -> dict[str, int]:
+    query = select(Submission.status, func.count()).group_by(Submission.status)
+    if department:
+        query = query.where(Submission.department_ja == department)
+    return {status: int(count) for status, count in session.execute(query)}
+
+
+def staff_submission(
+    session: Session, user: User, submission_id: int, *, via: str = "web"
+) -> Submission:
+    """A submission opened by staff: the read is in the audit log (personal data)."""
+    found = session.get(Submission, submission_id)
+    if found is None:
+        raise _not_found()
+    audit.record(
+        session, user, "forms.submission.read", "form_submission", str(found.id),
+        summary=f"{found.form.title_ja} #{found.id}", via=via,
+    )  # fmt: skip
+    return found
+
+
+def change_status(
+    session: Session, user: User, found: Submission, status: str, comment: str
+) -> Submission:
+    """Move a submission along 受付 → 審査中 → 完了 / 差戻し, with an optional comment."""
+    comment = comment.strip()
+    if has_control_characters(comment.replace("\n", "").replace("\r", "")):
+        raise _problem({"comment": [CONTROL_CHARACTER_MESSAGE]})
+    if len(comment) > COMMENT_LIMIT:
+        raise _problem(
+            {"comment": [f"{COMMENT_LIMIT}文字までです / at most {COMMENT_LIMIT} characters"]}
+        )
+    if status != found.status and status not in NEXT_STATUSES[found.status]:
+        now, wanted = STATUSES[found.status], STATUSES.get(status, (status, status))
+        raise ConflictProblem(
+            f"「{now[0]}」から「{wanted[0]}」には進められません / "
+            f"cannot move from {now[1]} to {wanted[1]}",
+            errors={"status": ["not allowed"]},
+        )
+    if status == found.status and not comment:
+        raise _problem(
+            {
+                "comment": [
+                    "状態を変えないときはコメントを書いてください / write a comment or change the status"
+                ]
+            }
+        )
+    found.status, found.updated_at = status, utcnow()
+    found.history.append(SubmissionEvent(status=status, comment=comment, actor=user.name))
+    audit.record(
+        session, user, "forms.submission.status", "form_submission", str(found.id),
+        summary=f"{STATUSES[status][0]}: {comment[:200]}",
+    )  # fmt: skip
+    session.flush()
+    return found
+
+
+def counter_token(settings: Settings, submission_id: int) -> str:
+    return URLSafeTimedSerializer(settings.resolved_secret_key, salt="cityos.forms.counter").dumps(
+        submission_id
+    )
+
+
+def counter_submission_id(settings: Settings, token: str) -> int:
+    """The submission a QR code's token names; a forged or expired token answers 404."""
+    serializer = URLSafeTimedSerializer(settings.resolved_secret_key, salt="cityos.forms.counter")
+    try:
+        found = serializer.loads(token, max_age=COUNTER_TOKEN_DAYS * 86400)
+    except BadSignature as exc:
+        raise _not_found() from exc
+    if not isinstance(found, int):
+        raise _not_found()
+    return found
+
+
+def too_large(limit: int) -> PayloadTooLargeProblem:
+    return PayloadTooLargeProblem(too_large_message(limit))

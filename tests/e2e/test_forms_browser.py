@@ -1,0 +1,143 @@
+"""Online forms in a real browser on a phone-sized screen, checked with axe-core: a resident
+with a profile opens the 転入届 form, finds the known fields prefilled and marked, meets a
+clear message for a wrong マイナンバー, files it, downloads the PDF and sees it on my page;
+staff then move it along to 完了 and the resident sees that."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
+from pypdf import PdfReader
+
+from cityos.core.models import User
+from tests.conftest import ADMIN_PASSWORD, LiveServer
+from tests.e2e.conftest import axe_violations, describe
+
+pytestmark = pytest.mark.e2e
+
+Check = Callable[..., None]
+PHONE: ViewportSize = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, locale="ja-JP", is_mobile=True,
+        has_touch=True, accept_downloads=True,
+    )  # fmt: skip
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"script errors on the pages: {errors}"
+
+
+@pytest.fixture
+def axe_check(axe: Axe) -> Check:
+    def check(page: Page, what: str) -> None:
+        page.wait_for_load_state("load")
+        violations = axe_violations(axe, page)
+        assert not violations, f"axe found violations on {what}:\n" + describe(violations)
+
+    return check
+
+
+def field(page: Page, label: str) -> Locator:
+    """A form field by its label, with or without the （必須） mark."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）)?$"))
+
+
+def fits_the_screen(page: Page) -> None:
+    for width in (PHONE["width"], PHONE["width"] // 2):
+        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        used = page.evaluate("document.documentElement.scrollWidth")
+        assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
+    page.set_viewport_size(PHONE)
+
+
+def test_a_resident_files_a_prefilled_form_and_staff_complete_it(
+    phone: Page, axe_check: Check, browser: Browser, live_server: LiveServer, staff_user: User
+) -> None:
+    page = phone
+    page.goto("/residents/signup")
+    page.get_by_label("メールアドレス").fill("hanako@example.jp")
+    page.get_by_label("パスワード").fill("mitaka-hanako-2026")
+    page.get_by_role("button", name="アカウントを作る").click()
+    page.goto("/my/profile")
+    page.get_by_label("氏名", exact=True).fill("三鷹 花子")
+    page.get_by_label("フリガナ", exact=True).fill("みたか はなこ")
+    page.get_by_label("生年月日", exact=True).fill("昭和60年4月1日")
+    page.get_by_label("住所", exact=True).fill("東京都三鷹市下連雀3-22-14")
+    page.get_by_role("button", name="プロフィールを保存").click()
+
+    page.goto("/forms")
+    axe_check(page, "the list of forms")
+    page.get_by_role("link", name="転入届 事前入力", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("転入届 事前入力")
+    expect(field(page, "氏名")).to_have_value("三鷹 花子")
+    expect(field(page, "フリガナ")).to_have_value("ミタカ ハナコ")
+    expect(page.locator("#name-prefilled")).to_have_text("✔ 登録済みの情報から入力しました")
+    expect(page.locator(".prefilled-mark")).to_have_count(4)
+    axe_check(page, "the prefilled form")
+    fits_the_screen(page)
+
+    new_address = field(page, "新しい住所")
+    new_address.fill("")
+    field(page, "新しい住所の郵便番号").fill("181-8555")
+    field(page, "新しい住所の郵便番号").blur()
+    expect(new_address).to_have_value("東京都三鷹市野崎一丁目")  # looked up from the postcode
+    new_address.fill("東京都三鷹市野崎1-1-1")
+    field(page, "前の住所").fill("東京都武蔵野市緑町2-2-28")
+    field(page, "引っ越した日").fill("令和8年4月1日")
+    field(page, "電話番号").fill("0422-45-1151")
+    field(page, "個人番号（マイナンバー）").fill("123456789010")
+    page.get_by_label("はい（転入届の特例）").check()
+    page.get_by_role("button", name="申請する").click()
+    expect(page.locator("#my_number-error")).to_contain_text("個人番号が正しくありません")
+    axe_check(page, "the form with an error")
+    field(page, "個人番号（マイナンバー）").fill("1234 5678 9018")
+    page.get_by_role("button", name="申請する").click()
+
+    expect(page.get_by_role("status")).to_contain_text("申請を受け付けました")
+    expect(page.locator("dl.values")).to_contain_text("●●●●●●●●9018")
+    axe_check(page, "the application")
+    fits_the_screen(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="印刷用PDFをダウンロード").click()
+    pdf = PdfReader(io.BytesIO(download.value.path().read_bytes()))
+    assert "三鷹市野崎一丁目1-1" in pdf.pages[0].extract_text()
+
+    page.goto("/my")
+    expect(page.locator("#applications + ul")).to_contain_text("転入届 事前入力")
+    expect(page.locator("#applications + ul")).to_contain_text("受付")
+
+    staff = browser.new_context(base_url=live_server.url, locale="ja-JP").new_page()
+    staff.goto("/staff/forms")
+    staff.get_by_label("ユーザー名").fill(staff_user.name)
+    staff.get_by_label("パスワード").fill(ADMIN_PASSWORD)
+    staff.get_by_role("button", name="ログイン").click()
+    staff.get_by_label("担当課").select_option("市民課")
+    staff.get_by_role("button", name="絞り込む").click()
+    axe_check(staff, "the staff inbox")
+    staff.locator("table a").first.click()
+    staff.get_by_label("審査中").check()
+    staff.get_by_label("申請者へのコメント").fill("窓口で本人確認書類をお見せください")
+    staff.get_by_role("button", name="保存する").click()
+    expect(staff.get_by_role("status")).to_contain_text("保存しました")
+    staff.get_by_label("完了").check()
+    staff.get_by_role("button", name="保存する").click()
+    expect(staff.locator("strong.status")).to_have_text("完了")
+    axe_check(staff, "a submission for staff")
+    staff.context.close()
+
+    page.goto("/my")
+    expect(page.locator("#applications + ul")).to_contain_text("完了")
+    page.get_by_role("link", name="転入届 事前入力", exact=True).click()
+    expect(page.locator("ol.history")).to_contain_text("窓口で本人確認書類をお見せください")

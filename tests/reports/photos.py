@@ -1,0 +1,59 @@
+"""Photos for the report tests, made with Pillow: a camera-like JPEG with GPS in its EXIF."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import ExifTags, Image
+
+GPS_IFD = ExifTags.IFD.GPSInfo
+ORIENTATION = 0x0112
+
+
+def camera_jpeg(width: int = 2400, height: int = 1200, *, orientation: int = 6) -> bytes:
+    """A JPEG as a phone writes it: sideways pixels with an EXIF orientation, the camera's
+    make, and the GPS position where it was taken (三鷹市役所)."""
+    picture = Image.new("RGB", (width, height), (200, 40, 40))
+    for x in range(0, width, 50):  # something to compress
+        picture.paste((20, 20, 180), (x, 0, x + 10, height))
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[GPS_IFD] = {
+        1: "N",
+        2: (35.0, 40.0, 59.0),
+        3: "E",
+        4: (139.0, 33.0, 35.0),
+    }
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def png_with_alpha(size: int = 200) -> bytes:
+    picture = Image.new("RGBA", (size, size), (0, 128, 0, 0))
+    picture.paste((0, 128, 0, 255), (50, 50, 150, 150))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def webp(size: int = 300) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (size, size // 2), (10, 100, 200)).save(out, "WEBP")
+    return out.getvalue()
+
+
+def gps_of(data: bytes) -> dict[int, object]:
+    with Image.open(io.BytesIO(data)) as opened:
+        return dict(opened.getexif().get_ifd(GPS_IFD))
+
+
+def exif_of(data: bytes) -> dict[int, object]:
+    with Image.open(io.BytesIO(data)) as opened:
+        return dict(opened.getexif())
+
+
+def size_of(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as opened:
+        return opened.size
