@@ -38,6 +38,7 @@ from cityos.disaster import snapshot
 from cityos.disaster.fastpath import SnapshotFastPath
 from cityos.forms import api as forms_api
 from cityos.forms import pages as forms_pages
+from cityos.notices import pages as notices_pages
 from cityos.notify import api as notify_api
 from cityos.notify import pages as notify_pages
 from cityos.notify import worker as notify_worker
@@ -55,6 +56,7 @@ from cityos.sensors import service as sensors_service
 from cityos.settings import Settings
 from cityos.sns import api as sns_api
 from cityos.sns import pages as sns_pages
+from cityos.surveys import pages as surveys_pages
 from cityos.voice import api as voice_api
 from cityos.voice import pages as voice_pages
 from cityos.web.templating import render
@@ -246,6 +248,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_pages.router)
     app.include_router(procedures_pages.router)
     app.include_router(residents_pages.router)
+    app.include_router(surveys_pages.router)
+    app.include_router(notices_pages.router)
     app.include_router(forms_pages.router)
     app.include_router(voice_pages.router)
     app.include_router(reports_pages.router)

@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "forms.manage",
             "voice.read",
             "voice.manage",
+            "surveys.manage",
+            "notices.manage",
         }
     ),
     "staff": frozenset(
@@ -64,6 +66,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "forms.manage",
             "voice.read",
             "voice.manage",
+            "surveys.manage",
+            "notices.manage",
         }
     ),
     "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read", "voice.read"}),

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine
 import cityos.core.models
 import cityos.disaster.models
 import cityos.forms.models
+import cityos.notices.models
 import cityos.notify.models
 import cityos.opendata.models
 import cityos.procedures.models
@@ -15,6 +16,7 @@ import cityos.reports.models
 import cityos.residents.models
 import cityos.sensors.models
 import cityos.sns.models
+import cityos.surveys.models
 import cityos.voice.models  # noqa: F401  (each registers its tables on Base.metadata)
 from cityos.db import Base
 from cityos.settings import Settings

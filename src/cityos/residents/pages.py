@@ -21,9 +21,11 @@ from cityos.core.ratelimit import rate_limited
 from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
 from cityos.forms import service as forms
 from cityos.forms.models import STATUSES as FORM_STATUSES
+from cityos.notices import service as notices
 from cityos.procedures import service as procedures
 from cityos.residents import service, sessions
 from cityos.residents.models import RELATIONS, Resident
+from cityos.surveys import service as surveys
 from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -132,6 +134,9 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
         "saved": saved,
         "life_events": procedures.LIFE_EVENTS,
         "relations": RELATIONS,
+        "notice_pref": notices.preference(session, resident),
+        "notice_inbox": notices.inbox(session, resident),
+        "notice_reason": notices.reason_sentence,
         "applications": forms.submissions_of(session, resident),
         "application_statuses": FORM_STATUSES,
     }
@@ -259,7 +264,12 @@ def export(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return _to_login(request)
-    body = orjson.dumps(service.export(resident), option=orjson.OPT_INDENT_2)
+    kept = {
+        **service.export(resident),
+        "notices": notices.export_of(session, resident),
+        "survey_responses": surveys.export_of(session, resident),
+    }
+    body = orjson.dumps(kept, option=orjson.OPT_INDENT_2)
     return Response(
         body,
         media_type="application/json",

@@ -64,8 +64,8 @@ DayQuery = Annotated[date | None, BeforeValidator(_iso_day)]
 
 def voice_filter(
     source: Annotated[
-        Literal["opinion", "inquiry", "sns"] | None,
-        Query(description="opinion (published opinions), inquiry or sns; all when absent"),
+        Literal["opinion", "inquiry", "sns", "survey"] | None,
+        Query(description="opinion (published opinions), inquiry, sns or survey; all when absent"),
     ] = None,
     town: Annotated[str | None, Query(max_length=60, description="町名 (e.g. 下連雀)")] = None,
     since: Annotated[DayQuery, Query(description="first day (Japan time), YYYY-MM-DD")] = None,
@@ -92,7 +92,7 @@ class TrendPoint(BaseModel):
 
 class TextOut(BaseModel):
     id: int
-    source: Literal["opinion", "inquiry", "sns"]
+    source: Literal["opinion", "inquiry", "sns", "survey"]
     ref: str
     text: str
     town: str | None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cityos.db import Base, utcnow
 
-SOURCES = ("opinion", "inquiry", "sns")
+SOURCES = ("opinion", "inquiry", "sns", "survey")
 OPINION_STATES = ("pending", "published", "hidden")
 
 

@@ -46,6 +46,7 @@ SOURCE_LABELS = {
     "opinion": ("意見", "Opinion"),
     "inquiry": ("問い合わせ", "Inquiry"),
     "sns": ("SNS投稿", "SNS post"),
+    "survey": ("アンケート自由記述", "Survey free text"),
 }
 SENTIMENT_LABELS = {
     "positive": ("肯定的", "Positive"),

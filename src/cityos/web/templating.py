@@ -27,6 +27,8 @@ TEMPLATE_PACKAGES = (
     "cityos.sns",
     "cityos.procedures",
     "cityos.residents",
+    "cityos.surveys",
+    "cityos.notices",
     "cityos.forms",
     "cityos.voice",
     "cityos.reports",

@@ -1,0 +1,1 @@
+"""Push notices (プッシュ型サービス): notices sent only to the residents they concern."""
