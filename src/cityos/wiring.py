@@ -11,6 +11,7 @@ from typing import Any
 
 from cityos.core.events import (
     AlertPublished,
+    ApplicationStatusChanged,
     DisasterModeChanged,
     EventBus,
     ReportStatusChanged,
@@ -79,6 +80,12 @@ def connect(events: EventBus, db: Database, settings: Settings) -> None:
         notify.on_report_status_changed(db, event)
 
     events.subscribe(ReportStatusChanged, report_moved)
+
+    def application_moved(event: ApplicationStatusChanged) -> None:
+        # An applicant hears of each change of their online application (my page shows it too).
+        notify.on_application_status_changed(db, event)
+
+    events.subscribe(ApplicationStatusChanged, application_moved)
     for event_type in (AlertPublished, ShelterStatusChanged, DisasterModeChanged):
         events.subscribe(event_type, write_snapshot)
 

@@ -8,6 +8,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tests.conftest import csrf_of
+from tests.mail import mail_settings, smtp_server  # noqa: F401  (fixtures)
 from tests.residents.conftest import form_token, sign_up
 
 VALID_MY_NUMBER = "123456789018"  # check digit 8 is right for 12345678901

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
@@ -11,8 +12,11 @@ from sqlalchemy import func, select
 from cityos.core.models import AuditEntry
 from cityos.db import Database
 from cityos.forms.models import FormDefinition, Submission
+from cityos.notify import service as notify
+from cityos.notify.config import NotifyConfig
 from tests.conftest import csrf_of, login
 from tests.forms.conftest import VALID_MY_NUMBER, file_form, resident_with_profile
+from tests.notify.conftest import SmtpServer
 from tests.residents.conftest import sign_up
 
 
@@ -226,6 +230,62 @@ def test_staff_move_an_application_along_and_the_resident_sees_it(
             select(func.count()).where(AuditEntry.action == "forms.submission.status")
         )
         assert count == 2
+
+
+def test_the_applicant_gets_an_email_at_each_change_of_status_until_they_stop_them(
+    client: TestClient, db: Database, admin: object, app: object,
+    mail_settings: NotifyConfig, smtp_server: SmtpServer,
+) -> None:  # fmt: skip
+    applicant = f"hanako.{uuid.uuid4().hex[:8]}@example.jp"  # one SMTP server for the session
+    resident_with_profile(client, applicant)
+    file_form(client)
+    (stored,) = submissions(db)
+    with TestClient(app) as staff:  # type: ignore[arg-type]
+        login(staff)
+        url = f"/staff/forms/submissions/{stored.id}"
+
+        def move(status: str, comment: str = "") -> None:
+            token = csrf_of(staff.get(url).text)
+            data = {"status": status, "comment": comment, "csrf_token": token}
+            answer = staff.post(url + "/status", data=data, follow_redirects=False)
+            assert answer.status_code == 303, answer.text
+
+        move("reviewing", "本人確認書類をお持ちください")
+        assert notify.deliver_due(db, mail_settings).sent == 1
+        [first] = smtp_server.messages(applicant)
+        subject = str(first["subject"])
+        assert f"申請 {stored.id} 番" in subject
+        assert "審査中" in subject
+        assert "Under review" in subject
+        body = first.get_content()
+        assert "転入届" in body
+        assert "本人確認書類をお持ちください" in body
+        assert f"http://testserver/my/applications/{stored.id}" in body
+        assert body.index("【日本語】") < body.index("[English]")
+        assert "配信停止 / Unsubscribe" in body
+
+        move("reviewing", "書類を受け取りました")  # a comment alone: my page only
+        move("returned", "住所の番地をご確認ください")
+        assert notify.deliver_due(db, mail_settings).sent == 1
+        messages = smtp_server.messages(applicant)
+        assert len(messages) == 2
+        assert "差戻し" in str(messages[-1]["subject"])
+        assert "住所の番地をご確認ください" in messages[-1].get_content()
+
+        # The resident stops these e-mails with the link in one (one-click, RFC 8058) ...
+        unsubscribe = str(messages[-1]["List-Unsubscribe"]).strip("<>")
+        stopped = TestClient(client.app).post(  # type: ignore[arg-type]
+            unsubscribe.removeprefix("http://testserver"), data={"List-Unsubscribe": "One-Click"}
+        )
+        assert stopped.status_code == 200
+        move("reviewing")
+        move("done")
+        notify.deliver_due(db, mail_settings)
+    # ... and gets none after, while my page still shows every change.
+    assert len(smtp_server.messages(applicant)) == 2
+    page = client.get(f"/my/applications/{stored.id}").text
+    assert "完了" in page
+    assert "住所の番地をご確認ください" in page
 
 
 def test_residents_and_strangers_cannot_reach_staff_pages(client: TestClient) -> None:

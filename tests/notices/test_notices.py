@@ -4,6 +4,7 @@ of exactly the residents it concerns with the reason, and residents can stop it.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from fastapi.testclient import TestClient
@@ -12,7 +13,10 @@ from sqlalchemy import func, select
 from cityos.core.models import User
 from cityos.db import Database
 from cityos.notices.models import PushDelivery, PushNotice
+from cityos.notify import service as notify
+from cityos.notify.config import NotifyConfig
 from tests.conftest import csrf_of, login
+from tests.notify.conftest import SmtpServer
 from tests.residents.conftest import sign_up
 
 ADDRESS = "東京都三鷹市下連雀3-22-14"
@@ -87,6 +91,47 @@ def test_a_targeted_notice_reaches_only_the_residents_it_concerns(
         assert NOTICE["title"] not in other.get("/my").text
     english = parent.get("/my?lang=en").text
     assert "Because you chose “Childcare” and your child is 3" in english
+
+
+def test_residents_who_chose_email_get_the_notice_by_email_with_the_reason(
+    client: TestClient, admin: User, db: Database,
+    mail_settings: NotifyConfig, smtp_server: SmtpServer,
+) -> None:  # fmt: skip
+    tag = uuid.uuid4().hex[:8]  # one SMTP server for the session
+    mailed, inbox_only = f"mail.{tag}@example.jp", f"inbox.{tag}@example.jp"
+    parent = resident_with(client, mailed, child_age=3)
+    settings_page = parent.get("/my/notices").text
+    assert "準備中" not in settings_page
+    assert "メールでも受け取る" in settings_page
+    assert mailed in settings_page
+    opt_in(parent, ["childcare"], by_email="1")
+    other = resident_with(client, inbox_only, child_age=2)
+    opt_in(other, ["childcare"])
+
+    login(client)
+    staff_post(client, "send")
+    assert notify.deliver_due(db, mail_settings).sent == 1
+    [message] = smtp_server.messages(mailed)
+    assert NOTICE["title"] in str(message["subject"])
+    body = message.get_content()
+    assert NOTICE["body"] in body
+    assert "あなたが『子育て』を選んでいる、お子さんが3歳、お住まいが下連雀三丁目だから" in body
+    assert "Because you chose “Childcare”" in body
+    assert "http://testserver/my/notices" in body  # how to stop it
+    assert "配信停止 / Unsubscribe" in body
+    assert smtp_server.messages(inbox_only) == []
+    # Both still have it on my page.
+    assert NOTICE["title"] in parent.get("/my").text
+    assert NOTICE["title"] in other.get("/my").text
+
+    # Unticking e-mail on the settings page stops the e-mails, not the my-page notices.
+    assert 'name="by_email" value="1" checked' in parent.get("/my/notices").text
+    opt_in(parent, ["childcare"])
+    assert 'name="by_email" value="1">' in parent.get("/my/notices").text
+    staff_post(client, "send", title="3歳児健診のお知らせ")
+    notify.deliver_due(db, mail_settings)
+    assert len(smtp_server.messages(mailed)) == 1
+    assert "3歳児健診のお知らせ" in parent.get("/my").text
 
 
 def test_residents_can_stop_a_topic_or_everything(

@@ -7,7 +7,6 @@ list of ``{code, description}`` or ``<errors><error>``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -17,11 +16,9 @@ from fastapi.testclient import TestClient
 
 from cityos.core.models import User
 from cityos.db import Database
-from cityos.notify.config import NotifyConfig
 from cityos.reports import service
-from cityos.settings import Settings
 from tests.conftest import login
-from tests.notify.conftest import SmtpServer
+from tests.mail import mail_settings, smtp_server  # noqa: F401  (fixtures)
 
 BASE = "/open311/v2"
 # Inside Mitaka: near the city hall (野崎一丁目) and near 三鷹駅 (下連雀三丁目).
@@ -107,26 +104,6 @@ def open311(client: TestClient, api_key: str) -> Open311Client:
 def count_requests(db: Database) -> int:
     with db.session() as session:
         return service.count_requests(session)
-
-
-@pytest.fixture(scope="session")
-def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
-    """The notify tests' real SMTP server process (aiosmtpd into a Maildir)."""
-    server = SmtpServer(tmp_path_factory.mktemp("maildir") / "inbox")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp_server: SmtpServer) -> NotifyConfig:
-    """How notify sends in these tests: to the local SMTP server."""
-    return NotifyConfig.from_settings(
-        settings,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_server.port,
-        smtp_from="三鷹市 City OS <noreply@city.mitaka.example>",
-    )
 
 
 @pytest.fixture

@@ -123,6 +123,25 @@ class ReportStatusChanged(Event):
     recipients: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ApplicationStatusChanged(Event):
+    """Staff moved a resident's online application (電子申請) to another status.
+
+    ``email`` is the applicant's account address; ``comment`` is what staff wrote for them.
+    """
+
+    submission_id: int
+    form_ja: str
+    form_en: str
+    from_status: str
+    to_status: str
+    status_ja: str
+    status_en: str
+    comment: str
+    url: str
+    email: str
+
+
 Handler = Callable[[Any], None]
 
 

@@ -289,7 +289,9 @@ def staff_status(
     user = require(session_user(request, session), "forms.manage")
     found = service.staff_submission(session, user, submission_id)
     try:
-        service.change_status(session, user, found, status, comment)
+        service.change_status(
+            session, user, found, status, comment, site_url=settings_of(request).site_url
+        )
     except ProblemError as problem:
         session.rollback()
         return _staff_submission_page(request, session, user, submission_id, problem=problem)

@@ -33,6 +33,7 @@ from cityos.core.errors import (
     PayloadTooLargeProblem,
     ValidationProblem,
 )
+from cityos.core.events import ApplicationStatusChanged, emit
 from cityos.core.models import User
 from cityos.core.uploads import FILE_MAGIC, FileStore, too_large_message
 from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
@@ -708,10 +709,24 @@ def staff_submission(
     return found
 
 
+def application_url(site_url: str, submission_id: int) -> str:
+    return f"{site_url.rstrip('/')}/my/applications/{submission_id}"
+
+
 def change_status(
-    session: Session, user: User, found: Submission, status: str, comment: str
+    session: Session,
+    user: User,
+    found: Submission,
+    status: str,
+    comment: str,
+    *,
+    site_url: str = "",
 ) -> Submission:
-    """Move a submission along 受付 → 審査中 → 完了 / 差戻し, with an optional comment."""
+    """Move a submission along 受付 → 審査中 → 完了 / 差戻し, with an optional comment.
+
+    A change of status is told to the applicant by e-mail (an
+    :class:`ApplicationStatusChanged` after commit); a comment alone shows on my page only.
+    """
     comment = comment.strip()
     if has_control_characters(comment.replace("\n", "").replace("\r", "")):
         raise _problem({"comment": [CONTROL_CHARACTER_MESSAGE]})
@@ -734,6 +749,7 @@ def change_status(
                 ]
             }
         )
+    previous = found.status
     found.status, found.updated_at = status, utcnow()
     found.history.append(SubmissionEvent(status=status, comment=comment, actor=user.name))
     audit.record(
@@ -741,6 +757,23 @@ def change_status(
         summary=f"{STATUSES[status][0]}: {comment[:200]}",
     )  # fmt: skip
     session.flush()
+    applicant = session.get(Resident, found.resident_id)
+    if status != previous and applicant is not None:
+        emit(
+            session,
+            ApplicationStatusChanged(
+                submission_id=found.id,
+                form_ja=found.form.title_ja,
+                form_en=found.form.title_en,
+                from_status=previous,
+                to_status=status,
+                status_ja=STATUSES[status][0],
+                status_en=STATUSES[status][1],
+                comment=comment,
+                url=application_url(site_url, found.id),
+                email=applicant.email,
+            ),
+        )
     return found
 
 

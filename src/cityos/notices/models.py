@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityos.db import Base, utcnow
@@ -40,6 +40,8 @@ class PushPreference(Base):
     share_children: Mapped[bool] = mapped_column(default=False)
     share_town: Mapped[bool] = mapped_column(default=False)
     interests: Mapped[list[Any]] = mapped_column(default=list)
+    # Channels besides the my-page inbox (always on): e-mail to the account's address.
+    by_email: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -45,6 +45,7 @@ def settings_form(request: Request, session: SessionDep) -> Response:
     context = {
         "pref": service.preference(session, resident),
         "facts": service.facts_of(resident),
+        "email": resident.email,
         "interests": INTERESTS,
         "saved": request.query_params.get("saved") == "1",
         "needs_csrf": True,
@@ -71,6 +72,7 @@ def _settings_sync(request: Request, fields: dict[str, str], interests: list[str
             share_age=fields.get("share_age") == "1",
             share_children=fields.get("share_children") == "1",
             share_town=fields.get("share_town") == "1", interests=interests,
+            by_email=fields.get("by_email") == "1",
         )  # fmt: skip
     return RedirectResponse("/my/notices?saved=1", status_code=303)
 
@@ -151,8 +153,9 @@ def _staff_sync(request: Request, fields: dict[str, Any]) -> Response:
                 size = service.audience_size(session, rule)
                 return _staff_page(request, session, user, fields, audience=size, rule=rule)
             notice = service.send(
-                session, user, fields.get("title", ""), fields.get("body", ""), rule
-            )
+                session, user, fields.get("title", ""), fields.get("body", ""), rule,
+                site_url=settings_of(request).site_url,
+            )  # fmt: skip
         except ValidationProblem as problem:
             session.rollback()
             return _staff_page(request, session, user, fields, problem=problem)

@@ -5,6 +5,8 @@ birth date), their children's ages (household members marked 子 with a birth da
 (the profile's normalized address) and interests. Staff write a notice with a target rule;
 every condition of the rule must hold, and a condition can only hold on an attribute the
 resident chose to share. Each delivery keeps the reasons, shown to the resident with it.
+A resident who chose e-mail also gets each notice by e-mail (notify's direct e-mail, queued
+in the same transaction), with the reason and how to stop it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from cityos.core.models import User
 from cityos.core.text import TOKYO
 from cityos.db import utcnow
 from cityos.notices.models import INTERESTS, PushDelivery, PushNotice, PushPreference
+from cityos.notify import service as notify
 from cityos.residents.models import Resident
 
 MANAGE_PERMISSION = "notices.manage"
@@ -50,6 +53,7 @@ def save_preference(
     share_children: bool,
     share_town: bool,
     interests: Sequence[str],
+    by_email: bool = False,
 ) -> PushPreference:
     unknown = [i for i in interests if i not in INTERESTS]
     if unknown:
@@ -65,6 +69,7 @@ def save_preference(
     pref.share_children = share_children
     pref.share_town = share_town
     pref.interests = [i for i in INTERESTS if i in interests]
+    pref.by_email = by_email
     pref.updated_at = utcnow()
     session.flush()
     return pref
@@ -261,7 +266,39 @@ def audience_size(session: Session, rule: Mapping[str, Any]) -> int:
     return sum(1 for _ in _audience(session, rule))
 
 
-def send(session: Session, user: User, title: str, body: str, rule: dict[str, Any]) -> PushNotice:
+def settings_url(site_url: str) -> str:
+    return f"{site_url.rstrip('/')}/my/notices"
+
+
+def notice_email(
+    title: str, body: str, reasons: Sequence[Sequence[str]], site_url: str
+) -> tuple[str, str]:
+    """A notice as e-mailed to one resident: the text staff wrote, why, and how to stop it."""
+    where = settings_url(site_url)
+    subject = f"【三鷹市からのお知らせ】{title}"
+    text = (
+        f"{title}\n\n{body}\n\n"
+        "【日本語】\n"
+        f"このお知らせが届いたのは、{reason_sentence(reasons, 'ja')}です。\n"
+        f"メールでの受け取りは、お知らせの受け取り設定で止められます: {where}\n"
+        "（マイページのお知らせ欄には引き続き届きます。）\n\n"
+        "[English]\n"
+        f"Why you got this notice: {reason_sentence(reasons, 'en')}\n"
+        f"To stop these e-mails, change your notice settings: {where}\n"
+        "(Notices still arrive on your my page.)"
+    )
+    return subject, text
+
+
+def send(
+    session: Session,
+    user: User,
+    title: str,
+    body: str,
+    rule: dict[str, Any],
+    *,
+    site_url: str = "",
+) -> PushNotice:
     errors: dict[str, list[str]] = {}
     title, body = title.strip(), body.strip()
     if not title or len(title) > 200:
@@ -273,10 +310,10 @@ def send(session: Session, user: User, title: str, body: str, rule: dict[str, An
     notice = PushNotice(title=title, body=body, rule=rule, created_by=user.name, sent_at=utcnow())
     session.add(notice)
     session.flush()
+    emailed = 0
     for resident, reasons in _audience(session, rule):
-        matched = [
-            i for i in rule.get("interests", []) if i in preference(session, resident).interests
-        ]
+        pref = preference(session, resident)
+        matched = [i for i in rule.get("interests", []) if i in pref.interests]
         session.add(
             PushDelivery(
                 notice_id=notice.id, resident_id=resident.id, reasons=reasons,
@@ -284,9 +321,13 @@ def send(session: Session, user: User, title: str, body: str, rule: dict[str, An
             )
         )  # fmt: skip
         notice.recipients += 1
+        if pref.by_email:
+            subject, text = notice_email(title, body, reasons, site_url)
+            if notify.queue_direct_email(session, resident.email, subject, text) is not None:
+                emailed += 1
     audit.record(
         session, user, "notices.send", "notices", str(notice.id),
-        detail={"recipients": notice.recipients, "rule": rule},
+        detail={"recipients": notice.recipients, "emailed": emailed, "rule": rule},
     )  # fmt: skip
     return notice
 
@@ -304,6 +345,7 @@ def export_of(session: Session, resident: Resident) -> dict[str, Any]:
         "share_children": pref.share_children,
         "share_town": pref.share_town,
         "interests": list(pref.interests),
+        "by_email": pref.by_email,
         "received": [
             {
                 "title": notice.title,

@@ -36,6 +36,7 @@ from cityos.core.errors import (
 )
 from cityos.core.events import (
     AlertPublished,
+    ApplicationStatusChanged,
     DisasterModeChanged,
     ReportStatusChanged,
     ThresholdCrossed,
@@ -791,6 +792,38 @@ def on_report_status_changed(db: Database, event: ReportStatusChanged) -> list[D
             if delivery is not None:
                 queued.append(delivery)
     return queued
+
+
+def application_update_email(event: ApplicationStatusChanged) -> tuple[str, str]:
+    subject = (
+        f"【三鷹市】申請 {event.submission_id} 番は「{event.status_ja}」になりました / "
+        f"Application {event.submission_id}: {event.status_en}"
+    )
+    comment = (
+        f"\n市からのコメント / Comment from the city:\n{event.comment}\n" if event.comment else ""
+    )
+    body = (
+        "【日本語】\n"
+        f"電子申請「{event.form_ja}」（申請番号 {event.submission_id}）の状態が"
+        f"「{event.status_ja}」になりました。\n"
+        f"{comment}\n"
+        f"マイページで確かめられます: {event.url}\n\n"
+        "[English]\n"
+        f'Your online application "{event.form_en}" (number {event.submission_id}) is now: '
+        f"{event.status_en}.\nSee it on your my page: {event.url}"
+    )
+    return subject, body
+
+
+def on_application_status_changed(db: Database, event: ApplicationStatusChanged) -> Delivery | None:
+    """Tell the applicant that their online application moved on (None: they stopped these)."""
+    subject, body = application_update_email(event)
+    with db.session() as session:
+        try:
+            return queue_direct_email(session, event.email, subject, body)
+        except ValidationProblem:
+            log.warning("application %s: not an address we can write to", event.submission_id)
+            return None
 
 
 # --- webhooks --------------------------------------------------------------------------------
