@@ -275,6 +275,8 @@ def _create_datastore_space() -> None:
     if bind.dialect.name != "postgresql":
         return
     op.execute("CREATE SCHEMA IF NOT EXISTS datastore")
+    # Two databases of one server migrated at the same moment (parallel test workers, two
+    # sites) both find no role and both create it: the later one's duplicate is not an error.
     op.execute(
         """
         DO $$
@@ -282,11 +284,23 @@ def _create_datastore_space() -> None:
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cityos_datastore_reader') THEN
                 CREATE ROLE cityos_datastore_reader NOLOGIN;
             END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
         END
         $$
         """
     )
-    op.execute("GRANT cityos_datastore_reader TO CURRENT_USER")
+    op.execute(
+        """
+        DO $$
+        BEGIN
+            GRANT cityos_datastore_reader TO CURRENT_USER;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END
+        $$
+        """
+    )
     op.execute("GRANT USAGE ON SCHEMA datastore TO cityos_datastore_reader")
 
 
