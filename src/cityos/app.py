@@ -45,6 +45,8 @@ from cityos.procedures import api as procedures_api
 from cityos.procedures import pages as procedures_pages
 from cityos.reports import api as reports_api
 from cityos.reports import service as reports_service
+from cityos.reservations import api as reservations_api
+from cityos.reservations import pages as reservations_pages
 from cityos.residents import pages as residents_pages
 from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
@@ -232,6 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_api.router)
     app.include_router(reports_api.build_router(settings))
     app.include_router(procedures_api.router)
+    app.include_router(reservations_api.router)
     app.include_router(voice_api.router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
@@ -241,6 +244,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sns_pages.router)
     app.include_router(procedures_pages.router)
     app.include_router(residents_pages.router)
+    app.include_router(reservations_pages.router)
     app.include_router(voice_pages.router)
 
     build_schema = app.openapi

@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.mark",
             "reports.manage",
             "procedures.manage",
+            "reservations.manage",
             "voice.read",
             "voice.manage",
         }
@@ -60,6 +61,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "sns.mark",
             "reports.manage",
             "procedures.manage",
+            "reservations.manage",
             "voice.read",
             "voice.manage",
         }

@@ -20,6 +20,8 @@ from cityos.core.pages import safe_next
 from cityos.core.ratelimit import rate_limited
 from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
 from cityos.procedures import service as procedures
+from cityos.reservations import service as reservations
+from cityos.reservations.models import STATUSES as RESERVATION_STATUSES
 from cityos.residents import service, sessions
 from cityos.residents.models import RELATIONS, Resident
 from cityos.web.templating import render
@@ -130,6 +132,8 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
         "saved": saved,
         "life_events": procedures.LIFE_EVENTS,
         "relations": RELATIONS,
+        "reservations": reservations.bookings_of(session, resident),
+        "reservation_statuses": RESERVATION_STATUSES,
     }
 
 
@@ -255,7 +259,8 @@ def export(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return _to_login(request)
-    body = orjson.dumps(service.export(resident), option=orjson.OPT_INDENT_2)
+    data = {**service.export(resident), "reservations": reservations.export_of(session, resident)}
+    body = orjson.dumps(data, option=orjson.OPT_INDENT_2)
     return Response(
         body,
         media_type="application/json",

@@ -27,6 +27,7 @@ TEMPLATE_PACKAGES = (
     "cityos.sns",
     "cityos.procedures",
     "cityos.residents",
+    "cityos.reservations",
     "cityos.voice",
 )
 
