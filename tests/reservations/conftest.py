@@ -60,3 +60,7 @@ def next_day(when: date, wanted: Any) -> date:
 
 def is_weekday_holiday(day: date) -> bool:
     return day.weekday() < 5 and jpholiday.is_holiday(day) and not (day.month == 1 and day.day <= 3)
+
+
+# The notify tests' SMTP server process (aiosmtpd writing a Maildir), for the reminders.
+from tests.notify.conftest import smtp_server  # noqa: E402, F401
