@@ -39,6 +39,13 @@ def _page(
     return render(request, template, {**base, **context}, status=status)
 
 
+def _release(session: Session) -> None:
+    """End the request's transaction before rendering, so its connection goes back to the pool:
+    the layout's banner takes a connection of its own, and a rush of refused bookings holding
+    one each while asking for another would empty the pool (30 s waits on PostgreSQL)."""
+    session.commit()
+
+
 def _to_login(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse("/residents/login?" + urlencode({"next": target}), status_code=303)
@@ -91,6 +98,7 @@ def counter_page(
     resident = sessions.current_resident(request, session)
     context = _booking_context(session, counter, _week(week), resident)
     context["values"] = {"procedure_id": procedure[:40]}
+    _release(session)
     return _page(request, "reservations/counter.html", context)
 
 
@@ -123,6 +131,7 @@ def book(
             error=problem.detail,
             values={"slot": slot, "procedure_id": procedure_id},
         )
+        _release(session)
         return _page(request, "reservations/counter.html", context, status=problem.status)
     return RedirectResponse(f"/my/reservations/{booking.id}?booked=1", status_code=303)
 
@@ -182,6 +191,7 @@ def booking_change(
         booking = service.booking_of(session, resident, booking_id)
         context = _own_context(session, booking, _week(week), resident)
         context.update(errors=problem.errors, error=problem.detail, values={"slot": slot})
+        _release(session)
         return _page(request, "reservations/booking.html", context, status=problem.status)
     return RedirectResponse(f"/my/reservations/{booking_id}?changed=1", status_code=303)
 
