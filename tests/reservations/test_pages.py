@@ -19,6 +19,7 @@ from tests.reservations.conftest import (
     open_slots,
     resident,
 )
+from tests.residents.conftest import PASSWORD
 
 
 def bookings(db: Database) -> list[Booking]:
@@ -198,3 +199,20 @@ def test_the_booking_page_shows_closed_days_and_the_sample_label(client: TestCli
     assert "この曜日は休み" in page.text
     assert "見本（デモ用のデータ）" in page.text
     assert client.get("/reservations/shimin-ido?week=99").status_code == 200
+
+
+def test_deleting_the_account_deletes_its_bookings_and_frees_the_seat(
+    client: TestClient, db: Database
+) -> None:
+    resident(client)
+    set_capacity(db, "kokuho-nenkin", 1)
+    slot = open_slots(client, "kokuho-nenkin")[0]["start"]
+    booking_id(book(client, "kokuho-nenkin", slot))
+    assert free_of(client, "kokuho-nenkin", slot) == 0
+    token = csrf_of(client.get("/my/delete").text)
+    deleted = client.post(
+        "/my/delete", data={"password": PASSWORD, "confirm": "yes", "csrf_token": token}
+    )
+    assert deleted.status_code == 200
+    assert bookings(db) == []
+    assert free_of(client, "kokuho-nenkin", slot) == 1
