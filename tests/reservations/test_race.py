@@ -68,3 +68,36 @@ def test_concurrent_bookings_fill_a_slot_exactly_to_capacity(app: FastAPI, db: D
         total = session.scalar(select(func.count()).select_from(Booking))
     assert seats == [1, 2, 3]
     assert total == 3
+
+
+def test_a_form_sent_twice_at_once_books_one_seat(app: FastAPI, db: Database) -> None:
+    with LiveServer(app) as server:
+        first = signed_in(server.url, 0)
+        slot = open_slots(first, "shimin-ido")[0]["start"]  # capacity 3
+        token = csrf_of(first.get("/reservations/shimin-ido").text)
+        twins = [
+            httpx.Client(base_url=server.url, cookies=first.cookies, timeout=60) for _ in range(6)
+        ]
+        start = threading.Barrier(len(twins))
+        answers: list[httpx.Response] = []
+        lock = threading.Lock()
+
+        def attempt(client: httpx.Client) -> None:
+            start.wait()
+            answer = client.post(
+                "/reservations/shimin-ido", data={"slot": slot, "csrf_token": token}
+            )
+            with lock:
+                answers.append(answer)
+
+        threads = [threading.Thread(target=attempt, args=(c,)) for c in twins]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        for client in [first, *twins]:
+            client.close()
+    assert sorted(a.status_code for a in answers) == [303] + [409] * 5
+    assert all("すでに予約しています" in a.text for a in answers if a.status_code == 409)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Booking)) == 1

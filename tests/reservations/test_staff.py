@@ -17,11 +17,14 @@ from tests.reservations.conftest import book, booking_id, open_slots, resident
 
 
 def todays_bookings(db: Database, counter_id: str, count: int) -> list[int]:
-    """Bookings of today at the counter (as if made earlier), for the queue of today."""
+    """Bookings of today at the counter by ``count`` residents (as if made earlier)."""
     now = datetime.now(TOKYO).replace(second=0, microsecond=0)
     with db.session() as session:
-        owner = session.scalars(select(Resident)).first()
-        assert owner is not None
+        owners = [
+            Resident(email=f"visitor{n}@example.jp", password_hash="-") for n in range(1, count + 1)
+        ]
+        session.add_all(owners)
+        session.flush()
         rows = [
             Booking(
                 counter_id=counter_id,
@@ -31,7 +34,7 @@ def todays_bookings(db: Database, counter_id: str, count: int) -> list[int]:
                 created_at=now - timedelta(days=1),
                 updated_at=now - timedelta(days=1),
             )
-            for seat in range(1, count + 1)
+            for seat, owner in enumerate(owners, start=1)
         ]
         session.add_all(rows)
         session.flush()

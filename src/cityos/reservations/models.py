@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cityos.db import Base, utcnow
@@ -71,6 +71,16 @@ class Booking(Base):
     __table_args__ = (
         UniqueConstraint("counter_id", "slot_start", "seat", name="uq_reservation_bookings_seat"),
         Index("ix_reservation_bookings_resident", "resident_id", "slot_start"),
+        # One seat per resident and slot, even when the form is sent twice at once.
+        Index(
+            "uq_reservation_bookings_resident_slot",
+            "resident_id",
+            "counter_id",
+            "slot_start",
+            unique=True,
+            sqlite_where=text("seat IS NOT NULL"),
+            postgresql_where=text("seat IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

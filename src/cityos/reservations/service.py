@@ -381,6 +381,9 @@ def book(
         booking = session.get(Booking, booking_id)
         assert booking is not None
         return booking
+    # Every seat was refused: by others' bookings, or by this resident's own twin request.
+    if _holds_slot(session, resident, counter, start):
+        raise _already_booked()
     raise _full()
 
 
@@ -461,6 +464,8 @@ def change(
             continue
         session.refresh(booking)
         return booking
+    if _holds_slot(session, resident, counter, start):
+        raise _already_booked()
     raise _full()
 
 

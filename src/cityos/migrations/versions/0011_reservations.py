@@ -77,11 +77,20 @@ def upgrade() -> None:
         ["resident_id", "slot_start"],
         unique=False,
     )
+    op.create_index(
+        "uq_reservation_bookings_resident_slot",
+        "reservation_bookings",
+        ["resident_id", "counter_id", "slot_start"],
+        unique=True,
+        sqlite_where=sa.text("seat IS NOT NULL"),
+        postgresql_where=sa.text("seat IS NOT NULL"),
+    )
     now = cityos.db.utcnow()
     op.bulk_insert(counters, [{**row, "updated_at": now} for row in counter_rows()])
 
 
 def downgrade() -> None:
+    op.drop_index("uq_reservation_bookings_resident_slot", table_name="reservation_bookings")
     op.drop_index("ix_reservation_bookings_resident", table_name="reservation_bookings")
     op.drop_table("reservation_bookings")
     op.drop_table("reservation_counters")
