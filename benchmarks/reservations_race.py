@@ -97,7 +97,9 @@ def serve(port: int, naive: bool) -> None:
     app.state.db.upgrade()
     if naive:
         app.add_api_route("/bench/naive/{counter_id}", naive_book, methods=["POST"])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    # Clients log in a minute before the rush: keep their connections open until it starts
+    # (uvicorn closes idle ones after 5 s, and a request racing that close fails to read).
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=300)
 
 
 # --- the driver ------------------------------------------------------------------------------
