@@ -94,7 +94,10 @@ run sns_stream ${SNS_STREAM_ARGS:-}
 run voice_quality --peer-python "$BENCH_VENV/bin/python"
 # shellcheck disable=SC2086
 run voice_scale --peer-python "$BENCH_VENV/bin/python" ${VOICE_SCALE_ARGS:-}
+# shellcheck disable=SC2086
 run open311_load ${OPEN311_ARGS:-}
+# shellcheck disable=SC2086
+run reservations_race ${RESERVATIONS_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -107,5 +110,6 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   cat "$out/sns_speed-$stamp_time.txt" "$out/sns_stream-$stamp_time.txt"
   cat "$out/voice_quality-$stamp_time.txt" "$out/voice_scale-$stamp_time.txt"
   cat "$out/open311_load-$stamp_time.txt"
+  cat "$out/reservations_race-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"

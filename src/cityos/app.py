@@ -49,6 +49,8 @@ from cityos.procedures import pages as procedures_pages
 from cityos.reports import api as reports_api
 from cityos.reports import pages as reports_pages
 from cityos.reports import service as reports_service
+from cityos.reservations import api as reservations_api
+from cityos.reservations import pages as reservations_pages
 from cityos.residents import pages as residents_pages
 from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
@@ -238,6 +240,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_api.build_router(settings))
     app.include_router(procedures_api.router)
     app.include_router(forms_api.router)
+    app.include_router(reservations_api.router)
     app.include_router(voice_api.router)
     app.include_router(reports_api.staff_router)
     app.include_router(core_pages.router)
@@ -251,6 +254,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(surveys_pages.router)
     app.include_router(notices_pages.router)
     app.include_router(forms_pages.router)
+    app.include_router(reservations_pages.router)
     app.include_router(voice_pages.router)
     app.include_router(reports_pages.router)
 

@@ -34,6 +34,7 @@ from cityos.mobility import cli as mobility_cli
 from cityos.notify import cli as notify_cli
 from cityos.procedures import cli as procedures_cli
 from cityos.reports import cli as reports_cli
+from cityos.reservations import cli as reservations_cli
 from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
 from cityos.sns import cli as sns_cli
@@ -54,6 +55,7 @@ app.add_typer(notify_cli.app, name="notify")
 app.add_typer(mobility_cli.app, name="mobility")
 app.add_typer(reports_cli.app, name="reports")
 app.add_typer(procedures_cli.app, name="procedures")
+app.add_typer(reservations_cli.app, name="reservations")
 app.add_typer(voice_cli.app, name="voice")
 
 console = Console()

@@ -13,6 +13,7 @@ import cityos.notify.models
 import cityos.opendata.models
 import cityos.procedures.models
 import cityos.reports.models
+import cityos.reservations.models
 import cityos.residents.models
 import cityos.sensors.models
 import cityos.sns.models

@@ -23,6 +23,8 @@ from cityos.forms import service as forms
 from cityos.forms.models import STATUSES as FORM_STATUSES
 from cityos.notices import service as notices
 from cityos.procedures import service as procedures
+from cityos.reservations import service as reservations
+from cityos.reservations.models import STATUSES as RESERVATION_STATUSES
 from cityos.residents import service, sessions
 from cityos.residents.models import RELATIONS, Resident
 from cityos.surveys import service as surveys
@@ -139,6 +141,8 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
         "notice_reason": notices.reason_sentence,
         "applications": forms.submissions_of(session, resident),
         "application_statuses": FORM_STATUSES,
+        "reservations": reservations.bookings_of(session, resident),
+        "reservation_statuses": RESERVATION_STATUSES,
     }
 
 
@@ -268,6 +272,7 @@ def export(request: Request, session: SessionDep) -> Response:
         **service.export(resident),
         "notices": notices.export_of(session, resident),
         "survey_responses": surveys.export_of(session, resident),
+        "reservations": reservations.export_of(session, resident),
     }
     body = orjson.dumps(kept, option=orjson.OPT_INDENT_2)
     return Response(

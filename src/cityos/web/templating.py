@@ -30,6 +30,7 @@ TEMPLATE_PACKAGES = (
     "cityos.surveys",
     "cityos.notices",
     "cityos.forms",
+    "cityos.reservations",
     "cityos.voice",
     "cityos.reports",
 )
