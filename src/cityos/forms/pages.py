@@ -45,12 +45,6 @@ NOT_OFFICIAL = (
 )
 
 
-def _to_login(request: Request) -> Response:
-    return RedirectResponse(
-        "/residents/login?" + urlencode({"next": request.url.path}), status_code=303
-    )
-
-
 def _page(
     request: Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> Response:
@@ -100,7 +94,7 @@ def form_page(request: Request, session: SessionDep, form_id: FormId) -> Respons
     found = service.form(session, form_id)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     return _form_page(request, session, resident, found)
 
 
@@ -137,7 +131,7 @@ def _submit(
             )
         resident = sessions.current_resident(request, session)
         if resident is None:
-            return _to_login(request)
+            return sessions.to_login(request)
         key = raw.pop("idempotency_key", "")
         try:
             submission, _created = service.submit(
@@ -162,7 +156,7 @@ def _submit(
 def application(request: Request, session: SessionDep, submission_id: RowId) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     found = service.submission_for(session, resident, submission_id)
     context = {
         "submission": found,
@@ -201,7 +195,7 @@ def _pdf_response(request: Request, found: Submission) -> Response:
 def application_pdf(request: Request, session: SessionDep, submission_id: RowId) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     return _pdf_response(request, service.submission_for(session, resident, submission_id))
 
 

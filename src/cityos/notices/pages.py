@@ -7,7 +7,6 @@ Thin: matching and reasons are in ``service``.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,12 +27,6 @@ Text = Annotated[str, Form(max_length=1024)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _to_login(request: Request) -> Response:
-    return RedirectResponse(
-        "/residents/login?" + urlencode({"next": request.url.path}), status_code=303
-    )
-
-
 # --- residents -------------------------------------------------------------------------------------
 
 
@@ -41,7 +34,7 @@ def _to_login(request: Request) -> Response:
 def settings_form(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     context = {
         "pref": service.preference(session, resident),
         "facts": service.facts_of(resident),
@@ -66,7 +59,7 @@ def _settings_sync(request: Request, fields: dict[str, str], interests: list[str
     with database_of(request).session() as session:
         resident = sessions.current_resident(request, session)
         if resident is None:
-            return _to_login(request)
+            return sessions.to_login(request)
         service.save_preference(
             session, resident, enabled=fields.get("enabled") == "1",
             share_age=fields.get("share_age") == "1",
@@ -88,7 +81,7 @@ def stop(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     service.stop(session, resident, delivery_id, "all" if what == "all" else "interest")
     return RedirectResponse("/my/notices?saved=1", status_code=303)
 

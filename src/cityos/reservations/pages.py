@@ -46,11 +46,6 @@ def _release(session: Session) -> None:
     session.commit()
 
 
-def _to_login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/residents/login?" + urlencode({"next": target}), status_code=303)
-
-
 def _week(value: str) -> int:
     return int(value) if value.isdigit() and int(value) < WEEKS else 0
 
@@ -160,7 +155,7 @@ def booking_page(
 ) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     booking = service.booking_of(session, resident, booking_id)
     context = _own_context(session, booking, _week(week), resident)
     context.update(
@@ -182,7 +177,7 @@ def booking_change(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     try:
         service.change(session, resident, booking_id, slot)
     except ProblemError as problem:
@@ -203,7 +198,7 @@ def booking_cancel(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     service.cancel(session, resident, booking_id)
     return RedirectResponse("/my#reservations", status_code=303)
 

@@ -45,11 +45,6 @@ def _page(
     return render(request, template, {"needs_csrf": True, **context}, status=status)
 
 
-def _to_login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/residents/login?" + urlencode({"next": target}), status_code=303)
-
-
 def _signed_in(response: Response, request: Request, resident: Resident) -> Response:
     sessions.start(request, response, resident)
     return response
@@ -150,7 +145,7 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
 def my_page(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     return _page(request, "residents/my.html", _my_context(session, resident))
 
 
@@ -191,7 +186,7 @@ def _profile_page(
 def profile_form(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     return _profile_page(request, session, resident, saved=request.query_params.get("saved") == "1")
 
 
@@ -208,7 +203,7 @@ def profile_save(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     given = service.ProfileInput(name=name, kana=kana, birth_date=birth_date, address=address)
     try:
         service.update_profile(
@@ -233,7 +228,7 @@ def member_add(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     try:
         service.add_member(
             session, resident, name=member_name, kana=member_kana,
@@ -258,7 +253,7 @@ def member_remove(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     service.remove_member(session, resident, member_id)
     return RedirectResponse("/my/profile#household", status_code=303)
 
@@ -267,7 +262,7 @@ def member_remove(
 def export(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     kept = {
         **service.export(resident),
         "notices": notices.export_of(session, resident),
@@ -289,7 +284,7 @@ def export(request: Request, session: SessionDep) -> Response:
 def delete_form(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     return _page(request, "residents/delete.html", {"resident": resident, "errors": {}})
 
 
@@ -304,7 +299,7 @@ def delete(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     errors: dict[str, list[str]] = {}
     if confirm != "yes":
         errors["confirm"] = [
@@ -351,7 +346,7 @@ def _checklist_save(request: Request, fields: dict[str, str]) -> Response:
 def checklist_show(request: Request, session: SessionDep, checklist_id: RowId) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     saved = service.checklist(session, resident, checklist_id)
     context = {
         "saved_checklist": saved,
@@ -369,6 +364,6 @@ def checklist_remove(
     check_csrf(request, csrf_token)
     resident = sessions.current_resident(request, session)
     if resident is None:
-        return _to_login(request)
+        return sessions.to_login(request)
     service.remove_checklist(session, resident, checklist_id)
     return RedirectResponse("/my", status_code=303)

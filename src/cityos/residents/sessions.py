@@ -7,7 +7,10 @@ the epoch (logout, account deletion) invalidates every cookie issued before.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy.orm import Session
 
@@ -55,3 +58,9 @@ def start(request: Request, response: Response, resident: Resident) -> None:
 
 def end(response: Response) -> None:
     response.delete_cookie(COOKIE, httponly=True, samesite="lax")
+
+
+def to_login(request: Request) -> Response:
+    """Send a resident who is not signed in to the login page, and back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/residents/login?" + urlencode({"next": target}), status_code=303)
