@@ -6,7 +6,7 @@ only SQLite: the pages are the same whatever the database, and the API tests cov
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -133,3 +133,28 @@ def check_accessibility(axe: Axe, page: Page) -> Any:
         )
 
     return check
+
+
+# The phone every resident-facing browser test uses, and what it checks on each page.
+PHONE: ViewportSize = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def axe_check(axe: Axe) -> Callable[[Page, str], None]:
+    """Fails the test with axe's findings when a page has accessibility violations."""
+
+    def check(page: Page, what: str) -> None:
+        page.wait_for_load_state("load")
+        violations = axe_violations(axe, page)
+        assert not violations, f"axe found violations on {what}:\n" + describe(violations)
+
+    return check
+
+
+def fits_the_screen(page: Page) -> None:
+    """Nothing wider than the phone, also at 200% zoom (a 360 px screen then shows 180 CSS px)."""
+    for width in (PHONE["width"], PHONE["width"] // 2):
+        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        used = page.evaluate("document.documentElement.scrollWidth")
+        assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
+    page.set_viewport_size(PHONE)

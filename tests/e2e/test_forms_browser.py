@@ -10,18 +10,16 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from pypdf import PdfReader
 
 from cityos.core.models import User
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.e2e.conftest import axe_violations, describe
+from tests.e2e.conftest import PHONE, fits_the_screen
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[..., None]
-PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 @pytest.fixture
@@ -39,27 +37,9 @@ def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     assert not errors, f"script errors on the pages: {errors}"
 
 
-@pytest.fixture
-def axe_check(axe: Axe) -> Check:
-    def check(page: Page, what: str) -> None:
-        page.wait_for_load_state("load")
-        violations = axe_violations(axe, page)
-        assert not violations, f"axe found violations on {what}:\n" + describe(violations)
-
-    return check
-
-
 def field(page: Page, label: str) -> Locator:
     """A form field by its label, with or without the （必須） mark."""
     return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）)?$"))
-
-
-def fits_the_screen(page: Page) -> None:
-    for width in (PHONE["width"], PHONE["width"] // 2):
-        page.set_viewport_size({"width": width, "height": PHONE["height"]})
-        used = page.evaluate("document.documentElement.scrollWidth")
-        assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
-    page.set_viewport_size(PHONE)
 
 
 def test_a_resident_files_a_prefilled_form_and_staff_complete_it(

@@ -12,8 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from cityos.core.models import User
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.e2e.conftest import axe_violations, describe
-from tests.e2e.test_residents_browser import PHONE, fits_the_screen
+from tests.e2e.conftest import PHONE, axe_violations, describe, fits_the_screen
 
 pytestmark = pytest.mark.e2e
 

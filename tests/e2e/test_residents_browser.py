@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import axe_violations, describe
+from tests.e2e.conftest import PHONE, fits_the_screen
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[..., None]
-PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 @pytest.fixture
@@ -32,25 +30,6 @@ def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, f"script errors on the pages: {errors}"
-
-
-@pytest.fixture
-def axe_check(axe: Axe) -> Check:
-    def check(page: Page, what: str) -> None:
-        page.wait_for_load_state("load")
-        violations = axe_violations(axe, page)
-        assert not violations, f"axe found violations on {what}:\n" + describe(violations)
-
-    return check
-
-
-def fits_the_screen(page: Page) -> None:
-    """Nothing wider than the phone, also at 200% zoom (a 360 px screen then shows 180 CSS px)."""
-    for width in (PHONE["width"], PHONE["width"] // 2):
-        page.set_viewport_size({"width": width, "height": PHONE["height"]})
-        used = page.evaluate("document.documentElement.scrollWidth")
-        assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
-    page.set_viewport_size(PHONE)
 
 
 def test_a_new_resident_gets_the_moving_in_checklist_and_keeps_it(

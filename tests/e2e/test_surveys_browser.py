@@ -13,20 +13,18 @@ from urllib.parse import urlsplit
 
 import pytest
 import segno
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 
 from cityos.core.models import User
 from cityos.db import Database
 from cityos.residents import service as residents
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.e2e.conftest import axe_violations, describe
+from tests.e2e.conftest import PHONE, fits_the_screen
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[[Page, str], None]
-PHONE: ViewportSize = {"width": 360, "height": 740}
 PASSWORD = "mitaka-hanako-2026"
 
 
@@ -51,25 +49,6 @@ def new_phone(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[]
     for context in contexts:
         context.close()
     assert not errors, f"script errors on the pages: {errors}"
-
-
-@pytest.fixture
-def axe_check(axe: Axe) -> Check:
-    def check(page: Page, what: str) -> None:
-        page.wait_for_load_state("load")
-        violations = axe_violations(axe, page)
-        assert not violations, f"axe found violations on {what}:\n" + describe(violations)
-
-    return check
-
-
-def fits_the_screen(page: Page) -> None:
-    """Nothing wider than the phone, also at 200% zoom (a 360 px screen then shows 180 CSS px)."""
-    for width in (PHONE["width"], PHONE["width"] // 2):
-        page.set_viewport_size({"width": width, "height": PHONE["height"]})
-        used = page.evaluate("document.documentElement.scrollWidth")
-        assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
-    page.set_viewport_size(PHONE)
 
 
 def staff_log_in(page: Page) -> None:
