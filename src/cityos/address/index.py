@@ -209,10 +209,20 @@ class AddressIndex:
     # -- postcodes and reverse geocoding (loaded on first use) --
 
     def postcode(self, code: str) -> tuple[str, str, str] | None:
-        if self._postcodes is None:
-            with self._lock, (self._directory / "postcodes.pickle").open("rb") as handle:
-                self._postcodes = pickle.load(handle)  # noqa: S301 (our own cache file)
-        return self._postcodes.get(code)
+        return self._postcode_table().get(code)
+
+    def _postcode_table(self) -> dict[str, tuple[str, str, str]]:
+        table = self._postcodes
+        if table is None:
+            with self._lock:
+                # Threads that queued here behind the first load use its table: each of 64
+                # loading it again in turn kept the last resident waiting for seconds.
+                table = self._postcodes
+                if table is None:
+                    with (self._directory / "postcodes.pickle").open("rb") as handle:
+                        table = pickle.load(handle)  # noqa: S301 (our own cache file)
+                    self._postcodes = table
+        return table
 
     def nearest_town(self, lat: float, lon: float) -> tuple[int, float] | None:
         """The town whose representative point is nearest, and the distance in metres."""
