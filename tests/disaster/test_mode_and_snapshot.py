@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sqlalchemy_event
 
 from cityos.db import Database
 from cityos.disaster import nginx, service, snapshot
@@ -53,6 +54,29 @@ def test_disaster_mode_leads_every_page_and_switching_back_is_logged(
         (False, "", "admin"),
         (True, "flood", "admin"),
     ]
+
+
+def test_a_page_in_disaster_mode_takes_one_database_connection_not_two(
+    client: TestClient, auth_headers: dict[str, str]
+) -> None:
+    # Under a surge every page render in disaster mode used to hold two pooled connections
+    # (the page's and the banner's): at ~40 concurrent residents the pool ran dry and pages
+    # stalled for 30 s. The banner now reads through the page's own session.
+    assert client.put("/api/disaster/mode", json=MODE_ON, headers=auth_headers).status_code == 200
+    engine = client.app.state.db.engine  # type: ignore[attr-defined]
+    checkouts: list[object] = []
+
+    def count(*_args: object) -> None:
+        checkouts.append(object())
+
+    sqlalchemy_event.listen(engine, "checkout", count)
+    try:
+        page = client.get("/disaster")
+    finally:
+        sqlalchemy_event.remove(engine, "checkout", count)
+    assert page.status_code == 200
+    assert MODE_ON["message_ja"] in page.text
+    assert len(checkouts) == 1
 
 
 def test_mode_refuses_unknown_towns_and_missing_hazard(

@@ -3,15 +3,23 @@ public map and list without anyone's identity, and watch it under "my reports"."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
 from cityos.db import Database
+from cityos.reports import service
+from cityos.reports.service import NewRequest
 from cityos.settings import Settings
 from tests.conftest import csrf_of
-from tests.reports.conftest import CITY_HALL, STATION, count_requests, first_photo_path
+from tests.reports.conftest import (
+    CITY_HALL,
+    STATION,
+    count_requests,
+    first_photo_path,
+)
 from tests.reports.photos import camera_jpeg, gps_of
 
 
@@ -165,3 +173,48 @@ def test_a_photo_over_the_limit_is_refused_on_the_form(
     assert response.status_code == 413
     assert "MB" in response.text
     assert count_requests(db) == 0
+
+
+def test_the_public_list_pages_and_filters_with_true_totals(
+    client: TestClient, db: Database
+) -> None:
+    def report(code: str, description: str, minutes_ago: int) -> str:
+        new = NewRequest(service_code=code, lat=str(CITY_HALL[0]), long=str(CITY_HALL[1]),
+                         description=description)  # fmt: skip
+        at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+        with db.session() as session:
+            row = service.submit_request(session, new, city="三鷹市", submitted_via="test", now=at)
+            return str(row.id)
+
+    for n in range(33):
+        report("graffiti", f"落書き その{n}", 100 - n)
+    pothole = report("other", "道路に穴", 1)
+    first = client.get("/reports")
+    assert first.status_code == 200
+    assert "34 件中 1〜30 件目" in first.text
+    assert first.text.count('class="report-card') == 30
+    assert "道路に穴" in first.text  # newest first
+    second = client.get("/reports", params={"page": "2"})
+    assert "34 件中 31〜34 件目" in second.text
+    assert "落書き その0" in second.text
+    assert 'rel="prev"' in second.text
+    assert 'rel="next"' not in second.text
+    # The headline counts every report, not only the page shown.
+    assert "対応中・受付 34" in first.text
+    kind = client.get("/reports", params={"service": "other"}).text
+    assert "1 件中 1〜1 件目" in kind
+    assert f"/reports/{pothole}" in kind
+    assert "落書き" not in kind.split("報告の一覧", 1)[1]
+    closed = client.get("/reports", params={"status": "closed"}).text
+    assert "まだ報告はありません" in closed
+    for bad, message in (
+        ({"status": "lost"}, "状態は「対応中・受付」か「完了など」です"),
+        ({"service": "ufo"}, "その種類の報告はありません"),
+        ({"page": "0"}, "ページ番号は1以上の数字です"),
+        ({"page": "x"}, "ページ番号は1以上の数字です"),
+    ):
+        answer = client.get("/reports", params=bad)
+        assert answer.status_code == 400, bad
+        assert message in answer.text
+    beyond = client.get("/reports", params={"page": "9"}).text
+    assert "このページに報告はありません" in beyond

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from cityos.core import audit
 from cityos.core.models import User
 from cityos.db import Database, utcnow
+from cityos.voice import service
 from cityos.voice.models import Consultation, Opinion, VoiceText
 from tests.conftest import csrf_of, login
 
@@ -268,3 +269,13 @@ def test_results_open_after_the_period_with_counts_ranking_topics_and_the_respon
     assert "トイレ" in topics
     assert "図書館" in topics
     assert "090-1234-5678" not in html
+    # Results are remembered between views, but by what was published: hiding the library
+    # opinions afterwards takes their topic off the page at once.
+    with db.session() as session:
+        staff = session.get(User, admin.id)
+        assert staff is not None
+        for opinion in session.scalars(select(Opinion).where(Opinion.text.contains("図書館"))):
+            service.moderate(session, staff, opinion, "hide", "テスト: 取り下げの申出")
+    again = client.get(f"/voice/{cid}/results").text
+    assert "図書館" not in again.split("voice-topics", 1)[1]
+    assert "トイレ" in again.split("voice-topics", 1)[1]

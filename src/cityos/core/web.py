@@ -71,7 +71,13 @@ def files_of(request: Request) -> FileStore:
 def db_session(request: Request) -> Iterator[Session]:
     """A FastAPI dependency: one session per request, committed when the handler succeeds."""
     with database_of(request).session() as session:
-        yield session
+        # Shared with what every page renders (the disaster banner), so a page holds one
+        # pooled connection, not two: under load the second checkout starved the pool.
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            request.state.db_session = None
 
 
 # Committed as soon as the handler returns and BEFORE the answer goes out ("function" scope):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -25,19 +26,26 @@ from cityos.disaster import alerts, cap, public, service
 from cityos.disaster import api as disaster_api
 from cityos.web.templating import render
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
 def banner_context(request: Request) -> dict[str, Any]:
     """For every page: whether the city is in disaster mode (the layout then leads with it)."""
     try:
+        shared = getattr(request.state, "db_session", None)
+        if shared is not None:
+            return {"disaster_mode": _active_mode(shared)}
         with database_of(request).session() as session:
-            row = service.mode_row(session)
-            if not row.active:
-                return {"disaster_mode": None}
-            return {"disaster_mode": public.mode_dict(session)}
+            return {"disaster_mode": _active_mode(session)}
     except Exception:  # the banner must never break a page
+        log.exception("disaster banner could not be read")
         return {"disaster_mode": None}
+
+
+def _active_mode(session: Session) -> dict[str, Any] | None:
+    # Read-only: a page's own transaction must not gain a write for the banner.
+    return public.mode_dict(session) if service.active_mode(session) is not None else None
 
 
 def _common(session: Session, request: Request) -> dict[str, Any]:

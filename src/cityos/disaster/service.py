@@ -98,6 +98,12 @@ def mode_row(session: Session) -> DisasterMode:
     return row
 
 
+def active_mode(session: Session) -> DisasterMode | None:
+    """The disaster mode when it is on; read-only, so any transaction may ask."""
+    row = session.get(DisasterMode, 1)
+    return row if row is not None and row.active else None
+
+
 def bump_version(session: Session) -> int:
     """Mark that disaster information changed (caches and the snapshot follow)."""
     row = mode_row(session)

@@ -12,6 +12,7 @@ department assignment, likely duplicates and merging; the numbers with a chart a
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -45,7 +46,7 @@ router = APIRouter(include_in_schema=False)
 
 MINE_COOKIE = "my_reports"
 MINE_KEEP = 50  # tokens a browser keeps (a cookie holds about 4 KB)
-PAGE_LIMIT = 200
+PUBLIC_PAGE = 30  # reports per page of the public list
 STATE_COLOURS = {
     "received": "#b3261e",
     "in_progress": "#b35c00",
@@ -134,19 +135,56 @@ def photo_file(request: Request, session: SessionDep, name: str) -> Response:
 @router.get("/reports")
 def public_list(request: Request, session: SessionDep) -> Response:
     lang = language_of(request)
-    query = service.RequestQuery(limit=PAGE_LIMIT)
+    services = service.list_services(session)
+    status, kind, page, error = _public_filter(request, {s.code for s in services})
+    query = service.RequestQuery(
+        statuses=[status] if status else None,
+        service_codes=[kind] if kind else None,
+        limit=PUBLIC_PAGE,
+        offset=(page - 1) * PUBLIC_PAGE,
+    )
+    counts = service.count_by_status(session, replace(query, statuses=None))
+    found = counts[status] if status else sum(counts.values())
     rows = service.find_requests(session, query)
+    kept = {k: v for k, v in (("status", status), ("service", kind)) if v}
+    pages = max(1, -(-found // PUBLIC_PAGE))
     context = {
         "rows": rows,
         "thumbs": _thumbs(session, rows),
         "points_json": _points(rows, lang, "/reports"),
-        "counts": {
-            "open": sum(1 for r in rows if r.status == "open"),
-            "closed": sum(1 for r in rows if r.status == "closed"),
-        },
+        "counts": counts,
+        "found": found,
+        "first": (page - 1) * PUBLIC_PAGE + 1,
+        "last": (page - 1) * PUBLIC_PAGE + len(rows),
+        "page": page,
+        "pages": pages,
+        "previous": urlencode({**kept, "page": page - 1}) if page > 1 else "",
+        "next": urlencode({**kept, "page": page + 1}) if page < pages else "",
+        "status": status,
+        "kind": kind,
+        "services": services,
+        "error": error,
         **_labels(),
     }
-    return render(request, "reports/list.html", context, session=session)
+    return render(request, "reports/list.html", context, session=session,
+                  status=400 if error else 200)  # fmt: skip
+
+
+def _public_filter(request: Request, codes: set[str]) -> tuple[str, str, int, str]:
+    """status, kind and page of the public list; a bad value is named and the list shown whole."""
+    params = request.query_params
+    status, kind, page = (
+        params.get("status", ""),
+        params.get("service", ""),
+        params.get("page", "1"),
+    )
+    if status not in ("", "open", "closed"):
+        return "", "", 1, "状態は「対応中・受付」か「完了など」です / The status is open or closed."
+    if kind and kind not in codes:
+        return "", "", 1, "その種類の報告はありません / There is no such kind of report."
+    if not (page.isascii() and page.isdigit() and 1 <= len(page) <= 6 and int(page) >= 1):
+        return "", "", 1, "ページ番号は1以上の数字です / The page is a number from 1."
+    return status, kind, int(page), ""
 
 
 def _form_context(session: Session, **extra: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import re
 import secrets
 import statistics as stats
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +59,7 @@ MAX_NAME = 100
 MAX_NOTE = 4000
 DEFAULT_DAYS = 90  # GeoReport v2: without dates, the last 90 days
 MAX_RESULTS = 1000  # GeoReport v2: at most 1000 requests in one answer
+MAX_COUNTED = 1_000_000  # counts for the public list's headline, past any page
 MAX_IDS = 200
 # One client sending the same text for the same service again within this time is a flood.
 IDENTICAL_WINDOW = timedelta(hours=1)
@@ -592,6 +593,7 @@ class RequestQuery:
     end: datetime | None = None
     statuses: list[str] | None = None
     limit: int = MAX_RESULTS
+    offset: int = 0
 
 
 def parse_query(
@@ -653,7 +655,19 @@ def _filtered(statement: Any, query: RequestQuery, now: datetime | None) -> Any:
         if query.statuses:
             statement = statement.where(ServiceRequest.status.in_(query.statuses))
     statement = statement.order_by(ServiceRequest.requested_at.desc(), ServiceRequest.id.desc())
-    return statement.limit(query.limit)
+    return statement.limit(query.limit).offset(query.offset)
+
+
+def count_by_status(
+    session: Session, query: RequestQuery, *, now: datetime | None = None
+) -> dict[str, int]:
+    """How many requests the filters find, per Open311 status (open/closed), ignoring paging."""
+    every = replace(query, limit=MAX_COUNTED, offset=0)
+    found = _filtered(select(ServiceRequest.status), every, now).order_by(None).subquery()
+    counted = select(found.c.status, func.count()).group_by(found.c.status)
+    counts = {"open": 0, "closed": 0}
+    counts.update({status: int(n) for status, n in session.execute(counted)})
+    return counts
 
 
 def find_requests(

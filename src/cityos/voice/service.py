@@ -12,6 +12,7 @@ import csv
 import hashlib
 import math
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -895,12 +896,34 @@ def _quotes(members: list[VoiceText], words: list[str], count: int = 3) -> list[
     return chosen
 
 
+_REGROUPED: dict[str, list[str]] = {}
+_REGROUPED_KEEP = 64
+_REGROUPED_LOCK = threading.Lock()
+
+
+def _regrouped(documents: list[list[str]]) -> list[str]:
+    """Topic labels of these documents, remembered by their content: a closed consultation's
+    results page is read by many residents, and grouping is deterministic (seeded), so only
+    a change in the published opinions groups them again."""
+    digest = hashlib.sha256("\n".join(" ".join(words) for words in documents).encode()).hexdigest()
+    with _REGROUPED_LOCK:
+        known = _REGROUPED.get(digest)
+    if known is not None:
+        return list(known)
+    labels = topics.topics_of_documents(documents)
+    with _REGROUPED_LOCK:
+        if len(_REGROUPED) >= _REGROUPED_KEEP:
+            _REGROUPED.pop(next(iter(_REGROUPED)))
+        _REGROUPED[digest] = labels
+    return list(labels)
+
+
 def summarize(rows: Sequence[VoiceText], *, regroup: bool = False) -> Summary:
     """Sentiment overall and per topic, each topic's size, trend and quotes. With
     ``regroup`` the topics are found among ``rows`` themselves (a consultation's results)
     rather than read from the stored grouping of every text."""
     labels = (
-        topics.topics_of_documents([row.words.split() for row in rows])
+        _regrouped([row.words.split() for row in rows])
         if regroup else [row.topic or topics.NO_TOPIC for row in rows]
     )  # fmt: skip
     bucket, periods = _periods([row.said_at for row in rows])
