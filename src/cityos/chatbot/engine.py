@@ -762,21 +762,16 @@ class FaqIndex:
         first = float(scores[top[0]]) / reachable
         second = float(scores[top[1]]) / reachable if len(top) > 1 else 0.0
         margin = (first - second) / first if first > 0 else 0.0
-        own = [w for w in analysed.words if not w.startswith("≡")]
-        asked = set(own) | {f"?{w}" for w in unknown}
+        # What the question asks about: its words, a synonym group standing for its members.
+        asked = {w for w in analysed.words if w not in analysed.grouped}
+        asked |= {f"?{w}" for w in unknown}
         if asked:
             entry_words = self.word_sets[top[0]]
-            covered = sum(
-                1 for w in asked if w in entry_words or self._synonym_covered(w, entry_words)
-            )
-            coverage = covered / len(asked)
+            coverage = sum(1 for w in asked if w in entry_words) / len(asked)
         else:
             coverage = 0.5  # kana the tokenizer could not split: the readings decide
         value = 0.55 * first + 0.3 * coverage + 0.15 * min(1.0, margin * 2)
         return max(0.0, min(1.0, value))
-
-    def _synonym_covered(self, word: str, entry_words: frozenset[str]) -> bool:
-        return any(label in entry_words for label in self.analyzer.groups.get((word,), ()))
 
 
 def _top(scores: np.ndarray[Any, Any], k: int) -> list[int]:
