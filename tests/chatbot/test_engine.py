@@ -53,7 +53,8 @@ def test_out_of_scope_and_prompt_like_questions_are_declined(
 ) -> None:
     answer = small_index.ask(question)
     assert not answer.answered
-    assert answer.answer is None and answer.faq_id is None
+    assert answer.answer is None
+    assert answer.faq_id is None
     assert answer.confidence < small_index.threshold
 
 
@@ -67,7 +68,9 @@ def test_a_declined_question_offers_the_three_closest(small_index: FaqIndex) -> 
 
 
 @pytest.mark.parametrize("question", ["", "   ", "😀😀😀", "<script>alert(1)</script>", "!!!???"])
-def test_empty_emoji_and_markup_get_a_clear_non_answer(small_index: FaqIndex, question: str) -> None:
+def test_empty_emoji_and_markup_get_a_clear_non_answer(
+    small_index: FaqIndex, question: str
+) -> None:
     answer = small_index.ask(question)
     assert not answer.answered
     assert answer.reason in ("empty", "no-words", "low-confidence")
@@ -84,7 +87,8 @@ def test_a_10000_character_question_is_answered_or_declined_without_error(
 def test_the_cli_json_shape_is_exact(small_index: FaqIndex) -> None:
     body = small_index.ask("粗大ごみの出し方").as_json()
     assert list(body) == ["answered", "faq_id", "question", "answer", "confidence", "suggestions"]
-    assert body["faq_id"] == "T001" and 0 <= body["confidence"] <= 1
+    assert body["faq_id"] == "T001"
+    assert 0 <= body["confidence"] <= 1
     assert all(set(s) == {"faq_id", "question"} for s in body["suggestions"])
 
 
@@ -104,6 +108,7 @@ def test_speech_is_short_plain_text() -> None:
         "**大切**: 詳しくは https://example.jp/a を見てください。窓口は9時からです。"
         + "とても長い説明が続きます。" * 20
     )
-    assert "http" not in said and "*" not in said
+    assert "http" not in said
+    assert "*" not in said
     assert said.startswith("大切: 詳しくは")
     assert len(said) <= 120

@@ -13,13 +13,15 @@ from tests.chatbot.conftest import SMALL_FAQ
 
 def test_the_small_faq_reads_with_every_column_chosen() -> None:
     imported = read_faq_csv(SMALL_FAQ)
-    assert len(imported.entries) == 12 and imported.problems == []
+    assert len(imported.entries) == 12
+    assert imported.problems == []
     assert imported.columns == {
         "faq_id": "ID", "question": "質問", "answer": "回答", "category": "カテゴリ",
         "department": "担当課", "url": "URL", "updated": "更新日",
     }  # fmt: skip
     first = imported.entries[0]
-    assert first.faq_id == "T001" and first.updated == date(2025, 4, 1)
+    assert first.faq_id == "T001"
+    assert first.updated == date(2025, 4, 1)
     assert first.department == "ごみ対策課"
 
 
@@ -65,7 +67,8 @@ def test_malformed_rows_are_reported_by_line_and_the_rest_kept() -> None:
     lines = {p.line: p.reason for p in imported.problems}
     # The A5 record spans lines 6 to 8: the lines after it keep their own numbers.
     assert set(lines) == {3, 4, 5, 9, 10}
-    assert "回答が空" in lines[3] and "answer is empty" in lines[3]
+    assert "回答が空" in lines[3]
+    assert "answer is empty" in lines[3]
     assert "列が多すぎます" in lines[4]
     assert "列が足りません" in lines[5]
     assert "重複" in lines[9]

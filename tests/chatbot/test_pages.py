@@ -6,8 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cityos.chatbot.models import AskedQuestion, FaqRow
-from cityos.core.models import AuditEntry
-from cityos.core.models import User
+from cityos.core.models import AuditEntry, User
 from cityos.db import Database
 from tests.conftest import csrf_of, login
 
@@ -16,18 +15,22 @@ def test_the_chat_page_answers_and_hands_off_without_javascript(
     client: TestClient, faq_db: Database
 ) -> None:
     page = client.get("/chatbot")
-    assert page.status_code == 200 and "AIチャットで質問" in page.text
+    assert page.status_code == 200
+    assert "AIチャットで質問" in page.text
     token = csrf_of(page.text)
     answered = client.post("/chatbot", data={"question": "住民票 どこ", "csrf_token": token})
     assert "住民票の写しは市役所市民課の窓口" in answered.text
-    assert "市民課" in answered.text and "役に立ちましたか" in answered.text
+    assert "市民課" in answered.text
+    assert "役に立ちましたか" in answered.text
     declined = client.post("/chatbot", data={"question": "明日の天気は？", "csrf_token": token})
     assert "お答えできませんでした" in declined.text
     assert "職員に質問を送る" in declined.text
     empty = client.post("/chatbot", data={"question": " ", "csrf_token": token})
-    assert empty.status_code == 422 and "質問を入力してください" in empty.text
+    assert empty.status_code == 422
+    assert "質問を入力してください" in empty.text
     html = client.post("/chatbot", data={"question": "<b>ごみ</b>", "csrf_token": token})
-    assert "<b>ごみ</b>" not in html.text and "&lt;b&gt;ごみ&lt;/b&gt;" in html.text
+    assert "<b>ごみ</b>" not in html.text
+    assert "&lt;b&gt;ごみ&lt;/b&gt;" in html.text
     forged = client.post("/chatbot", data={"question": "ごみ", "csrf_token": "x"})
     assert forged.status_code == 403
 
@@ -39,7 +42,8 @@ def test_a_suggestion_link_shows_that_entry(client: TestClient, faq_db: Database
 
 def test_staff_pages_need_a_login(client: TestClient, faq_db: Database) -> None:
     response = client.get("/staff/chatbot", follow_redirects=False)
-    assert response.status_code == 303 and "/login" in response.headers["location"]
+    assert response.status_code == 303
+    assert "/login" in response.headers["location"]
 
 
 def test_staff_make_an_entry_from_an_unanswered_question_in_two_clicks(
@@ -90,11 +94,16 @@ def test_staff_edit_refuses_bad_fields_next_to_them(
         data={"csrf_token": csrf_of(page.text), "question": "", "answer": "x", "url": "ftp://a"},
     )
     assert refused.status_code == 422
-    assert 'id="question-error"' in refused.text and "質問を書いてください" in refused.text
+    assert 'id="question-error"' in refused.text
+    assert "質問を書いてください" in refused.text
     assert 'id="url-error"' in refused.text
     changed = client.post(
         "/staff/chatbot/entries/T001",
-        data={"csrf_token": csrf_of(page.text), "question": "粗大ごみの出し方", "answer": "新しい回答です。"},
+        data={
+            "csrf_token": csrf_of(page.text),
+            "question": "粗大ごみの出し方",
+            "answer": "新しい回答です。",
+        },
         follow_redirects=False,
     )
     assert changed.status_code == 303
@@ -114,15 +123,18 @@ def test_staff_import_shows_the_columns_and_unreadable_rows(
         files={"file": ("faq.csv", data.encode("cp932"), "text/csv")},
     )
     assert result.status_code == 200
-    assert "「問い」" in result.text and "「担当部署」" in result.text
-    assert "3行目" in result.text and "回答が空です" in result.text
+    assert "「問い」" in result.text
+    assert "「担当部署」" in result.text
+    assert "3行目" in result.text
+    assert "回答が空です" in result.text
     assert "行番号を使います" in result.text
     bad = client.post(
         "/staff/chatbot/import",
         data={"csrf_token": csrf_of(page.text)},
-        files={"file": ("x.csv", "a,b\n1,2\n".encode(), "text/csv")},
+        files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
     )
-    assert bad.status_code == 422 and "質問と回答の列が見つかりません" in bad.text
+    assert bad.status_code == 422
+    assert "質問と回答の列が見つかりません" in bad.text
 
 
 def test_staff_synonyms_are_used_from_the_next_question(
@@ -139,7 +151,8 @@ def test_staff_synonyms_are_used_from_the_next_question(
     bad = client.post(
         "/staff/chatbot/synonyms", data={"csrf_token": csrf_of(page.text), "synonyms": "ひとつだけ"}
     )
-    assert bad.status_code == 422 and "2語以上" in bad.text
+    assert bad.status_code == 422
+    assert "2語以上" in bad.text
     saved = client.post(
         "/staff/chatbot/synonyms",
         data={"csrf_token": csrf_of(page.text), "synonyms": table},

@@ -54,6 +54,7 @@ __all__ = [
     "RowProblem",
     "Suggestion",
     "read_faq_csv",
+    "speech_text",
 ]
 
 DEMO_FAQ = Path(__file__).resolve().parent / "data" / "demo_faq.csv"
