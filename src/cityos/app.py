@@ -25,6 +25,8 @@ from starlette.staticfiles import StaticFiles
 
 from cityos import __version__, wiring
 from cityos.address import api as address_api
+from cityos.chatbot import api as chatbot_api
+from cityos.chatbot import pages as chatbot_pages
 from cityos.core import pages as core_pages
 from cityos.core.errors import PROBLEM_MEDIA_TYPE, ProblemError
 from cityos.core.events import EventBus
@@ -242,6 +244,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(forms_api.router)
     app.include_router(reservations_api.router)
     app.include_router(voice_api.router)
+    app.include_router(chatbot_api.router)
     app.include_router(reports_api.staff_router)
     app.include_router(core_pages.router)
     app.include_router(opendata_pages.router)
@@ -256,6 +259,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(forms_pages.router)
     app.include_router(reservations_pages.router)
     app.include_router(voice_pages.router)
+    app.include_router(chatbot_pages.router)
     app.include_router(reports_pages.router)
 
     build_schema = app.openapi

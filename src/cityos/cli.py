@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from cityos import wiring
 from cityos.address import cli as address_cli
+from cityos.chatbot import cli as chatbot_cli
 from cityos.core import auth
 from cityos.core.errors import ProblemError
 from cityos.core.models import ROLES, User
@@ -57,6 +58,7 @@ app.add_typer(reports_cli.app, name="reports")
 app.add_typer(procedures_cli.app, name="procedures")
 app.add_typer(reservations_cli.app, name="reservations")
 app.add_typer(voice_cli.app, name="voice")
+app.add_typer(chatbot_cli.app, name="chatbot")
 
 console = Console()
 err = Console(stderr=True)
@@ -273,7 +275,7 @@ def demo(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        steps = len(opendata_demo.DATASETS) + 4 + (5 if scenario else 0)
+        steps = len(opendata_demo.DATASETS) + 5 + (5 if scenario else 0)
         task = progress.add_task("デモデータ / demo data", total=steps)
 
         def step(title: str) -> None:
@@ -314,6 +316,11 @@ def demo(
                 site_url=settings.site_url,
             )
         step("市民からの報告（サンプル） / sample citizen reports")
+        from cityos.chatbot import service as chatbot
+
+        with db.session() as session:
+            faq = chatbot.load_demo(session)
+        step("FAQ チャットボット / FAQ chatbot")
         report = None
         if scenario == "flood":
             try:
@@ -330,6 +337,11 @@ def demo(
             f"市民の声 / citizens' voice: {voice.consultations} sample consultations, "
             f"{voice.opinions} opinions ({voice.pending} waiting for review), "
             f"{voice.inquiries} inquiries, {voice.sns} SNS posts (samples) — /voice, /staff/voice"
+        )
+    if faq is not None:
+        console.print(
+            f"FAQ チャットボット / FAQ chatbot: {faq.added} entries added, {faq.updated} updated "
+            "— /chatbot, /staff/chatbot"
         )
     if report is not None:
         _print_flood(report)

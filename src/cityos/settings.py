@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     reports_per_minute: int = Field(
         default=10, ge=1, description="Open311 reports a client address may post per minute"
     )
+    chatbot_questions_per_minute: int = Field(
+        default=60, ge=1, description="Chatbot questions a client address may ask per minute"
+    )
+    chatbot_threshold: float = Field(
+        default=0.35, ge=0, le=1, description="Chatbot confidence below which it hands off"
+    )
     opinions_per_minute: int = Field(
         default=5, ge=1, description="Opinions and supports a client address may post per minute"
     )

@@ -49,6 +49,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "voice.manage",
             "surveys.manage",
             "notices.manage",
+            "chatbot.manage",
         }
     ),
     "staff": frozenset(
@@ -70,6 +71,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "voice.manage",
             "surveys.manage",
             "notices.manage",
+            "chatbot.manage",
         }
     ),
     "analyst": frozenset({"catalog.read_private", "datastore.sql", "sns.read", "voice.read"}),

@@ -2,7 +2,8 @@
 
 One tokenizer a process, made on first use (loading the dictionary takes a moment).
 SplitMode C: the longest units (保育園, 待機児童 stay whole); each word carries its dictionary
-form (来た → 来る) and its part of speech.
+form (来た → 来る), its normalized form (子ども → 子供, 引越し → 引っ越し), its reading in
+katakana and its part of speech.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class Word:
     base: str  # dictionary form
     pos: str  # 名詞, 動詞, 形容詞, 助詞 ...
     detail: str  # 普通名詞, 固有名詞, 数詞, 一般, 非自立可能 ...
+    normalized: str = ""  # spelling variants folded: 子ども, こども → 子供
+    reading: str = ""  # katakana: 住民票 → ジュウミンヒョウ
 
 
 @cache
@@ -45,5 +48,14 @@ def words(written: str) -> list[Word]:
             if pos is None:
                 full = dictionary.pos_of(pos_id)
                 pos = pos_cache[pos_id] = (full[0], full[1])
-            found.append(Word(morpheme.surface(), morpheme.dictionary_form(), pos[0], pos[1]))
+            found.append(
+                Word(
+                    morpheme.surface(),
+                    morpheme.dictionary_form(),
+                    pos[0],
+                    pos[1],
+                    morpheme.normalized_form(),
+                    morpheme.reading_form(),
+                )
+            )
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
+import cityos.chatbot.models
 import cityos.core.models
 import cityos.disaster.models
 import cityos.forms.models

@@ -33,6 +33,7 @@ TEMPLATE_PACKAGES = (
     "cityos.reservations",
     "cityos.voice",
     "cityos.reports",
+    "cityos.chatbot",
 )
 
 

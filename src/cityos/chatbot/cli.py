@@ -1,0 +1,88 @@
+"""The `cityos chatbot` commands: import an FAQ CSV, ask a question (for batch evaluation)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from cityos import wiring
+from cityos.chatbot import service
+from cityos.chatbot.faqcsv import FIELD_LABELS
+from cityos.core.errors import ProblemError
+
+app = typer.Typer(help="FAQ チャットボット / FAQ chatbot", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+@app.command("import")
+def import_faq(
+    file: Annotated[Path, typer.Argument(help="FAQ の CSV（UTF-8 / Shift_JIS） / FAQ CSV file")],
+) -> None:
+    """FAQ の CSV を取り込む（読めない行を報告） / add the entries of an FAQ CSV."""
+    if not file.is_file():
+        err.print(f"ファイルがありません / no such file: {file}", highlight=False)
+        raise typer.Exit(2)
+    try:
+        imported = service.read_faq_csv(file)
+    except ProblemError as exc:
+        err.print(f"エラー / error: {exc.detail}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"文字コード / encoding: {imported.encoding}", highlight=False)
+    console.print("選んだ列 / columns chosen:", highlight=False)
+    for name, header in imported.columns.items():
+        ja, en = FIELD_LABELS[name]
+        console.print(f"  {ja} / {en}: 「{header}」", highlight=False)
+    if "faq_id" not in imported.columns:
+        console.print("  ID: 列がないので行番号を使います / no ID column: row numbers are used")
+    _settings, db = wiring.open_database()
+    db.upgrade()
+    with db.session() as session:
+        report = service.store_entries(session, imported, None, via="cli")
+    db.dispose()
+    console.print(
+        f"{report.added} 件追加、{report.updated} 件更新、読めない行 {len(report.problems)} 件 / "
+        f"{report.added} added, {report.updated} updated, {len(report.problems)} rows unreadable",
+        highlight=False,
+    )
+    for problem in report.problems:
+        console.print(
+            f"  {problem.line}行目 / line {problem.line}: {problem.reason}", highlight=False
+        )
+    if not imported.entries:
+        raise typer.Exit(1)
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="質問 / the question")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON で出力 / print JSON")] = False,
+) -> None:
+    """質問に FAQ から答える / answer a question from the FAQ."""
+    settings, db = wiring.open_database()
+    db.upgrade()
+    with db.session() as session:
+        asked = service.ask(
+            session, question, channel="cli", threshold=settings.chatbot_threshold,
+            site_url=settings.site_url, log=False,
+        )  # fmt: skip
+    db.dispose()
+    answer = asked.answer
+    if as_json:
+        sys.stdout.write(orjson.dumps(answer.as_json()).decode() + "\n")
+        return
+    if answer.answered:
+        console.print(f"[{answer.faq_id}] {answer.question}", highlight=False)
+        console.print(answer.answer or "", highlight=False)
+        if answer.url:
+            console.print(answer.url, highlight=False)
+        console.print(f"confidence {answer.confidence:.2f}", highlight=False)
+    else:
+        console.print(f"{service.DECLINED_JA} / {service.DECLINED_EN}", highlight=False)
+        for s in answer.suggestions:
+            console.print(f"  [{s.faq_id}] {s.question}", highlight=False)

@@ -1,0 +1,789 @@
+"""The FAQ answering engine: pure (no database), built once from the entries, fast to ask.
+
+A question is matched against every entry in four ways at once, each a BM25 ranking whose
+scores are precomputed at build time so that asking is a few sparse additions (numpy):
+
+* words of the entry's question (with its category) and of its answer: Sudachi's normalized
+  form folded with :func:`cityos.core.text.search_key`, so 子ども/子供/こども and ごみ/ゴミ meet,
+  plus one shared term per synonym group (粗大ごみ = 大型ごみ) from the staff's table;
+* 2- and 3-grams of the reading (in hiragana) of the entry's question and answer, so that
+  kana-only questions (じゅうみんひょう), typos (住民表) and 塵 = ごみ still meet.
+
+Each channel's score is divided by the best score the question could reach in it, so the
+mix is in [0, 1] and comparable between questions; the confidence adds how much of the
+question's content the best entry covers and how far ahead it is of the next. English,
+Chinese and Korean questions are first turned into Japanese terms with a bundled glossary.
+The engine never writes an answer: an answer is always one entry's own text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from cityos.chatbot.faqcsv import FaqEntry
+from cityos.core import text as jtext
+from cityos.core import tokens
+
+QUESTION_LIMIT = 1000  # characters of a question that are read; the rest is ignored
+DEFAULT_THRESHOLD = 0.35
+SUGGESTIONS = 3
+SPEECH_MAX = 120
+
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "副詞"})
+# Words that say how a question is asked, not what it is about.
+STOPWORDS = frozenset(
+    [
+        "する",
+        "できる",
+        "ある",
+        "いる",
+        "なる",
+        "れる",
+        "られる",
+        "いう",
+        "言う",
+        "おる",
+        "居る",
+        "くる",
+        "来る",
+        "いく",
+        "行く",
+        "もらう",
+        "貰う",
+        "くれる",
+        "下さる",
+        "くださる",
+        "為る",
+        "思う",
+        "考える",
+        "知る",
+        "分かる",
+        "わかる",
+        "教える",
+        "聞く",
+        "訊く",
+        "尋ねる",
+        "良い",
+        "いい",
+        "よい",
+        "ない",
+        "無い",
+        "欲しい",
+        "ほしい",
+        "様",
+        "よう",
+        "こと",
+        "事",
+        "もの",
+        "物",
+        "ため",
+        "為",
+        "場合",
+        "とき",
+        "時",
+        "ところ",
+        "所",
+        "方",
+        "かた",
+        "など",
+        "等",
+        "的",
+        "際",
+        "上",
+        "中",
+        "件",
+        "今",
+        "みたい",
+        "感じ",
+        "ちょっと",
+        "少し",
+        "一寸",
+        "すごい",
+        "ください",
+        "です",
+        "ます",
+        "どう",
+        "どの",
+        "どこ",
+        "いつ",
+        "何",
+        "なに",
+        "なん",
+        "誰",
+        "だれ",
+        "どれ",
+        "どちら",
+        "どんな",
+        "いくら",
+        "本当",
+        "ほんと",
+        "全然",
+        "やはり",
+        "もう",
+        "まだ",
+        "とても",
+        "すぐ",
+        "たぶん",
+        "多分",
+        "結局",
+        "ちゃんと",
+        "一応",
+        "とりあえず",
+        "取り敢えず",
+        "又",
+        "また",
+        "質問",
+        "回答",
+        "答え",
+        "問い合わせ",
+        "問合せ",
+        "教え",
+        "知りたい",
+        "方法",
+        "仕方",
+        "やり方",
+        "さん",
+        "様子",
+        "よろしく",
+        "宜しく",
+        "お願い",
+        "願い",
+        "願う",
+        "困る",
+        "助かる",
+        "急ぎ",
+        "急ぐ",
+    ]
+)
+_ENGLISH_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "from",
+        "into",
+        "over",
+        "under",
+        "up",
+        "down",
+        "out",
+        "off",
+        "as",
+        "than",
+        "then",
+        "so",
+        "and",
+        "or",
+        "but",
+        "if",
+        "not",
+        "no",
+        "yes",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "please",
+        "tell",
+        "know",
+        "want",
+        "wanted",
+        "need",
+        "needed",
+        "get",
+        "got",
+        "go",
+        "going",
+        "like",
+        "just",
+        "some",
+        "any",
+        "much",
+        "many",
+        "more",
+        "most",
+        "also",
+        "too",
+        "very",
+        "really",
+        "thanks",
+        "thank",
+        "hello",
+        "hi",
+        "dear",
+        "sir",
+        "madam",
+        "help",
+        "find",
+        "where's",
+        "what's",
+        "how's",
+        "i'm",
+        "i'd",
+        "i've",
+        "it's",
+        "don't",
+        "can't",
+        "cannot",
+        "someone",
+        "anyone",
+        "anything",
+        "something",
+        "should",
+        "possible",
+        "way",
+        "ways",
+        "information",
+        "info",
+        "let",
+        "us",
+    ]
+)
+_PROMPT_LIKE = re.compile(
+    r"ignore (?:all |the |your |previous |above |prior )*(?:faq|instructions?|rules?|prompts?)"
+    r"|disregard|system prompt|you are now|act as|pretend|jailbreak|roleplay|role-play"
+    r"|(?:faq|指示|命令|ルール|設定|プロンプト)(?:は|を)?(?:無視|むし)"
+    r"|(?:無視|むし)して|あなたは.{0,20}(?:として|になりきって)|なりきって|ロールプレイ"
+    r"|システムプロンプト|(?:詩|ポエム|小説|物語|歌詞|俳句|短歌|冗談|ジョーク)を(?:書|作|詠)",
+    re.IGNORECASE,
+)
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]")
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z][a-z'\-]*|[0-9]+")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+_MARKUP = re.compile(r"<[^>]{0,200}>|[*#_`|>\[\]]+")
+
+# BM25 parameters and the channel mix (tuned on tests/data/chatbot/dev.jsonl only).
+K1 = 1.2
+B = 0.75
+CHANNELS = ("word_q", "word_a", "char_q", "char_a")
+MIX = {"word_q": 0.45, "word_a": 0.15, "char_q": 0.3, "char_a": 0.1}
+# A question word the FAQ never uses counts in the reachable score as a rare word would.
+OOV_DF = 1.0
+GROUPED_WEIGHT = 0.3
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    faq_id: str
+    question: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"faq_id": self.faq_id, "question": self.question}
+
+
+@dataclass
+class Answer:
+    answered: bool
+    faq_id: str | None
+    question: str | None
+    answer: str | None
+    confidence: float
+    suggestions: list[Suggestion] = field(default_factory=list)
+    speech: str = ""
+    category: str = ""
+    department: str = ""
+    url: str = ""
+    updated: str = ""
+    reason: str = ""  # why it was declined: empty, no-words, prompt, low-confidence
+    translated: bool = False  # the question was read through the glossary (not Japanese)
+
+    def as_json(self) -> dict[str, Any]:
+        """Exactly what ``cityos chatbot ask --json`` prints."""
+        return {
+            "answered": self.answered,
+            "faq_id": self.faq_id,
+            "question": self.question,
+            "answer": self.answer,
+            "confidence": round(self.confidence, 4),
+            "suggestions": [s.as_json() for s in self.suggestions],
+        }
+
+
+def speech_text(answer: str, limit: int = SPEECH_MAX) -> str:
+    """The answer's first sentence(s), plain (no URLs, no markup), for a smart speaker."""
+    plain = _MARKUP.sub("", _URL.sub("", answer))
+    plain = " ".join(jtext.normalize(plain).split())
+    plain = re.sub(r"[(（]\s*[)）]", "", plain).strip()
+    said = ""
+    for sentence in _SENTENCE_END.split(plain):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        if said and len(said) + len(sentence) > limit:
+            break
+        said += sentence
+        if len(said) >= limit // 2:
+            break
+    if len(said) > limit:
+        said = said[: limit - 1] + "…"
+    return said
+
+
+def prompt_like(question: str) -> bool:
+    """Text that tries to instruct the bot rather than ask the FAQ something."""
+    return _PROMPT_LIKE.search(jtext.normalize(question)) is not None
+
+
+# --- reading the bundled tables ------------------------------------------------------------
+
+
+def _data_lines(name: str) -> list[list[str]]:
+    path = resources.files("cityos.chatbot") / "data" / name
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
+        if line:
+            rows.append([cell.strip() for cell in line.split("\t") if cell.strip()])
+    return rows
+
+
+@cache
+def bundled_synonyms() -> tuple[tuple[str, ...], ...]:
+    """Synonym groups shipped with cityos (staff edit their own copy in the database)."""
+    return tuple(tuple(row) for row in _data_lines("synonyms.tsv") if len(row) >= 2)
+
+
+@cache
+def glossary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
+    """Latin-script phrases (as stemmed word tuples) and CJK/Hangul strings -> Japanese terms."""
+    phrases: dict[tuple[str, ...], str] = {}
+    strings: dict[str, str] = {}
+    for row in _data_lines("glossary.tsv"):
+        if len(row) < 2:
+            continue
+        source, japanese = row[0], " ".join(row[1:])
+        words = tuple(_stem(w) for w in _LATIN_WORD.findall(source.casefold()))
+        if source.isascii() and words:
+            phrases.setdefault(words, japanese)
+        else:
+            strings[jtext.normalize(source)] = japanese
+    return phrases, strings
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, the same for a word's forms (move, moves, moved, moving)."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif (word.endswith("ed") and len(word) > 4) or word.endswith(("ches", "shes", "sses", "xes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+@cache
+def _english_stop() -> frozenset[str]:
+    return frozenset(_stem(w) for w in _ENGLISH_STOP) | _ENGLISH_STOP
+
+
+def translate(question: str) -> tuple[str, bool, list[str]]:
+    """Japanese terms for an English, Chinese or Korean question; Japanese passes through.
+
+    Answers (text, translated?, unknown foreign words)."""
+    written = jtext.normalize(question)
+    has_kana = _KANA.search(written) is not None
+    latin = _LATIN_WORD.findall(written.casefold())
+    hangul = _HANGUL.search(written) is not None
+    chinese = not has_kana and _KANJI.search(written) is not None
+    if has_kana and len(latin) < 3:
+        return written, False, []
+    if not latin and not hangul and not chinese:
+        return written, False, []
+    phrases, strings = glossary()
+    terms: list[str] = []
+    unknown: list[str] = []
+    rest = written
+    if hangul or chinese:
+        for source in sorted(strings, key=len, reverse=True):
+            if source in rest:
+                terms.append(strings[source])
+                rest = rest.replace(source, " ")
+    words = [_stem(w) for w in _LATIN_WORD.findall(rest.casefold())]
+    stop = _english_stop()
+    i = 0
+    while i < len(words):
+        for size in (5, 4, 3, 2, 1):
+            found = phrases.get(tuple(words[i : i + size])) if i + size <= len(words) else None
+            if found is not None:
+                terms.append(found)
+                i += size
+                break
+        else:
+            if words[i] not in stop:
+                unknown.append(words[i])
+            i += 1
+    if hangul:
+        unknown += re.findall(r"[\uac00-\ud7a3]{2,}", rest)
+    found_any = bool(terms)
+    if chinese and _KANJI.search(rest):
+        # Kanji left over keep their meaning as written (医院, 保险 ...).
+        terms.append(re.sub(r"[^\u4e00-\u9fff]+", " ", rest))
+    if has_kana:
+        terms.insert(0, re.sub(r"[A-Za-z][A-Za-z'\-]*", " ", written))
+    return " ".join(terms), found_any or bool(latin) or hangul, unknown
+
+
+# --- analysing text ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analysed:
+    words: list[str]
+    chars: list[str]
+    grouped: frozenset[str] = frozenset()  # words that also gave a synonym group term
+
+
+class Analyzer:
+    """Text -> word terms (with synonym group terms) and reading n-grams."""
+
+    def __init__(self, synonym_groups: Iterable[Iterable[str]]) -> None:
+        self.groups: dict[tuple[str, ...], list[str]] = {}
+        self.longest = 1
+        for group in synonym_groups:
+            members = [m for m in group if m]
+            if len(members) < 2:
+                continue
+            keys = [tuple(self._content(tokens.words(m))[0]) for m in members]
+            keys = [k for k in keys if k]
+            if len(keys) < 2:
+                continue
+            label = "≡" + "+".join(keys[0])
+            for key in keys:
+                labels = self.groups.setdefault(key, [])
+                if label not in labels:  # a word may be in several groups
+                    labels.append(label)
+                self.longest = max(self.longest, len(key))
+
+    @staticmethod
+    def _content(words: Sequence[tokens.Word]) -> tuple[list[str], list[str]]:
+        keys: list[str] = []
+        readings: list[str] = []
+        for word in words:
+            if word.pos in ("助詞", "助動詞", "補助記号", "空白", "記号"):
+                continue
+            surface = word.surface
+            if surface.isascii():
+                reading = surface.casefold()
+            else:
+                reading = jtext.search_key(word.reading or surface)
+            readings.append(reading)
+            if word.pos not in _CONTENT_POS:
+                continue
+            key = jtext.search_key(word.normalized or word.base or surface)
+            if surface.isascii():
+                key = surface.casefold()
+            if (
+                not key
+                or key in STOPWORDS
+                or word.base in STOPWORDS
+                or surface in STOPWORDS
+                or (len(key) == 1 and key.isascii())
+                or (len(key) == 1 and "\u3041" <= key <= "\u309f")
+            ):
+                continue
+            keys.append(key)
+        return keys, readings
+
+    def analyse(self, written: str) -> Analysed:
+        keys, readings = self._content(tokens.words(written))
+        terms = list(keys)
+        grouped: set[str] = set()
+        for start in range(len(keys)):
+            for size in range(min(self.longest, len(keys) - start), 0, -1):
+                labels = self.groups.get(tuple(keys[start : start + size]))
+                if labels:
+                    terms.extend(labels)
+                    grouped.update(keys[start : start + size])
+                    break
+        return Analysed(terms, _ngrams("".join(readings)), frozenset(grouped))
+
+
+def _ngrams(reading: str) -> list[str]:
+    reading = reading.replace("ー", "")
+    grams = [reading[i : i + 2] for i in range(len(reading) - 1)]
+    grams += ["3" + reading[i : i + 3] for i in range(len(reading) - 2)]
+    return grams
+
+
+# --- the index ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Channel:
+    postings: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]
+    best: dict[str, float]  # the highest weight of each term over all entries
+    oov: float  # what a term no entry has would be worth
+
+    @classmethod
+    def build(cls, documents: list[list[str]]) -> _Channel:
+        n = len(documents)
+        lengths = np.array([len(d) for d in documents], dtype=np.float64)
+        average = float(lengths.mean()) if n and lengths.sum() else 1.0
+        by_term: dict[str, list[tuple[int, int]]] = {}
+        for index, document in enumerate(documents):
+            for term, count in Counter(document).items():
+                by_term.setdefault(term, []).append((index, count))
+        postings = {}
+        best = {}
+        for term, hits in by_term.items():
+            idf = math.log(1 + (n - len(hits) + 0.5) / (len(hits) + 0.5))
+            docs = np.fromiter((h[0] for h in hits), dtype=np.int32, count=len(hits))
+            tf = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
+            norm = K1 * (1 - B + B * lengths[docs] / average)
+            weights = (idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+            postings[term] = (docs, weights)
+            best[term] = float(weights.max())
+        oov = math.log(1 + (n - OOV_DF + 0.5) / (OOV_DF + 0.5)) if n else 1.0
+        return cls(postings, best, oov)
+
+    def score(self, terms: Mapping[str, float], out: np.ndarray[Any, Any], weight: float) -> float:
+        """Add this channel's scores for ``terms`` (term -> query weight) into ``out``;
+        answer the best score the question could reach in this channel."""
+        reachable = 0.0
+        for term, count in terms.items():
+            found = self.postings.get(term)
+            if found is None:
+                reachable += self.oov * count
+                continue
+            docs, weights = found
+            out[docs] += weights * (weight * count)
+            reachable += self.best[term] * count
+        return reachable * weight
+
+
+@dataclass
+class FaqIndex:
+    entries: list[FaqEntry]
+    analyzer: Analyzer
+    channels: dict[str, _Channel]
+    word_sets: list[frozenset[str]]  # each entry's word terms (question + answer)
+    by_id: dict[str, int]
+    threshold: float = DEFAULT_THRESHOLD
+
+    @classmethod
+    def build(
+        cls,
+        entries: Iterable[FaqEntry],
+        synonyms: Mapping[str, Iterable[str]] | None = None,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> FaqIndex:
+        """Index ``entries``; ``synonyms`` maps a word to its synonyms (one group each).
+
+        Without ``synonyms`` the bundled table is used; pass ``{}`` for none."""
+        listed = list(entries)
+        if synonyms is None:
+            groups: list[list[str]] = [list(g) for g in bundled_synonyms()]
+        else:
+            groups = [[key, *members] for key, members in synonyms.items()]
+        analyzer = Analyzer(groups)
+        docs: dict[str, list[list[str]]] = {name: [] for name in CHANNELS}
+        word_sets = []
+        for entry in listed:
+            asked = analyzer.analyse(f"{entry.question} {entry.category}")
+            told = analyzer.analyse(entry.answer)
+            docs["word_q"].append(asked.words)
+            docs["word_a"].append(told.words)
+            docs["char_q"].append(asked.chars)
+            docs["char_a"].append(told.chars)
+            word_sets.append(frozenset(asked.words) | frozenset(told.words))
+        channels = {name: _Channel.build(documents) for name, documents in docs.items()}
+        by_id = {entry.faq_id: index for index, entry in enumerate(listed)}
+        return cls(listed, analyzer, channels, word_sets, by_id, threshold)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def _scores(
+        self, question: str
+    ) -> tuple[np.ndarray[Any, Any], float, Analysed, bool, list[str]]:
+        japanese, translated, unknown = translate(question[:QUESTION_LIMIT])
+        analysed = self.analyzer.analyse(japanese) if japanese.strip() else Analysed([], [])
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        reachable = 0.0
+        words: dict[str, float] = {}
+        for word in analysed.words:
+            # A word with synonyms counts mostly through its group's term, so that 大型ごみ
+            # finds 粗大ごみ nearly as well as 粗大ごみ itself.
+            weight = GROUPED_WEIGHT if word in analysed.grouped else 1.0
+            words[word] = words.get(word, 0.0) + weight
+        for word in unknown:
+            words[f"?{word}"] = words.get(f"?{word}", 0.0) + 1.0
+        chars = Counter(analysed.chars)
+        for name in CHANNELS:
+            terms = words if name.startswith("word") else chars
+            reachable += self.channels[name].score(terms, scores, MIX[name])
+        return scores, reachable, analysed, translated, unknown
+
+    def ask_ranked(self, question: str, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` best entries as (faq_id, score in [0, 1]), best first."""
+        if not self.entries:
+            return []
+        scores, reachable, _analysed, _translated, _unknown = self._scores(question)
+        if reachable <= 0:
+            return []
+        top = _top(scores, k)
+        return [
+            (self.entries[i].faq_id, float(scores[i]) / reachable) for i in top if scores[i] > 0
+        ]
+
+    def ask(self, question: str) -> Answer:
+        written = jtext.normalize(question or "")
+        if not written:
+            return Answer(False, None, None, None, 0.0, reason="empty")
+        if prompt_like(written):
+            return Answer(False, None, None, None, 0.0, reason="prompt")
+        if not self.entries:
+            return Answer(False, None, None, None, 0.0, reason="no-words")
+        scores, reachable, analysed, translated, unknown = self._scores(written)
+        if reachable <= 0 or not (analysed.words or analysed.chars):
+            return Answer(False, None, None, None, 0.0, reason="no-words", translated=translated)
+        top = [i for i in _top(scores, SUGGESTIONS + 1) if scores[i] > 0]
+        if not top:
+            return Answer(
+                False, None, None, None, 0.0, reason="low-confidence", translated=translated
+            )
+        confidence = self._confidence(scores, reachable, top, analysed, unknown)
+        best = self.entries[top[0]]
+        if confidence < self.threshold:
+            suggestions = [
+                Suggestion(self.entries[i].faq_id, self.entries[i].question)
+                for i in top[:SUGGESTIONS]
+            ]
+            return Answer(
+                False, None, None, None, confidence, suggestions,
+                reason="low-confidence", translated=translated,
+            )  # fmt: skip
+        suggestions = [
+            Suggestion(self.entries[i].faq_id, self.entries[i].question)
+            for i in top[1 : SUGGESTIONS + 1]
+        ]
+        return Answer(
+            True,
+            best.faq_id,
+            best.question,
+            best.answer,
+            confidence,
+            suggestions,
+            speech=speech_text(best.answer),
+            category=best.category,
+            department=best.department,
+            url=best.url,
+            updated=_date_text(best.updated),
+            translated=translated,
+        )
+
+    def _confidence(
+        self,
+        scores: np.ndarray[Any, Any],
+        reachable: float,
+        top: list[int],
+        analysed: Analysed,
+        unknown: list[str],
+    ) -> float:
+        first = float(scores[top[0]]) / reachable
+        second = float(scores[top[1]]) / reachable if len(top) > 1 else 0.0
+        margin = (first - second) / first if first > 0 else 0.0
+        # What the question asks about: its words, a synonym group standing for its members.
+        asked = {w for w in analysed.words if w not in analysed.grouped}
+        asked |= {f"?{w}" for w in unknown}
+        if asked:
+            entry_words = self.word_sets[top[0]]
+            coverage = sum(1 for w in asked if w in entry_words) / len(asked)
+        else:
+            coverage = 0.5  # kana the tokenizer could not split: the readings decide
+        value = 0.55 * first + 0.3 * coverage + 0.15 * min(1.0, margin * 2)
+        return max(0.0, min(1.0, value))
+
+
+def _top(scores: np.ndarray[Any, Any], k: int) -> list[int]:
+    if len(scores) <= k:
+        order = np.argsort(-scores, kind="stable")
+    else:
+        part = np.argpartition(-scores, k)[:k]
+        order = part[np.argsort(-scores[part], kind="stable")]
+    return [int(i) for i in order[:k]]
+
+
+def _date_text(value: date | str | None) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, date) else str(value)

@@ -1,0 +1,559 @@
+"""The FAQ chatbot: entries from CSV and staff, answers from them, live facts, the learning log.
+
+The answering itself is pure (:mod:`cityos.chatbot.engine`, :class:`FaqIndex`); this module
+keeps the entries and the staff's synonym groups in the database, builds one index from them
+per process (rebuilt when they change), adds live facts from other domains (open shelters in
+disaster mode, counter waiting times, the procedure catalog) and logs every question with
+personal data masked, so that staff can turn what was not answered into new entries.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cityos.chatbot.engine import (
+    QUESTION_LIMIT,
+    Answer,
+    FaqIndex,
+    Suggestion,
+    bundled_synonyms,
+    speech_text,
+)
+from cityos.chatbot.faqcsv import (
+    ANSWER_MAX,
+    QUESTION_MAX,
+    SHORT_MAX,
+    URL_MAX,
+    FaqEntry,
+    FaqImport,
+    RowProblem,
+    read_faq_csv,
+)
+from cityos.chatbot.models import AskedQuestion, FaqRow, SynonymGroup
+from cityos.core import audit, privacy
+from cityos.core import text as jtext
+from cityos.core.errors import NotFoundProblem, ValidationProblem
+from cityos.core.models import User
+from cityos.core.web import has_control_characters
+from cityos.db import utcnow
+
+__all__ = [
+    "DEMO_FAQ",
+    "Answer",
+    "FaqEntry",
+    "FaqImport",
+    "FaqIndex",
+    "RowProblem",
+    "Suggestion",
+    "read_faq_csv",
+    "speech_text",
+]
+
+DEMO_FAQ = Path(__file__).resolve().parent / "data" / "demo_faq.csv"
+CHANNELS = ("web", "api", "line", "cli")
+LOW_RATED = -1
+DECLINED_JA = "お答えできませんでした"
+DECLINED_EN = "Sorry, I could not find an answer."
+_FAQ_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+
+# --- entries -------------------------------------------------------------------------------
+
+
+def entry_of(row: FaqRow) -> FaqEntry:
+    return FaqEntry(
+        faq_id=row.faq_id,
+        question=row.question,
+        answer=row.answer,
+        category=row.category,
+        department=row.department,
+        url=row.url,
+        updated=row.updated,
+    )
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    encoding: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "columns": self.columns,
+            "encoding": self.encoding,
+            "problems": [{"line": p.line, "reason": p.reason} for p in self.problems],
+        }
+
+
+def store_entries(
+    session: Session,
+    imported: FaqImport,
+    actor: User | None,
+    *,
+    source: str = "import",
+    via: str = "web",
+) -> ImportReport:
+    """Add the imported entries; an entry whose ID is already there is replaced."""
+    report = ImportReport(
+        problems=list(imported.problems), columns=imported.columns, encoding=imported.encoding
+    )
+    existing = {row.faq_id: row for row in session.scalars(select(FaqRow))}
+    now = utcnow()
+    for entry in imported.entries:
+        row = existing.get(entry.faq_id)
+        if row is None:
+            row = FaqRow(faq_id=entry.faq_id, source=source, created_at=now)
+            session.add(row)
+            existing[entry.faq_id] = row
+            report.added += 1
+        else:
+            report.updated += 1
+        row.question = entry.question
+        row.answer = entry.answer
+        row.category = entry.category[:SHORT_MAX]
+        row.department = entry.department[:SHORT_MAX]
+        row.url = entry.url[:URL_MAX]
+        row.updated = entry.updated if isinstance(entry.updated, date) else None
+        row.changed_at = now
+        row.changed_by = actor.name if actor else "system"
+    if imported.entries:
+        audit.record(
+            session, actor, "chatbot.import", "chatbot_entries",
+            summary=f"FAQ import: {report.added} added, {report.updated} updated, "
+            f"{len(report.problems)} rows unreadable",
+            detail={"columns": report.columns}, via=via,
+        )  # fmt: skip
+    session.flush()
+    return report
+
+
+def load_demo(session: Session, path: Path = DEMO_FAQ) -> ImportReport | None:
+    """The demo FAQ (src/cityos/chatbot/data/demo_faq.csv), when it is there."""
+    if not path.exists():
+        return None
+    return store_entries(session, read_faq_csv(path), None, source="demo", via="cli")
+
+
+def list_entries(session: Session, q: str = "") -> list[FaqRow]:
+    rows = list(session.scalars(select(FaqRow).order_by(FaqRow.category, FaqRow.faq_id)))
+    if q:
+        key = jtext.search_key(q)
+        rows = [r for r in rows if key in jtext.search_key(f"{r.faq_id} {r.question} {r.answer}")]
+    return rows
+
+
+def get_entry(session: Session, faq_id: str) -> FaqRow:
+    row = session.scalar(select(FaqRow).where(FaqRow.faq_id == faq_id))
+    if row is None:
+        raise NotFoundProblem(f"FAQ {faq_id} はありません / no FAQ entry {faq_id}")
+    return row
+
+
+@dataclass
+class EntryInput:
+    faq_id: str = ""
+    question: str = ""
+    answer: str = ""
+    category: str = ""
+    department: str = ""
+    url: str = ""
+    updated: str = ""
+
+
+def check_entry(data: EntryInput) -> dict[str, list[str]]:
+    """Field -> messages (Japanese / English) for what is wrong in a staff's entry."""
+    errors: dict[str, list[str]] = {}
+    limits = {
+        "faq_id": 64, "question": QUESTION_MAX, "answer": ANSWER_MAX, "category": SHORT_MAX,
+        "department": SHORT_MAX, "url": URL_MAX, "updated": 40,
+    }  # fmt: skip
+    for name, limit in limits.items():
+        value = getattr(data, name)
+        if len(value) > limit:
+            errors.setdefault(name, []).append(f"{limit}文字までです / at most {limit} characters")
+        if has_control_characters(value):
+            errors.setdefault(name, []).append(
+                "使えない制御文字が含まれています / contains a control character"
+            )
+    if data.faq_id and not _FAQ_ID.match(data.faq_id):
+        errors.setdefault("faq_id", []).append(
+            "ID は英数字と - _ . : で書いてください / use letters, digits and - _ . : only"
+        )
+    if not data.question.strip():
+        errors.setdefault("question", []).append("質問を書いてください / write the question")
+    if not data.answer.strip():
+        errors.setdefault("answer", []).append("回答を書いてください / write the answer")
+    if data.url.strip() and not re.match(r"^(https?://|/)", data.url.strip()):
+        errors.setdefault("url", []).append(
+            "URL は http:// か https:// で始めてください / the URL must start with http(s)://"
+        )
+    if data.updated.strip():
+        try:
+            jtext.parse_date(data.updated)
+        except ValueError:
+            errors.setdefault("updated", []).append(
+                "日付が読めません（例 2025-04-01） / not a date (e.g. 2025-04-01)"
+            )
+    return errors
+
+
+def save_entry(
+    session: Session, actor: User, data: EntryInput, *, existing: str | None = None
+) -> FaqRow:
+    """Add an entry (``existing`` None) or change one; refuses bad input field by field."""
+    errors = check_entry(data)
+    if existing is None:
+        wanted = data.faq_id.strip() or _next_id(session)
+        if session.scalar(select(FaqRow.id).where(FaqRow.faq_id == wanted)) is not None:
+            errors.setdefault("faq_id", []).append(
+                f"ID {wanted} はもう使われています / ID {wanted} is already used"
+            )
+    if errors:
+        fields = ", ".join(errors)
+        raise ValidationProblem(
+            f"入力内容に誤りがあります: {fields} / please correct: {fields}", errors=errors
+        )
+    if existing is None:
+        row = FaqRow(faq_id=wanted, source="staff")
+        session.add(row)
+        action = "chatbot.entry_create"
+    else:
+        row = get_entry(session, existing)
+        action = "chatbot.entry_update"
+    row.question = jtext.normalize(data.question)
+    row.answer = "\n".join(
+        jtext.normalize(line) for line in data.answer.splitlines() if line.strip()
+    )
+    row.category = jtext.normalize(data.category)
+    row.department = jtext.normalize(data.department)
+    row.url = data.url.strip()
+    row.updated = jtext.parse_date(data.updated) if data.updated.strip() else date.today()
+    row.changed_at = utcnow()
+    row.changed_by = actor.name
+    session.flush()
+    audit.record(session, actor, action, "chatbot_entry", row.faq_id, summary=row.question[:200])
+    return row
+
+
+def delete_entry(session: Session, actor: User, faq_id: str) -> None:
+    row = get_entry(session, faq_id)
+    audit.record(session, actor, "chatbot.entry_delete", "chatbot_entry", faq_id,
+                 summary=row.question[:200])  # fmt: skip
+    session.delete(row)
+    session.flush()
+
+
+def _next_id(session: Session) -> str:
+    count = session.scalar(select(func.count()).select_from(FaqRow)) or 0
+    number = count + 1
+    while session.scalar(select(FaqRow.id).where(FaqRow.faq_id == f"S{number:04d}")) is not None:
+        number += 1
+    return f"S{number:04d}"
+
+
+# --- synonyms ------------------------------------------------------------------------------
+
+_SYNONYM_SPLIT = re.compile(r"[\t,、，=＝/／|]+")
+
+
+def synonym_groups(session: Session) -> list[list[str]]:
+    return [list(g.words) for g in session.scalars(select(SynonymGroup).order_by(SynonymGroup.id))]
+
+
+def synonyms_text(groups: list[list[str]]) -> str:
+    return "\n".join(", ".join(group) for group in groups)
+
+
+def parse_synonyms(written: str) -> list[list[str]]:
+    """One group a line, words separated by commas (、 , = / tab); refuses lone words."""
+    groups: list[list[str]] = []
+    problems: list[str] = []
+    for number, line in enumerate(written.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if has_control_characters(line):
+            problems.append(f"{number}行目: 使えない制御文字 / line {number}: control character")
+            continue
+        words = [jtext.normalize(w) for w in _SYNONYM_SPLIT.split(line) if w.strip()]
+        words = list(dict.fromkeys(w for w in words if w))
+        if len(words) < 2:
+            problems.append(
+                f"{number}行目: 2語以上を「,」で区切って書いてください / line {number}: "
+                "write two or more words separated by commas"
+            )
+        elif any(len(w) > 40 for w in words):
+            problems.append(
+                f"{number}行目: 1語は40文字までです / line {number}: words up to 40 chars"
+            )
+        else:
+            groups.append(words)
+    if len(groups) > 2000:
+        problems.append("2000行までです / at most 2000 groups")
+    if problems:
+        raise ValidationProblem(
+            "同義語の表に誤りがあります / the synonym table has errors: " + "; ".join(problems[:5]),
+            errors={"synonyms": problems},
+        )
+    return groups
+
+
+def save_synonyms(session: Session, actor: User, written: str) -> int:
+    groups = parse_synonyms(written)
+    for row in session.scalars(select(SynonymGroup)):
+        session.delete(row)
+    session.flush()
+    now = utcnow()
+    for words in groups:
+        session.add(SynonymGroup(words=words, changed_at=now))
+    audit.record(session, actor, "chatbot.synonyms", "chatbot_synonyms",
+                 summary=f"{len(groups)} synonym groups")  # fmt: skip
+    session.flush()
+    return len(groups)
+
+
+def reset_synonyms(session: Session, actor: User) -> int:
+    """Back to the bundled table."""
+    return save_synonyms(session, actor, synonyms_text([list(g) for g in bundled_synonyms()]))
+
+
+# --- the index, built once per process and rebuilt when entries or synonyms change ---------
+
+_CACHE: dict[str, tuple[tuple[Any, ...], FaqIndex]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _fingerprint(session: Session) -> tuple[Any, ...]:
+    entries = session.execute(
+        select(func.count(FaqRow.id), func.max(FaqRow.changed_at), func.max(FaqRow.id))
+    ).one()
+    synonyms = session.execute(
+        select(
+            func.count(SynonymGroup.id),
+            func.max(SynonymGroup.changed_at),
+            func.max(SynonymGroup.id),
+        )
+    ).one()
+    return (*entries, *synonyms)
+
+
+def index_for(session: Session, threshold: float | None = None) -> FaqIndex:
+    bind = session.get_bind()
+    key = str(bind.url) if hasattr(bind, "url") else str(id(bind))
+    fingerprint = _fingerprint(session)
+    cached = _CACHE.get(key)
+    if cached is None or cached[0] != fingerprint:
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+            if cached is None or cached[0] != fingerprint:
+                entries = [entry_of(r) for r in session.scalars(select(FaqRow).order_by(FaqRow.id))]
+                groups = synonym_groups(session)
+                index = FaqIndex.build(entries, {g[0]: g[1:] for g in groups if g})
+                cached = _CACHE[key] = (fingerprint, index)
+    index = cached[1]
+    if threshold is not None:
+        index.threshold = threshold
+    return index
+
+
+# --- live facts ----------------------------------------------------------------------------
+
+_SHELTER = re.compile(r"避難所|避難場所|ひなんじょ|ひなんばしょ|避難先|shelter|evacuat", re.I)
+_WAITING = re.compile(
+    r"待ち時間|まちじかん|混雑|混んで|こんで|並んで|何分待|wait|crowded|queue", re.I
+)
+
+
+def live_answer(session: Session, question: str, site_url: str = "") -> Answer | None:
+    """An answer made from live data (not invented text) when the question asks for it."""
+    written = jtext.normalize(question)
+    if _SHELTER.search(written):
+        from cityos.disaster import service as disaster
+
+        if disaster.mode_row(session).active:
+            shelters = disaster.list_shelters(session, open_only=True)
+            now = jtext.to_local(utcnow()).strftime("%H:%M")
+            if shelters:
+                lines = [f"・{s.name}（{s.address}）" for s in shelters[:8]]
+                more = (
+                    f"\nほか {len(shelters) - 8} か所 / and {len(shelters) - 8} more"
+                    if len(shelters) > 8
+                    else ""
+                )
+                text = (
+                    f"いま開設中の避難所（{now} 現在、防災システムの情報） / "
+                    f"Shelters open now ({now}, from the disaster system):\n"
+                    + "\n".join(lines)
+                    + more
+                )
+            else:
+                text = (
+                    f"{now} 現在、開設中の避難所はまだありません。防災ページで最新情報を確認してください。 / "
+                    f"No shelter is open yet ({now}); see the disaster page for the latest."
+                )
+            return _live("live:shelters", "開設中の避難所は？ / Which shelters are open?",
+                         text, "防災課", f"{site_url.rstrip('/')}/disaster/nearest")  # fmt: skip
+    if _WAITING.search(written):
+        from cityos.reservations import service as reservations
+
+        waits = reservations.waiting_times(session)
+        if waits:
+            now = jtext.to_local(utcnow()).strftime("%H:%M")
+            lines = [
+                f"・{w.counter.name_ja} / {w.counter.name_en}: 約{w.minutes}分（{w.waiting}人待ち） / "
+                f"about {w.minutes} min ({w.waiting} waiting)"
+                for w in waits
+            ]
+            text = (
+                f"窓口の待ち時間（{now} 現在の目安） / Counter waiting times now ({now}):\n"
+                + "\n".join(lines)
+            )
+            return _live("live:waiting", "窓口の待ち時間は？ / How long is the wait at the counters?",
+                         text, "市民課", f"{site_url.rstrip('/')}/reservations")  # fmt: skip
+    return None
+
+
+def _live(faq_id: str, question: str, text: str, department: str, url: str) -> Answer:
+    return Answer(
+        True, faq_id, question, text, 1.0, [], speech=speech_text(text),
+        department=department, url=url, updated=jtext.to_local(utcnow()).date().isoformat(),
+    )  # fmt: skip
+
+
+# --- asking --------------------------------------------------------------------------------
+
+
+@dataclass
+class Asked:
+    answer: Answer
+    log_id: int | None
+
+
+def ask(
+    session: Session,
+    question: str,
+    *,
+    channel: str = "web",
+    threshold: float | None = None,
+    site_url: str = "",
+    log: bool = True,
+) -> Asked:
+    """Answer a resident's question and log it (masked) for staff."""
+    question = (question or "")[: QUESTION_LIMIT * 2]
+    answer = live_answer(session, question, site_url) if question.strip() else None
+    if answer is None:
+        answer = index_for(session, threshold).ask(question)
+    log_id = None
+    if log and answer.reason not in ("empty", "no-words"):
+        row = AskedQuestion(
+            text=privacy.mask_personal(question[:QUESTION_LIMIT]),
+            channel=channel if channel in CHANNELS else "api",
+            answered=answer.answered,
+            faq_id=answer.faq_id,
+            confidence=round(answer.confidence, 4),
+            state="done" if answer.answered else "open",
+        )
+        session.add(row)
+        session.flush()
+        log_id = row.id
+    return Asked(answer, log_id)
+
+
+def feedback(
+    session: Session, log_id: int, *, rating: int = 0, to_staff: bool = False
+) -> AskedQuestion:
+    """A resident's thumbs up (1) or down (-1), or their wish that staff answer the question."""
+    row = session.get(AskedQuestion, log_id)
+    if row is None:
+        raise NotFoundProblem(f"質問 {log_id} はありません / no question {log_id}")
+    if rating:
+        row.rating = 1 if rating > 0 else -1
+        if row.rating == LOW_RATED and row.state == "done":
+            row.state = "open"  # a wrong answer is work for staff
+    if to_staff:
+        row.to_staff = True
+        row.state = "open"
+    session.flush()
+    return row
+
+
+def open_questions(session: Session, limit: int = 200) -> list[AskedQuestion]:
+    """What staff should look at: declined, rated down or sent to staff, newest first."""
+    query = (
+        select(AskedQuestion)
+        .where(AskedQuestion.state == "open")
+        .order_by(AskedQuestion.to_staff.desc(), AskedQuestion.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def close_question(
+    session: Session, actor: User, log_id: int, *, made_faq_id: str | None = None
+) -> None:
+    row = session.get(AskedQuestion, log_id)
+    if row is None:
+        raise NotFoundProblem(f"質問 {log_id} はありません / no question {log_id}")
+    row.state = "done" if made_faq_id else "dismissed"
+    row.made_faq_id = made_faq_id
+    audit.record(session, actor, "chatbot.question_close", "chatbot_question", str(log_id),
+                 summary=row.text[:200])  # fmt: skip
+    session.flush()
+
+
+def asked_question(session: Session, log_id: int) -> AskedQuestion:
+    row = session.get(AskedQuestion, log_id)
+    if row is None:
+        raise NotFoundProblem(f"質問 {log_id} はありません / no question {log_id}")
+    return row
+
+
+def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
+    """The public JSON answer: the CLI fields plus the source, speech and the log id."""
+    answer = asked.answer
+    body = answer.as_json()
+    if answer.answered:
+        message = "FAQ の回答です / From the FAQ"
+        if answer.translated:
+            message = "日本語の FAQ からの回答です / This answer is from the city's Japanese FAQ"
+    elif answer.reason == "empty":
+        message = "質問を入力してください / Please type a question."
+    elif answer.reason == "no-words":
+        message = "質問を言葉で書いてください / Please write your question in words."
+    elif answer.reason == "prompt":
+        message = (
+            f"{DECLINED_JA}。このチャットは三鷹市の FAQ にだけ答えます / "
+            f"{DECLINED_EN} This chat only answers from Mitaka City's FAQ."
+        )
+    else:
+        message = (
+            f"{DECLINED_JA}。近い質問から選ぶか、職員に質問を送ってください / "
+            f"{DECLINED_EN} Choose a close question or send yours to staff."
+        )
+    body.update(
+        message=message,
+        speech=answer.speech if answer.answered else f"{DECLINED_JA}。",
+        source={
+            "category": answer.category,
+            "department": answer.department,
+            "url": answer.url,
+            "updated": answer.updated,
+        }
+        if answer.answered
+        else None,
+        log_id=asked.log_id,
+        can_send_to_staff=not answer.answered and asked.log_id is not None,
+    )
+    return body
