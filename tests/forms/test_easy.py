@@ -56,6 +56,8 @@ def test_a_resident_switches_the_form_to_easy_japanese(client: TestClient) -> No
     assert "Name in katakana" in english
     assert 'aria-current="true">English' in english
     assert "フリガナ" not in english
+    # The site header's English link keeps ?easy=1 and still leads to English.
+    assert "Name in katakana" in client.get("/forms/tennyu-pre?easy=1&lang=en").text
     japanese = client.get("/forms/tennyu-pre?lang=ja").text
     assert "フリガナ" in japanese
     assert "なまえ（カタカナ）" not in japanese

@@ -59,10 +59,14 @@ def rows_label(context: Context, count: int) -> str:
 
 
 def text_mode(request: Request) -> str:
-    """ja, en or easy (やさしい日本語): what a resident page's texts are shown in."""
-    if request.query_params.get("easy") == "1":
+    """ja, en or easy (やさしい日本語): what a resident page's texts are shown in.
+
+    Easy Japanese is a kind of Japanese: the site header's English link (?easy=1&lang=en)
+    leads to English."""
+    language = language_of(request)
+    if request.query_params.get("easy") == "1" and language == "ja":
         return "easy"
-    return language_of(request)
+    return language
 
 
 def language_links(keep: Mapping[str, str] | None = None) -> dict[str, str]:
