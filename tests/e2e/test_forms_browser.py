@@ -38,8 +38,8 @@ def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 
 
 def field(page: Page, label: str) -> Locator:
-    """A form field by its label, with or without the （必須） mark."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）)?$"))
+    """A form field by its label, with or without the （必須） (easy: （かならず かく）) mark."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）|（かならず かく）)?$"))
 
 
 def test_a_resident_files_a_prefilled_form_and_staff_complete_it(
@@ -121,3 +121,32 @@ def test_a_resident_files_a_prefilled_form_and_staff_complete_it(
     expect(page.locator("#applications + ul")).to_contain_text("完了")
     page.get_by_role("link", name="転入届 事前入力", exact=True).click()
     expect(page.locator("ol.history")).to_contain_text("窓口で本人確認書類をお見せください")
+
+
+def test_a_resident_switches_a_form_to_easy_japanese(phone: Page, axe_check: Check) -> None:
+    page = phone
+    page.goto("/residents/signup")
+    page.get_by_label("メールアドレス").fill("jiro@example.jp")
+    page.get_by_label("パスワード").fill("mitaka-jiro-2026")
+    page.get_by_role("button", name="アカウントを作る").click()
+    page.goto("/forms/juminhyo-request")
+    expect(page.get_by_role("heading", level=1)).to_have_text("住民票の写し等交付請求書")
+    page.get_by_role("link", name="やさしい にほんご").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("じゅうみんひょうを たのむ")
+    expect(field(page, "たのむ ひとの なまえ")).to_be_visible()
+    expect(page.get_by_text("カタカナで かいて")).to_have_count(0)  # no help on this field
+    axe_check(page, "the form in easy Japanese")
+    fits_the_screen(page)
+    field(page, "たのむ ひとの なまえ").fill("三鷹 次郎")
+    field(page, "なまえ（カタカナ）").fill("Jiro")
+    page.get_by_role("button", name="もうしこむ").click()
+    # Told next to the field in easy Japanese, and the page stays in easy Japanese.
+    expect(page.locator("#kana-error")).to_have_text("カタカナ か ひらがなで かいて ください")
+    expect(page.locator("#birth_date-error")).to_have_text("かならず かいて ください")
+    expect(field(page, "なまえ（カタカナ）")).to_have_value("Jiro")
+    axe_check(page, "the easy form with errors")
+    fits_the_screen(page)
+    page.get_by_role("navigation", name="ことば").get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Request for a copy of the residence record"
+    )

@@ -1,5 +1,5 @@
 """Surveys and push notices in a real browser on a 360x740 phone, checked with axe-core:
-staff publish a survey, a resident opens it from its URL (the QR code's), answers it (a
+staff build a survey by clicking (a conditional question, reordering, preview) and publish it, a resident opens it from its URL (the QR code's), answers it (a
 conditional question appears, a missing answer is told next to the question) and staff see
 the tally change; a resident who opted in on my page receives a targeted notice with the
 reason, and stops that topic."""
@@ -66,19 +66,80 @@ def qr_modules_match(png: bytes, url: str) -> None:
             assert (image.getpixel(((col + 4) * 8 + 4, (row + 4) * 8 + 4)) == 0) == bool(dark)
 
 
-def test_a_resident_answers_a_survey_from_its_url_and_staff_see_the_tally(
+def add_question(staff: Page, kind: str, label: str, **fields: str) -> None:
+    """Fill the builder's 「質問を追加」 form by clicking and typing, then add the question."""
+    form = staff.locator("form[data-question-builder]")
+    form.get_by_label(kind).check()
+    form.get_by_label("質問文", exact=True).fill(label)
+    for field_label, value in fields.items():
+        target = form.get_by_label(field_label.replace("_", " "), exact=False)
+        if field_label == "表示する条件":
+            target.select_option(label=value)
+        else:
+            target.fill(value)
+    form.get_by_role("button", name="質問を追加する").click()
+    expect(staff.get_by_role("status")).to_contain_text("保存しました")
+
+
+def test_staff_build_a_survey_by_clicking_and_a_resident_answers_it(
     new_phone: Callable[[], Page], axe_check: Check, admin: User
 ) -> None:
     staff = new_phone()
     staff.goto("/staff/surveys/new")
     staff_log_in(staff)
-    staff.get_by_label("題名").fill("公園の使い方アンケート")
-    staff.get_by_role("button", name="保存").click()
+    staff.get_by_label("題名", exact=True).fill("公園の使い方アンケート")
+    staff.get_by_label("題名（英語）").fill("How do you use the parks?")
+    axe_check(staff, "the new survey page")
+    fits_the_screen(staff)
+    staff.get_by_role("button", name="作成して質問を追加する").click()
+    expect(staff.get_by_role("heading", level=1)).to_contain_text("アンケートを組み立てる")
+    # Only the fields of the chosen kind are shown (the script); a choice question needs two.
+    form = staff.locator("form[data-question-builder]")
+    form.get_by_label("単一選択").check()
+    expect(form.get_by_label("1 の言葉（例: 不満）")).to_be_hidden()
+    form.get_by_label("質問文", exact=True).fill("公園をよく使いますか")
+    form.get_by_label("選択肢（1行に1つ、2つ以上）").fill("はい / Yes")
+    form.get_by_role("button", name="質問を追加する").click()
+    expect(staff.locator("#new-choices-error")).to_contain_text("2〜30個")
+    axe_check(staff, "the builder with an error next to the field")
+    staff.locator("form[data-question-builder]").get_by_label("選択肢（1行に1つ、2つ以上）").fill(
+        "はい / Yes\nいいえ / No"
+    )
+    staff.locator("form[data-question-builder]").get_by_label("回答を必須にする").check()
+    staff.locator("form[data-question-builder]").get_by_role(
+        "button", name="質問を追加する"
+    ).click()
     expect(staff.get_by_role("status")).to_contain_text("保存しました")
+    add_question(
+        staff, "複数選択", "何に使いますか / What for?",
+        **{"選択肢（1行に1つ、2つ以上）": "散歩 / Walks\n運動 / Exercise",
+           "表示する条件": "この答えのときだけ: 1. 公園をよく使いますか → はい / Yes"},
+    )  # fmt: skip
+    add_question(
+        staff, "段階評価", "満足度 / How satisfied are you?", **{"5 の言葉（例: 満足）": "満足"}
+    )
+    staff.locator("#question-q3").get_by_label("回答を必須にする").check()
+    staff.locator("#question-q3").get_by_role("button", name="保存").click()
+    expect(staff.get_by_role("status")).to_contain_text("保存しました")
+    add_question(staff, "自由記述", "ご意見 / Your opinion")
+    # The free text goes up one place with the buttons; the conditional one cannot go above
+    # the question it depends on.
+    staff.locator("#question-q4").get_by_role("button", name="上へ").click()
+    expect(staff.locator("ol.builder > li").nth(2)).to_have_id("question-q4")
+    staff.locator("#question-q2").get_by_role("button", name="上へ").click()
+    expect(staff.locator("#question-q2-error")).to_contain_text("そこへは動かせません")
+    axe_check(staff, "the builder with four questions")
+    fits_the_screen(staff)
+    staff.get_by_role("link", name="プレビュー（住民が見る画面）").click()
+    expect(staff.locator("#question-q2")).to_be_hidden()
+    staff.get_by_label("はい / Yes").check()
+    expect(staff.locator("#question-q2")).to_be_visible()
+    axe_check(staff, "the preview")
+    staff.get_by_role("link", name="組み立てに戻る").click()
     staff.get_by_role("button", name="公開する").click()
     url = staff.locator("#survey-url").inner_text()
-    axe_check(staff, "the survey's staff page")
-    survey_page = staff.url.split("?")[0]
+    axe_check(staff, "the published survey's builder")
+    survey_page = staff.url.split("?")[0].removesuffix("/edit")
     qr_modules_match(staff.request.get(survey_page + "/qr.png").body(), url)
     assert url in staff.request.get(survey_page + "/qr.svg").text()
     staff.goto(survey_page + "/results")
@@ -105,10 +166,23 @@ def test_a_resident_answers_a_survey_from_its_url_and_staff_see_the_tally(
     resident.get_by_role("button", name="回答を送る").click()
     expect(resident.get_by_role("heading", level=1)).to_have_text("回答を受け付けました")
     axe_check(resident, "the thank-you page")
+    # A second resident says no: the follow-up question goes away again.
+    other = new_phone()
+    other.goto(urlsplit(url).path)
+    other.get_by_label("はい / Yes").check()
+    other.get_by_label("散歩 / Walks").check()
+    other.get_by_label("いいえ / No").check()
+    expect(other.locator("#question-q2")).to_be_hidden()
+    other.locator('input[name="q3"][value="2"]').check()
+    other.get_by_role("button", name="回答を送る").click()
+    expect(other.get_by_role("heading", level=1)).to_have_text("回答を受け付けました")
 
     staff.get_by_role("link", name="最新の集計に更新").click()
-    expect(staff.locator("#total")).to_contain_text("回答数: 1")
+    expect(staff.locator("#total")).to_contain_text("回答数: 2")
     expect(staff.locator('table[data-question="q2"] tr', has_text="散歩 / Walks")).to_contain_text(
+        "1"
+    )
+    expect(staff.locator('table[data-question="q1"] tr', has_text="いいえ / No")).to_contain_text(
         "1"
     )
     expect(staff.get_by_text("ベンチを増やしてほしい")).to_be_visible()

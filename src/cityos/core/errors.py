@@ -12,6 +12,27 @@ from typing import Any
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
+class Message(str):
+    """A message that reads "日本語 / English" (in JSON answers and logs) and also knows its
+    Japanese, English and やさしい日本語 texts, so a page shows only the resident's language::
+
+        Message("必須です", "required", "かならず かいて ください")
+    """
+
+    ja: str
+    en: str
+    easy: str
+
+    def __new__(cls, ja: str, en: str, easy: str = "") -> Message:
+        said = super().__new__(cls, f"{ja} / {en}")
+        said.ja, said.en, said.easy = ja, en, easy or ja
+        return said
+
+    def in_mode(self, mode: str) -> str:
+        """The text for ja, en or easy."""
+        return self.en if mode == "en" else self.easy if mode == "easy" else self.ja
+
+
 class ProblemError(Exception):
     """A client error with a stable type, a bilingual message and optional field errors."""
 

@@ -20,13 +20,17 @@ def _read() -> dict[str, Any]:
 
 
 def _field(item: dict[str, Any]) -> dict[str, Any]:
+    """A field of the file ([ja, en, easy] texts) as the definition keeps it (label_ja ...)."""
     field = {k: v for k, v in item.items() if k not in ("label", "help", "choices")}
-    field["label_ja"], field["label_en"] = item["label"]
-    help_ja, help_en = item.get("help", ["", ""])
-    if help_ja:
-        field["help_ja"], field["help_en"] = help_ja, help_en
+    for key in ("label", "help"):
+        for language, text in zip(("ja", "en", "easy"), item.get(key, []), strict=False):
+            if text:
+                field[f"{key}_{language}"] = text
     if "choices" in item:
-        field["choices"] = [{"value": v, "ja": ja, "en": en} for v, ja, en in item["choices"]]
+        field["choices"] = [
+            {"value": value, **dict(zip(("ja", "en", "easy"), texts, strict=False))}
+            for value, *texts in item["choices"]
+        ]
     return field
 
 
@@ -38,10 +42,12 @@ def form_rows() -> list[dict[str, Any]]:
             "procedure_id": item["procedure_id"],
             "title_ja": item["title"][0],
             "title_en": item["title"][1],
+            "title_easy": item["title"][2] if len(item["title"]) > 2 else "",
             "department_ja": item["department"][0],
             "department_en": item["department"][1],
             "intro_ja": item["intro"][0],
             "intro_en": item["intro"][1],
+            "intro_easy": item["intro"][2] if len(item["intro"]) > 2 else "",
             "fields": [_field(f) for f in item["fields"]],
             "active": True,
             "updated_by": "",

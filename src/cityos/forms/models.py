@@ -40,10 +40,12 @@ class FormDefinition(Base):
     procedure_id: Mapped[str] = mapped_column(String(40), default="")
     title_ja: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
+    title_easy: Mapped[str] = mapped_column(String(200), default="")
     department_ja: Mapped[str] = mapped_column(String(100))
     department_en: Mapped[str] = mapped_column(String(100))
     intro_ja: Mapped[str] = mapped_column(Text, default="")
     intro_en: Mapped[str] = mapped_column(Text, default="")
+    intro_easy: Mapped[str] = mapped_column(Text, default="")
     fields: Mapped[list[Any]] = mapped_column(default=list)  # see service.check_definition
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

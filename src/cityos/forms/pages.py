@@ -23,6 +23,7 @@ from cityos.core.web import (
     check_csrf,
     database_of,
     files_of,
+    language_of,
     require,
     session_user,
     settings_of,
@@ -31,7 +32,7 @@ from cityos.forms import pdf, service
 from cityos.forms.models import NEXT_STATUSES, STATUSES, FormDefinition, Submission
 from cityos.residents import sessions
 from cityos.residents.models import Resident
-from cityos.web.templating import render
+from cityos.web.templating import language_links, render, text_helpers, text_mode
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4096)]
@@ -48,9 +49,10 @@ NOT_OFFICIAL = (
 def _page(
     request: Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> Response:
-    return render(
-        request, template, {"needs_csrf": True, "statuses": STATUSES, **context}, status=status
-    )
+    # Resident pages speak ja, en or やさしい日本語 (?easy=1); staff pages ja or en.
+    mode = language_of(request) if request.url.path.startswith("/staff/") else text_mode(request)
+    values = {"needs_csrf": True, "statuses": STATUSES, **text_helpers(mode), **context}
+    return render(request, template, values, status=status)
 
 
 # --- residents: the forms and filing them -----------------------------------------------------
@@ -85,6 +87,7 @@ def _form_page(
         "prefilled_ja": service.PREFILLED_JA,
         "prefilled_en": service.PREFILLED_EN,
         "note": NOT_OFFICIAL,
+        "switch": language_links(),
     }
     return _page(request, "forms/form.html", context, status=problem.status if problem else 200)
 
@@ -314,6 +317,7 @@ def staff_definition(request: Request, session: SessionDep, form_id: FormId) -> 
         "user": user,
         "form": found,
         "definition": service.definition_json(found),
+        "missing": service.missing_translations(found),
         "errors": {},
         "saved": request.query_params.get("saved") == "1",
         "values": {},
@@ -342,6 +346,7 @@ def staff_definition_save(
             "user": user,
             "form": found,
             "definition": definition,
+            "missing": service.missing_translations(found),
             "errors": problem.errors,
             "error": problem.detail,
             "saved": False,

@@ -29,6 +29,7 @@ from cityos.core import audit
 from cityos.core import text as jtext
 from cityos.core.errors import (
     ConflictProblem,
+    Message,
     NotFoundProblem,
     PayloadTooLargeProblem,
     ValidationProblem,
@@ -66,7 +67,12 @@ def _problem(errors: dict[str, list[str]]) -> ValidationProblem:
         return ValidationProblem(next(iter(errors.values()))[0], errors=errors)
     fields = ", ".join(errors)
     return ValidationProblem(
-        f"入力内容に誤りがあります: {fields} / please check: {fields}", errors=errors
+        Message(
+            f"入力内容に誤りがあります: {fields}",
+            f"please check: {fields}",
+            f"{len(errors)}この ところを なおして ください",
+        ),
+        errors=errors,
     )
 
 
@@ -125,6 +131,9 @@ def _check_field(position: int, item: Any, seen: set[str]) -> list[str]:
     for key in ("label_ja", "label_en"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             problems.append(_definition_error(where, f"{key} が必要です", f"{key} is required"))
+    for key in ("label_easy", "help_ja", "help_en", "help_easy"):
+        if not isinstance(item.get(key, ""), str):
+            problems.append(_definition_error(where, f"{key} は文字列です", f"{key} must be text"))
     prefill = item.get("prefill")
     if prefill is not None and prefill not in PREFILL_SOURCES:
         problems.append(
@@ -140,14 +149,15 @@ def _check_field(position: int, item: Any, seen: set[str]) -> list[str]:
             or not all(
                 isinstance(c, dict)
                 and all(isinstance(c.get(k), str) and c[k] for k in ("value", "ja", "en"))
+                and isinstance(c.get("easy", ""), str)
                 for c in choices
             )
         ):
             problems.append(
                 _definition_error(
                     where,
-                    "choices に value・ja・en の選択肢が必要です",
-                    "choices need value, ja and en",
+                    "choices に value・ja・en（easy は任意）の選択肢が必要です",
+                    "choices need value, ja and en (easy is optional)",
                 )
             )
     if kind == "file":
@@ -191,7 +201,7 @@ def check_definition(data: Any) -> dict[str, Any]:
             problems.append(
                 _definition_error(key, "1〜100文字で必要です", "required, 1 to 100 characters")
             )
-    for key in ("intro_ja", "intro_en", "procedure_id"):
+    for key in ("intro_ja", "intro_en", "intro_easy", "title_easy", "procedure_id"):
         if not isinstance(data.get(key, ""), str):
             problems.append(_definition_error(key, "文字列です", "must be a string"))
     if not isinstance(data.get("active", True), bool):
@@ -216,8 +226,10 @@ def check_definition(data: Any) -> dict[str, Any]:
         "title_en": data["title_en"].strip(),
         "department_ja": data["department_ja"].strip(),
         "department_en": data["department_en"].strip(),
+        "title_easy": data.get("title_easy", "").strip(),
         "intro_ja": data.get("intro_ja", ""),
         "intro_en": data.get("intro_en", ""),
+        "intro_easy": data.get("intro_easy", ""),
         "procedure_id": data.get("procedure_id", ""),
         "active": data.get("active", True),
         "fields": fields,
@@ -229,15 +241,34 @@ def definition_json(found: FormDefinition) -> str:
     data = {
         "title_ja": found.title_ja,
         "title_en": found.title_en,
+        "title_easy": found.title_easy,
         "department_ja": found.department_ja,
         "department_en": found.department_en,
         "procedure_id": found.procedure_id,
         "intro_ja": found.intro_ja,
         "intro_en": found.intro_en,
+        "intro_easy": found.intro_easy,
         "active": found.active,
         "fields": found.fields,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def missing_translations(found: FormDefinition) -> list[str]:
+    """Which texts of a form lack English or やさしい日本語 (the page then shows Japanese)."""
+    missing = [key for key in ("title_easy", "intro_easy") if not getattr(found, key)]
+    if found.intro_ja and not found.intro_en:
+        missing.append("intro_en")
+    for field in found.fields:
+        name = field.get("name", "?")
+        keys = ["label_easy"] + (["help_en", "help_easy"] if field.get("help_ja") else [])
+        missing += [f"{name}.{key}" for key in keys if not field.get(key)]
+        missing += [
+            f"{name}.choices[{c.get('value')}].easy"
+            for c in field.get("choices", [])
+            if not c.get("easy")
+        ]
+    return missing
 
 
 def parse_definition(written: str) -> dict[str, Any]:
@@ -337,6 +368,55 @@ def postcode_lookup(written: str) -> dict[str, str] | None:
 # --- checking values ------------------------------------------------------------------------
 
 
+# What a resident is told next to a field, in Japanese, English and やさしい日本語.
+REQUIRED = Message("必須です", "required", "かならず かいて ください")
+TOO_LONG = Message(
+    f"{TEXT_LIMIT}文字までです", f"at most {TEXT_LIMIT} characters",
+    f"{TEXT_LIMIT}もじ までで かいて ください",
+)  # fmt: skip
+NOT_KANA = Message(
+    "カタカナ（またはひらがな）で入力してください", "write it in katakana (or hiragana)",
+    "カタカナ か ひらがなで かいて ください",
+)  # fmt: skip
+NOT_A_DATE = Message(
+    "存在する日付を 2026-04-01 や 令和8年4月1日 の形で入力してください"
+    "（令和0年や2月30日はありません）",
+    "enter a real date such as 2026-04-01 or 令和8年4月1日",
+    "ひづけを ただしく かいて ください。れい：2026-04-01、令和（れいわ）8年4月1日",
+)
+FUTURE_DATE = Message(
+    "未来の日付です", "the date is in the future", "まだ きて いない ひです。ひづけを みて ください"
+)
+OLD_DATE = Message(
+    "日付が古すぎます", "the date is too long ago", "ひづけが ふるすぎます。ひづけを みて ください"
+)
+NOT_AN_ADDRESS = Message(
+    "住所を市区町村まで確認できませんでした（例: 東京都三鷹市下連雀3-22-14）",
+    "the address was not recognized down to the city (e.g. 東京都三鷹市下連雀3-22-14)",
+    "住所（じゅうしょ）が わかりません。まちの なまえ まで かいて ください。"
+    "れい：東京都三鷹市下連雀3-22-14",
+)
+NOT_A_PHONE = Message(
+    "電話番号を 0422-45-1151 の形で入力してください",
+    "enter a phone number such as 0422-45-1151",
+    "でんわ ばんごうを かいて ください。れい：0422-45-1151",
+)
+NOT_A_POSTCODE = Message(
+    "存在する郵便番号を 181-8555 の形で入力してください",
+    "enter a real postcode such as 181-8555",
+    "郵便番号（ゆうびん ばんごう）が ちがいます。れい：181-8555",
+)
+NOT_A_MY_NUMBER = Message(
+    "個人番号が正しくありません（12桁の数字で、最後の検査用数字が合いません）",
+    "this is not a valid Individual Number (12 digits; the check digit does not match)",
+    "マイナンバーが ちがいます。12けたの ばんごうを もう いちど みて ください",
+)
+NOT_A_CHOICE = Message(
+    "選択肢から選んでください", "choose one of the options", "どれか 1つを えらんで ください"
+)
+NO_FILE = Message("ファイルを選んでください", "choose a file", "ファイルを えらんで ください")
+
+
 @dataclass(frozen=True)
 class Upload:
     """A file sent with a form: its name, its bytes (read up to the limit + 1) and whether it was cut."""
@@ -353,7 +433,7 @@ def _check_text(field: dict[str, Any], value: str, errors: dict[str, list[str]])
     name = field["name"]
     cleaned = " ".join(jtext.normalize(value).split())
     if len(cleaned) > TEXT_LIMIT:
-        errors[name] = [f"{TEXT_LIMIT}文字までです / at most {TEXT_LIMIT} characters"]
+        errors[name] = [TOO_LONG]
     return cleaned
 
 
@@ -361,9 +441,7 @@ def _check_kana(field: dict[str, Any], value: str, errors: dict[str, list[str]])
     try:
         return jtext.katakana_name(value)
     except ValueError:
-        errors[field["name"]] = [
-            "カタカナ（またはひらがな）で入力してください / write it in katakana (or hiragana)"
-        ]
+        errors[field["name"]] = [NOT_KANA]
         return ""
 
 
@@ -371,16 +449,13 @@ def _check_date(field: dict[str, Any], value: str, errors: dict[str, list[str]])
     try:
         parsed = jtext.parse_date(value)
     except ValueError:
-        errors[field["name"]] = [
-            "存在する日付を 2026-04-01 や 令和8年4月1日 の形で入力してください"
-            "（令和0年や2月30日はありません） / enter a real date such as 2026-04-01 or 令和8年4月1日"
-        ]
+        errors[field["name"]] = [NOT_A_DATE]
         return ""
     if field.get("past") and parsed > date.today():
-        errors[field["name"]] = ["未来の日付です / the date is in the future"]
+        errors[field["name"]] = [FUTURE_DATE]
         return ""
     if parsed.year < residents.OLDEST_BIRTH_YEAR:
-        errors[field["name"]] = ["日付が古すぎます / the date is too long ago"]
+        errors[field["name"]] = [OLD_DATE]
         return ""
     return parsed.isoformat()
 
@@ -390,14 +465,11 @@ def _check_address(
 ) -> str:
     written = " ".join(value.split())
     if len(written) > TEXT_LIMIT:
-        errors[field["name"]] = [f"{TEXT_LIMIT}文字までです / at most {TEXT_LIMIT} characters"]
+        errors[field["name"]] = [TOO_LONG]
         return ""
     found = address.normalize(written, prefer_city=prefer_city)
     if found.level < address.LEVEL_CITY:
-        errors[field["name"]] = [
-            "住所を市区町村まで確認できませんでした（例: 東京都三鷹市下連雀3-22-14） / "
-            "the address was not recognized down to the city (e.g. 東京都三鷹市下連雀3-22-14)"
-        ]
+        errors[field["name"]] = [NOT_AN_ADDRESS]
         return ""
     return residents.address_line(found.as_dict(extras=False)) or written
 
@@ -415,29 +487,22 @@ def _check_one(
     if kind == "phone":
         phone = jtext.normalize_phone(value)
         if phone is None:
-            errors[name] = [
-                "電話番号を 0422-45-1151 の形で入力してください / enter a phone number such as 0422-45-1151"
-            ]
+            errors[name] = [NOT_A_PHONE]
         return phone or ""
     if kind == "postcode":
         found = postcode_lookup(value)
         if found is None:
-            errors[name] = [
-                "存在する郵便番号を 181-8555 の形で入力してください / enter a real postcode such as 181-8555"
-            ]
+            errors[name] = [NOT_A_POSTCODE]
             return ""
         return found["postcode"]
     if kind == "mynumber":
         digits = jtext.normalize(value).replace("-", "").replace(" ", "")
         if not my_number_is_valid(digits):
-            errors[name] = [
-                "個人番号が正しくありません（12桁の数字で、最後の検査用数字が合いません） / "
-                "this is not a valid Individual Number (12 digits; the check digit does not match)"
-            ]
+            errors[name] = [NOT_A_MY_NUMBER]
         return digits
     if kind == "choice":
         if value not in {c["value"] for c in field["choices"]}:
-            errors[name] = ["選択肢から選んでください / choose one of the options"]
+            errors[name] = [NOT_A_CHOICE]
         return value
     return _check_text(field, value, errors)
 
@@ -446,14 +511,27 @@ def _check_file(field: dict[str, Any], upload: Upload, errors: dict[str, list[st
     """The media type of a file, checked against its first bytes and the field's limit."""
     limit = int(field.get("max_bytes", DEFAULT_FILE_BYTES))
     if len(upload.data) > limit:
-        errors[field["name"]] = [too_large_message(limit)]
+        size = f"{limit / 1024 / 1024:.0f}"
+        errors[field["name"]] = [
+            Message(
+                f"アップロードできるのは {size} MB までです",
+                f"uploads are limited to {size} MB",
+                f"ファイルが おおきすぎます。{size}MB までの ファイルを えらんで ください",
+            )
+        ]
         return ""
     accept = field.get("accept", list(FILE_MAGIC))
     for media in accept:
         if any(upload.data.startswith(magic) for magic in FILE_MAGIC[media]):
             return str(media)
     kinds = "・".join(m.split("/")[1].upper() for m in accept)
-    errors[field["name"]] = [f"{kinds} のファイルを選んでください / choose a {kinds} file"]
+    errors[field["name"]] = [
+        Message(
+            f"{kinds} のファイルを選んでください",
+            f"choose a {kinds} file",
+            f"{kinds} の ファイルを えらんで ください",
+        )
+    ]
     return ""
 
 
@@ -480,7 +558,7 @@ def check_values(
             upload = uploads.get(name)
             if upload is None or not upload.data:
                 if field.get("required"):
-                    errors[name] = ["ファイルを選んでください / choose a file"]
+                    errors[name] = [NO_FILE]
                 continue
             media = _check_file(field, upload, errors)
             if media:
@@ -492,7 +570,7 @@ def check_values(
             continue
         if not value.strip():
             if field.get("required"):
-                errors[name] = ["必須です / required"]
+                errors[name] = [REQUIRED]
             continue
         clean = _check_one(field, value.strip(), errors, prefer_city)
         if name in errors:

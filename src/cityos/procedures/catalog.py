@@ -24,8 +24,15 @@ def attribution() -> dict[str, str]:
     return dict(_read("procedures.json")["attribution"])
 
 
-def _pairs(items: list[list[str]]) -> list[dict[str, str]]:
-    return [{"ja": ja, "en": en} for ja, en in items]
+def _texts(items: list[list[str]]) -> list[dict[str, str]]:
+    """[ja, en, easy] lists as {"ja", "en", "easy"} (easy left out where not written)."""
+    texts = []
+    for item in items:
+        text = {"ja": item[0], "en": item[1]}
+        if len(item) > 2 and item[2]:
+            text["easy"] = item[2]
+        texts.append(text)
+    return texts
 
 
 def procedure_rows() -> list[dict[str, Any]]:
@@ -48,7 +55,7 @@ def procedure_rows() -> list[dict[str, Any]]:
                 "department_en": item["department"][1],
                 "who_ja": item["who"][0],
                 "who_en": item["who"][1],
-                "bring": _pairs(item["bring"]),
+                "bring": _texts(item["bring"]),
                 "fee_ja": item["fee"][0],
                 "fee_en": item["fee"][1],
                 "deadline_days": days,
@@ -60,6 +67,7 @@ def procedure_rows() -> list[dict[str, Any]]:
                 "online_en": online_en,
                 "where_ja": item["where"][0],
                 "where_en": item["where"][1],
+                "where_easy": item["where"][2] if len(item["where"]) > 2 else "",
                 "forms": list(item["forms"]),
                 "related": list(item["related"]),
                 "events": list(item["events"]),

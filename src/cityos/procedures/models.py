@@ -1,7 +1,7 @@
 """Tables of the procedures domain: one row per procedure of the city's catalog.
 
 Texts come in Japanese, English and やさしい日本語 (``easy``); lists of texts (what to bring)
-are JSON lists of ``{"ja": ..., "en": ...}``. The catalog is written from public knowledge,
+are JSON lists of ``{"ja": ..., "en": ..., "easy": ...}``. The catalog is written from public knowledge,
 not copied from an official source (see ``data/procedures.json``).
 """
 
@@ -49,7 +49,7 @@ class Procedure(Base):
     department_en: Mapped[str] = mapped_column(String(100))
     who_ja: Mapped[str] = mapped_column(Text, default="")
     who_en: Mapped[str] = mapped_column(Text, default="")
-    bring: Mapped[list[Any]] = mapped_column(default=list)  # [{"ja", "en"}]
+    bring: Mapped[list[Any]] = mapped_column(default=list)  # [{"ja", "en", "easy"}]
     fee_ja: Mapped[str] = mapped_column(String(200), default="")
     fee_en: Mapped[str] = mapped_column(String(200), default="")
     # Days after the event within which it must be done; None where there is no legal limit.
@@ -62,6 +62,7 @@ class Procedure(Base):
     online_en: Mapped[str] = mapped_column(Text, default="")
     where_ja: Mapped[str] = mapped_column(String(200), default="")
     where_en: Mapped[str] = mapped_column(String(200), default="")
+    where_easy: Mapped[str] = mapped_column(String(200), default="")
     forms: Mapped[list[Any]] = mapped_column(default=list)  # ["住民異動届", ...]
     related: Mapped[list[Any]] = mapped_column(default=list)  # procedure ids
     events: Mapped[list[Any]] = mapped_column(default=list)  # LIFE_EVENTS keys

@@ -7,7 +7,6 @@ English or やさしい日本語 (``?easy=1``, on top of the site's ja/en switch
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,40 +23,14 @@ from cityos.core.web import (
 )
 from cityos.procedures import catalog, service
 from cityos.procedures.models import LIFE_EVENTS, Procedure
-from cityos.web.templating import render
+from cityos.web.templating import language_links, render, text_helpers, text_mode
 
 router = APIRouter(include_in_schema=False)
 
 
-def text_mode(request: Request) -> str:
-    """ja, en or easy (やさしい日本語): what the procedure texts are shown in."""
-    if request.query_params.get("easy") == "1":
-        return "easy"
-    return language_of(request)
-
-
 def _helpers(mode: str) -> dict[str, Any]:
-    def pick(item: Procedure | dict[str, Any], name: str = "") -> str:
-        """A text in the chosen language, Japanese where the easy or English text is missing."""
-        if isinstance(item, dict):
-            return str(item.get(mode) or item.get("ja") or "")
-        value = getattr(item, f"{name}_{mode}", "") if mode != "ja" else ""
-        return str(value or getattr(item, f"{name}_ja"))
-
-    def label(choices: dict[str, tuple[str, ...]], key: str) -> str:
-        texts = choices.get(key, (key, key, key))
-        index = {"ja": 0, "en": 1, "easy": 2}[mode]
-        return texts[min(index, len(texts) - 1)]
-
-    def say(ja: str, en: str, easy: str = "") -> str:
-        """Page text in the chosen language: {{ say("持ち物", "What to bring", "もちもの") }}."""
-        return en if mode == "en" else (easy or ja) if mode == "easy" else ja
-
     return {
-        "mode": mode,
-        "say": say,
-        "pick": pick,
-        "label": label,
+        **text_helpers(mode),
         "life_events": LIFE_EVENTS,
         "attribution": catalog.attribution(),
     }
@@ -120,11 +93,7 @@ def checklist_page(request: Request, session: SessionDep) -> Response:
         "answers": answers,
         "answer_fields": query,
         "items": items,
-        "switch": {
-            "ja": "?" + urlencode({**query, "lang": "ja"}),
-            "en": "?" + urlencode({**query, "lang": "en"}),
-            "easy": "?" + urlencode({**query, "lang": "ja", "easy": "1"}),
-        },
+        "switch": language_links(query),
         "needs_csrf": True,
         "insurances": service.INSURANCES,
         **_helpers(mode),
@@ -169,7 +138,10 @@ def _edit_values(procedure: Procedure) -> dict[str, Any]:
         related=", ".join(procedure.related),
         forms="\n".join(procedure.forms),
         keywords=", ".join(procedure.keywords),
-        bring="\n".join(f"{b['ja']} | {b.get('en', '')}" for b in procedure.bring),
+        bring="\n".join(
+            " | ".join([b["ja"], b.get("en", ""), *([b["easy"]] if b.get("easy") else [])])
+            for b in procedure.bring
+        ),
     )
     return values
 

@@ -127,7 +127,7 @@ def as_dict(procedure: Procedure) -> dict[str, Any]:
         },
         "online": procedure.online,
         "online_how": {"ja": procedure.online_ja, "en": procedure.online_en},
-        "where": {"ja": procedure.where_ja, "en": procedure.where_en},
+        "where": {"ja": procedure.where_ja, "en": procedure.where_en, "easy": procedure.where_easy},
         "forms": list(procedure.forms),
         "related": list(procedure.related),
         "events": list(procedure.events),
@@ -142,11 +142,12 @@ _REQUIRED = ("name_ja", "name_en", "department_ja", "department_en")
 EDITABLE_TEXTS = (
     "name_ja", "name_en", "name_easy", "summary_ja", "summary_en", "summary_easy",
     "department_ja", "department_en", "who_ja", "who_en", "fee_ja", "fee_en",
-    "deadline_ja", "deadline_en", "deadline_easy", "online_ja", "online_en", "where_ja", "where_en",
+    "deadline_ja", "deadline_en", "deadline_easy", "online_ja", "online_en", "where_ja", "where_en", "where_easy",
 )  # fmt: skip
 _LIMITS = {"name_ja": 200, "name_en": 200, "name_easy": 200, "department_ja": 100,
            "department_en": 100, "fee_ja": 200, "fee_en": 200, "deadline_ja": 200,
-           "deadline_en": 200, "deadline_easy": 200, "where_ja": 200, "where_en": 200}  # fmt: skip
+           "deadline_en": 200, "deadline_easy": 200, "where_ja": 200, "where_en": 200,
+           "where_easy": 200}  # fmt: skip
 
 
 def _lines(value: str) -> list[str]:
@@ -154,11 +155,15 @@ def _lines(value: str) -> list[str]:
 
 
 def parse_bring(value: str) -> list[dict[str, str]]:
-    """「日本語 | English」 one a line, as the staff form writes what to bring."""
+    """「日本語 | English | やさしい日本語」 one a line, as the staff form writes what to bring."""
     items = []
     for line in _lines(value):
-        ja, _, en = line.partition("|")
-        items.append({"ja": ja.strip(), "en": en.strip()})
+        ja, _, rest = line.partition("|")
+        en, _, easy = rest.partition("|")
+        item = {"ja": ja.strip(), "en": en.strip()}
+        if easy.strip():
+            item["easy"] = easy.strip()
+        items.append(item)
     return items
 
 

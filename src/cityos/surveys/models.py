@@ -29,7 +29,9 @@ class Survey(Base):
     # The public address is /surveys/{slug}: unguessable, so a draft is not found by counting.
     slug: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
     mode: Mapped[str] = mapped_column(String(16), default="anonymous")
     questions: Mapped[list[Any]] = mapped_column(default=list)
     opens_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -142,7 +142,9 @@ def _values_of(survey: Survey) -> dict[str, str]:
 
     return {
         "title": survey.title,
+        "title_en": survey.title_en,
         "description": survey.description,
+        "description_en": survey.description_en,
         "mode": survey.mode,
         "opens_at": local(survey.opens_at),
         "closes_at": local(survey.closes_at),
@@ -152,19 +154,44 @@ def _values_of(survey: Survey) -> dict[str, str]:
 
 @router.get("/staff/surveys/new")
 def staff_new(request: Request, session: SessionDep) -> Response:
+    """The builder's first step (title, who may answer, dates); ?advanced=1: the JSON editor."""
     user = _staff(request, session)
     if isinstance(user, Response):
         return user
-    values = {"mode": "anonymous", "questions": service.EXAMPLE_DEFINITION}
-    return _edit_page(request, user, None, values)
+    if request.query_params.get("advanced") == "1":
+        values = {"mode": "anonymous", "questions": service.EXAMPLE_DEFINITION}
+        return _edit_page(request, user, None, values)
+    return _new_page(request, user, {"mode": "anonymous"})
+
+
+def _new_page(
+    request: Request, user: User, values: dict[str, Any], problem: ProblemError | None = None
+) -> Response:
+    context = {
+        "user": user,
+        "values": values,
+        "modes": MODES,
+        "errors": problem.errors if problem else {},
+        "error": problem.detail if problem else "",
+    }
+    status = problem.status if problem else 200
+    return render(request, "surveys/staff_new.html", context, status=status)
 
 
 def _given(
-    title: str, description: str, mode: str, opens_at: str, closes_at: str, questions: str
+    title: str,
+    description: str,
+    mode: str,
+    opens_at: str,
+    closes_at: str,
+    questions: str | None,
+    title_en: str = "",
+    description_en: str = "",
 ) -> service.SurveyInput:
     return service.SurveyInput(
         title=title, description=description, mode=mode, opens_at=opens_at,
-        closes_at=closes_at, questions=questions,
+        closes_at=closes_at, questions=questions, title_en=title_en,
+        description_en=description_en,
     )  # fmt: skip
 
 
@@ -173,20 +200,30 @@ def staff_create(
     request: Request,
     session: SessionDep,
     title: Text = "",
+    title_en: Text = "",
     description: LongText = "",
+    description_en: LongText = "",
     mode: Text = "anonymous",
     opens_at: Text = "",
     closes_at: Text = "",
-    questions: LongText = "",
+    questions: Annotated[str | None, Form(max_length=100_000)] = None,
     csrf_token: Text = "",
 ) -> Response:
+    """With ``questions`` (the JSON editor) the whole survey; without, a builder draft."""
     check_csrf(request, csrf_token)
     user = require(session_user(request, session), service.MANAGE_PERMISSION)
-    given = _given(title, description, mode, opens_at, closes_at, questions)
+    given = _given(
+        title, description, mode, opens_at, closes_at, questions, title_en, description_en
+    )
     try:
         survey = service.create_survey(session, user, given)
     except ValidationProblem as problem:
+        session.rollback()
+        if questions is None:
+            return _new_page(request, user, given.__dict__, problem)
         return _edit_page(request, user, None, given.__dict__, problem)
+    if questions is None:
+        return RedirectResponse(f"/staff/surveys/{survey.id}/edit?saved=1", status_code=303)
     return RedirectResponse(f"/staff/surveys/{survey.id}?saved=1", status_code=303)
 
 
@@ -216,7 +253,10 @@ def staff_save(
     check_csrf(request, csrf_token)
     user = require(session_user(request, session), service.MANAGE_PERMISSION)
     survey = service.get_survey(session, survey_id)
-    given = _given(title, description, mode, opens_at, closes_at, questions)
+    given = _given(
+        title, description, mode, opens_at, closes_at, questions,
+        survey.title_en, survey.description_en,
+    )  # fmt: skip
     try:
         service.update_survey(session, user, survey, given)
     except ValidationProblem as problem:
@@ -231,13 +271,211 @@ def staff_publish(
     session: SessionDep,
     survey_id: RowId,
     published: Text = "",
+    back: Text = "",
     csrf_token: Text = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     user = require(session_user(request, session), service.MANAGE_PERMISSION)
     survey = service.get_survey(session, survey_id)
-    service.set_published(session, user, survey, published == "1")
-    return RedirectResponse(f"/staff/surveys/{survey.id}?saved=1", status_code=303)
+    try:
+        service.set_published(session, user, survey, published == "1")
+    except ValidationProblem as problem:
+        return _builder_page(request, session, user, survey, problem=problem)
+    where = "/edit" if back == "edit" else ""
+    return RedirectResponse(f"/staff/surveys/{survey.id}{where}?saved=1", status_code=303)
+
+
+# --- staff: the point-and-click builder -----------------------------------------------------
+
+
+def _builder_page(
+    request: Request,
+    session: Session,
+    user: User,
+    survey: Survey,
+    *,
+    problem: ProblemError | None = None,
+    editing: str = "",
+    given: dict[str, Any] | None = None,
+    settings: dict[str, str] | None = None,
+) -> Response:
+    """The builder: settings, each question with its own small form, add, publish.
+
+    ``editing`` names the question (or "add") whose submitted ``given`` fields are shown back
+    with their errors; every other question shows what is saved."""
+    questions = survey.questions
+    context = {
+        "user": user,
+        "survey": survey,
+        "values": settings or _values_of(survey),
+        "modes": MODES,
+        "types": service.QUESTION_TYPES,
+        "questions": questions,
+        "forms": {q["id"]: _question_fields(q, questions) for q in questions},
+        "conditions": {q["id"]: _condition_options(questions[:i]) for i, q in enumerate(questions)},
+        "add_conditions": _condition_options(questions),
+        "editing": editing,
+        "given": given or {"type": "single"},
+        "errors": problem.errors if problem else {},
+        "error": problem.detail if problem else "",
+        "saved": request.query_params.get("saved") == "1",
+        "locked": service.survey_has_responses(session, survey),
+        "url": public_url(request, survey),
+        "state": service.state(survey),
+    }
+    status = problem.status if problem else 200
+    return render(request, "surveys/staff_builder.html", context, status=status)
+
+
+def _question_fields(question: dict[str, Any], questions: list[Any]) -> dict[str, Any]:
+    """A saved question as the builder's form fields."""
+    target = next(
+        (q for q in questions if q["id"] == (question.get("show_if") or {}).get("question")),
+        None,
+    )
+    return {
+        "type": question["type"],
+        "label": question["label"],
+        "label_en": question.get("label_en", ""),
+        "required": question.get("required", False),
+        "choices": "\n".join(question.get("choices", [])),
+        "choices_en": "\n".join(question.get("choices_en", [])),
+        **{
+            end: question.get(end, "")
+            for end in ("min_label", "min_label_en", "max_label", "max_label_en")
+        },
+        "condition": service.condition_value(question, target),
+    }
+
+
+def _condition_options(earlier: list[Any]) -> list[tuple[str, str]]:
+    """(value, label) for each answer of each earlier choice question."""
+    options = []
+    for number, question in enumerate(earlier, start=1):
+        if question["type"] not in ("single", "multiple"):
+            continue
+        for index, choice in enumerate(question["choices"]):
+            options.append(
+                (f"{question['id']}:{index}", f"{number}. {question['label']} → {choice}")
+            )
+    return options
+
+
+def _question_input(form: dict[str, str]) -> service.QuestionInput:
+    return service.QuestionInput(
+        type=form.get("type", "single"),
+        label=form.get("label", ""),
+        label_en=form.get("label_en", ""),
+        required=form.get("required") == "1",
+        choices=form.get("choices", ""),
+        choices_en=form.get("choices_en", ""),
+        min_label=form.get("min_label", ""),
+        min_label_en=form.get("min_label_en", ""),
+        max_label=form.get("max_label", ""),
+        max_label_en=form.get("max_label_en", ""),
+        condition=form.get("condition", ""),
+    )
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await request.form(max_fields=40)
+    return {k: v[:5000] for k, v in form.items() if isinstance(v, str)}
+
+
+@router.get("/staff/surveys/{survey_id}/edit")
+def staff_builder(request: Request, session: SessionDep, survey_id: RowId) -> Response:
+    user = _staff(request, session)
+    if isinstance(user, Response):
+        return user
+    return _builder_page(request, session, user, service.get_survey(session, survey_id))
+
+
+@router.post("/staff/surveys/{survey_id}/edit")
+async def staff_builder_settings(request: Request, survey_id: RowId) -> Response:
+    fields = await _form_fields(request)
+    return await run_in_threadpool(_settings_sync, request, survey_id, fields)
+
+
+def _settings_sync(request: Request, survey_id: int, fields: dict[str, str]) -> Response:
+    check_csrf(request, fields.get("csrf_token"))
+    with database_of(request).session() as session:
+        user = require(session_user(request, session), service.MANAGE_PERMISSION)
+        survey = service.get_survey(session, survey_id)
+        names = ("title", "title_en", "description", "description_en", "mode", "opens_at")
+        values = {name: fields.get(name, "") for name in (*names, "closes_at")}
+        given = service.SurveyInput(**values, questions=None)
+        try:
+            service.update_survey(session, user, survey, given)
+        except ValidationProblem as problem:
+            session.rollback()
+            return _builder_page(request, session, user, survey, problem=problem, settings=values)
+    return RedirectResponse(f"/staff/surveys/{survey_id}/edit?saved=1", status_code=303)
+
+
+@router.post("/staff/surveys/{survey_id}/questions")
+async def staff_add_question(request: Request, survey_id: RowId) -> Response:
+    fields = await _form_fields(request)
+    return await run_in_threadpool(_question_sync, request, survey_id, "", fields)
+
+
+@router.post("/staff/surveys/{survey_id}/questions/{qid}")
+async def staff_change_question(
+    request: Request, survey_id: RowId, qid: Annotated[str, Path(max_length=20)]
+) -> Response:
+    fields = await _form_fields(request)
+    return await run_in_threadpool(_question_sync, request, survey_id, qid, fields)
+
+
+def _question_sync(request: Request, survey_id: int, qid: str, fields: dict[str, str]) -> Response:
+    """Add (no ``qid``), or save, move up or down, or delete one question."""
+    check_csrf(request, fields.get("csrf_token"))
+    action = fields.get("action", "save") if qid else "add"
+    with database_of(request).session() as session:
+        user = require(session_user(request, session), service.MANAGE_PERMISSION)
+        survey = service.get_survey(session, survey_id)
+        anchor = f"question-{qid}"
+        try:
+            if action == "add":
+                anchor = "question-" + service.add_question(
+                    session, user, survey, _question_input(fields)
+                )
+            elif action in ("up", "down"):
+                service.move_question(session, user, survey, qid, -1 if action == "up" else 1)
+            elif action == "delete":
+                service.delete_question(session, user, survey, qid)
+                anchor = "questions"
+            else:
+                service.edit_question(session, user, survey, qid, _question_input(fields))
+        except ValidationProblem as problem:
+            session.rollback()
+            survey = service.get_survey(session, survey_id)
+            editing = "add" if action == "add" else qid if action == "save" else ""
+            return _builder_page(
+                request, session, user, survey, problem=problem, editing=editing, given=fields
+            )
+    return RedirectResponse(f"/staff/surveys/{survey_id}/edit?saved=1#{anchor}", status_code=303)
+
+
+@router.get("/staff/surveys/{survey_id}/preview")
+def staff_preview(request: Request, session: SessionDep, survey_id: RowId) -> Response:
+    """The answer page as a resident sees it, with nothing sent."""
+    user = _staff(request, session)
+    if isinstance(user, Response):
+        return user
+    survey = service.get_survey(session, survey_id)
+    context = {
+        "user": user,
+        "survey": survey,
+        "state": "open",
+        "resident": None,
+        "answered": False,
+        "preview": True,
+        "values": {},
+        "errors": {},
+        "error": "",
+        "login_url": "",
+    }
+    return render(request, "surveys/answer.html", context)
 
 
 @router.get("/staff/surveys/{survey_id}/qr.{kind}")

@@ -95,6 +95,9 @@ def _check_question(index: int, raw: Any, earlier: Mapping[str, dict[str, Any]])
     question: dict[str, Any] = {
         "id": qid, "type": kind, "label": label.strip(), "required": raw.get("required") is True,
     }  # fmt: skip
+    label_en = raw.get("label_en")
+    if isinstance(label_en, str) and label_en.strip():
+        question["label_en"] = label_en.strip()[:300]
     if kind in ("single", "multiple"):
         choices = raw.get("choices")
         if (
@@ -109,6 +112,15 @@ def _check_question(index: int, raw: Any, earlier: Mapping[str, dict[str, Any]])
                 "different texts",
             )
         question["choices"] = [c.strip() for c in choices]
+        english = raw.get("choices_en")
+        if isinstance(english, list) and any(isinstance(c, str) and c.strip() for c in english):
+            if len(english) != len(choices) or not all(isinstance(c, str) for c in english):
+                raise _question_problem(
+                    index,
+                    "choices_en は choices と同じ数の英語の選択肢です / choices_en: one English "
+                    "text for each choice",
+                )
+            question["choices_en"] = [c.strip()[:200] for c in english]
     if kind == "scale":
         low, high = raw.get("min", 1), raw.get("max", 5)
         if not (isinstance(low, int) and isinstance(high, int)) or not 0 <= low < high <= 10:
@@ -116,9 +128,9 @@ def _check_question(index: int, raw: Any, earlier: Mapping[str, dict[str, Any]])
                 index, "min と max は 0〜10 の整数で min < max です / min < max, whole numbers 0-10"
             )
         question.update(min=low, max=high)
-        for end in ("min_label", "max_label"):
-            if isinstance(raw.get(end), str):
-                question[end] = raw[end][:100]
+        for end in ("min_label", "max_label", "min_label_en", "max_label_en"):
+            if isinstance(raw.get(end), str) and raw[end].strip():
+                question[end] = raw[end].strip()[:100]
     condition = raw.get("show_if")
     if condition is not None:
         question["show_if"] = _check_condition(index, condition, earlier)
@@ -134,8 +146,9 @@ def _check_condition(
     if target is None or target["type"] not in ("single", "multiple"):
         raise _question_problem(
             index,
-            "show_if はこれより前の選択式の質問を指定してください / show_if must name an earlier "
-            "choice question",
+            "条件には、この質問より前にある選択式の質問を選んでください（後ろの質問や削除した質問は"
+            "使えません） / show_if must name an earlier choice question (not a later or deleted "
+            "one)",
         )
     equals = condition.get("equals")
     if not isinstance(equals, list) or not equals or not set(equals) <= set(target["choices"]):
@@ -161,9 +174,23 @@ def parse_definition(text: str) -> list[dict[str, Any]]:
             f"質問は1〜{MAX_QUESTIONS}問の配列 [...] です / 1 to {MAX_QUESTIONS} questions in [...]",
             errors={"questions": [f"1〜{MAX_QUESTIONS}問 / 1 to {MAX_QUESTIONS} questions"]},
         )
+    return check_questions(raw)
+
+
+def check_questions(raw: Sequence[Any]) -> list[dict[str, Any]]:
+    """Each question checked in order (a condition may only name an earlier one).
+
+    A refused question is named twice in the errors: under ``questions`` (the JSON editor)
+    and under ``question-<id>`` (the builder shows it next to that question)."""
     questions: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(raw, start=1):
-        question = _check_question(index, item, questions)
+        try:
+            question = _check_question(index, item, questions)
+        except ValidationProblem as problem:
+            qid = item.get("id") if isinstance(item, dict) else None
+            if isinstance(qid, str):
+                problem.errors[f"question-{qid}"] = list(problem.errors["questions"])
+            raise
         questions[question["id"]] = question
     return list(questions.values())
 
@@ -196,7 +223,11 @@ class SurveyInput:
     mode: str = "anonymous"
     opens_at: str = ""
     closes_at: str = ""
-    questions: str = ""
+    # The JSON definition; None where the form does not carry it (the builder's settings:
+    # a new survey starts without questions, an existing one keeps its own).
+    questions: str | None = ""
+    title_en: str = ""
+    description_en: str = ""
 
 
 def _checked(given: SurveyInput) -> dict[str, Any]:
@@ -207,8 +238,11 @@ def _checked(given: SurveyInput) -> dict[str, Any]:
         errors["title"] = [
             "題名（200字以内）を入力してください / enter a title (200 characters at most)"
         ]
-    if len(given.description) > 5000:
-        errors["description"] = ["説明は5000字以内です / 5000 characters at most"]
+    if len(given.title_en.strip()) > 200:
+        errors["title_en"] = ["英語の題名は200字以内です / 200 characters at most"]
+    for name in ("description", "description_en"):
+        if len(getattr(given, name)) > 5000:
+            errors[name] = ["説明は5000字以内です / 5000 characters at most"]
     if given.mode not in MODES:
         errors["mode"] = ["回答方法を選んでください / choose who may answer"]
     values: dict[str, Any] = {}
@@ -223,34 +257,66 @@ def _checked(given: SurveyInput) -> dict[str, Any]:
         and values["closes_at"] <= values["opens_at"]
     ):
         errors["closes_at"] = ["終了は開始より後にしてください / the end must be after the start"]
-    try:
-        values["questions"] = parse_definition(given.questions)
-    except ValidationProblem as problem:
-        errors.update(problem.errors)
+    if given.questions is not None:
+        try:
+            values["questions"] = parse_definition(given.questions)
+        except ValidationProblem as problem:
+            errors.update(problem.errors)
     if errors:
         raise ValidationProblem(
             "入力を確認してください / please check the fields marked", errors=errors
         )
-    return {**values, "title": title, "description": given.description.strip(), "mode": given.mode}
+    return {
+        **values,
+        "title": title,
+        "title_en": given.title_en.strip(),
+        "description": given.description.strip(),
+        "description_en": given.description_en.strip(),
+        "mode": given.mode,
+    }
 
 
 def create_survey(session: Session, user: User, given: SurveyInput) -> Survey:
-    survey = Survey(slug=secrets.token_urlsafe(9), created_by=user.name, **_checked(given))
+    values = {"questions": [], **_checked(given)}
+    survey = Survey(slug=secrets.token_urlsafe(9), created_by=user.name, **values)
     session.add(survey)
     session.flush()
     audit.record(session, user, "surveys.create", "surveys", str(survey.id))
     return survey
 
 
+# What staff may still correct once answers have arrived: wording, not what was asked or
+# which answers count (the tallies, the CSV and the voice export read the stored answers).
+TEXT_KEYS = frozenset(
+    {"label", "label_en", "choices_en", "min_label", "max_label", "min_label_en",
+     "max_label_en", "required"}
+)  # fmt: skip
+
+
+def structure(questions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The questions less their wording: ids, order, kinds, choices, ranges and conditions."""
+    return [{k: v for k, v in q.items() if k not in TEXT_KEYS} for q in questions]
+
+
+def _refuse_structural(what: str) -> ValidationProblem:
+    message = (
+        "回答が集まった後は、質問の追加・削除・並べ替え・種類や選択肢・条件の変更はできません"
+        "（集計が崩れるため）。文の修正はできます。新しいアンケートを作ってください / once "
+        "answers have arrived, questions cannot be added, removed, reordered or given other "
+        "choices or conditions (the tallies would break); wording may still be fixed. Make a "
+        "new survey instead"
+    )
+    return ValidationProblem(message, errors={what: [message]}, status=409)
+
+
 def update_survey(session: Session, user: User, survey: Survey, given: SurveyInput) -> None:
     values = _checked(given)
-    if survey_has_responses(session, survey) and values["questions"] != survey.questions:
-        raise ValidationProblem(
-            "回答が集まった後は質問を変えられません / the questions cannot change once answers "
-            "have arrived (make a new survey)",
-            errors={"questions": ["回答があるため変更できません / answers have arrived"]},
-            status=409,
-        )
+    if (
+        "questions" in values
+        and survey_has_responses(session, survey)
+        and structure(values["questions"]) != structure(survey.questions)
+    ):
+        raise _refuse_structural("questions")
     for name, value in values.items():
         setattr(survey, name, value)
     survey.updated_at = utcnow()
@@ -258,12 +324,215 @@ def update_survey(session: Session, user: User, survey: Survey, given: SurveyInp
 
 
 def set_published(session: Session, user: User, survey: Survey, published: bool) -> None:
+    if published and not survey.questions:
+        raise ValidationProblem(
+            "質問が1つもないアンケートは公開できません / add at least one question before "
+            "publishing",
+            errors={"publish": ["質問を追加してください / add a question first"]},
+        )
     survey.published = published
     survey.updated_at = utcnow()
     audit.record(
         session, user, "surveys.publish" if published else "surveys.unpublish", "surveys",
         str(survey.id),
     )  # fmt: skip
+
+
+# --- the point-and-click builder ------------------------------------------------------------------
+
+
+@dataclass
+class QuestionInput:
+    """One question as the builder's form sends it: lists are one text a line."""
+
+    type: str = "single"
+    label: str = ""
+    label_en: str = ""
+    required: bool = False
+    choices: str = ""
+    choices_en: str = ""
+    min_label: str = ""
+    min_label_en: str = ""
+    max_label: str = ""
+    max_label_en: str = ""
+    # "" (always shown) or "<question id>:<choice numbers>", e.g. "q1:0" or "q1:0,2".
+    condition: str = ""
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def condition_value(question: Mapping[str, Any], target: Mapping[str, Any] | None) -> str:
+    """The builder's value for a question's condition ("" when it has none)."""
+    condition = question.get("show_if")
+    if not condition or target is None:
+        return ""
+    numbers = [str(i) for i, c in enumerate(target["choices"]) if c in condition["equals"]]
+    return f"{condition['question']}:{','.join(numbers)}"
+
+
+def _condition_of(
+    value: str, earlier: Sequence[Mapping[str, Any]], errors: dict[str, list[str]]
+) -> dict[str, Any] | None:
+    if not value:
+        return None
+    qid, _, numbers = value.partition(":")
+    target = next((q for q in earlier if q["id"] == qid), None)
+    picked: list[str] = []
+    if target is not None and target["type"] in ("single", "multiple"):
+        for n in numbers.split(","):
+            if n.isdecimal() and int(n) < len(target["choices"]):
+                picked.append(target["choices"][int(n)])
+    if not picked:
+        errors["condition"] = [
+            "条件には、この質問より前にある選択式の質問とその答えを選んでください / choose an "
+            "earlier choice question and its answer for the condition"
+        ]
+        return None
+    return {"question": qid, "equals": picked}
+
+
+def _built_question(
+    qid: str, given: QuestionInput, earlier: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A question from the builder's fields; each wrong field is named next to it."""
+    errors: dict[str, list[str]] = {}
+    if given.type not in QUESTION_TYPES:
+        errors["type"] = ["質問の種類を選んでください / choose the kind of question"]
+    label = given.label.strip()
+    if not label:
+        errors["label"] = ["質問文を入力してください / enter the question"]
+    elif len(label) > 300:
+        errors["label"] = ["質問文は300字以内です / 300 characters at most"]
+    raw: dict[str, Any] = {
+        "id": qid, "type": given.type, "label": label, "label_en": given.label_en,
+        "required": given.required,
+    }  # fmt: skip
+    if given.type in ("single", "multiple"):
+        choices = _lines(given.choices)
+        if not 2 <= len(choices) <= MAX_CHOICES:
+            errors["choices"] = [
+                f"選択肢を1行に1つ、2〜{MAX_CHOICES}個入力してください / enter 2 to "
+                f"{MAX_CHOICES} choices, one a line"
+            ]
+        elif len(set(choices)) != len(choices) or any(len(c) > 200 for c in choices):
+            errors["choices"] = [
+                "同じ選択肢が2回あるか、200字を超える選択肢があります / a choice is repeated "
+                "or longer than 200 characters"
+            ]
+        english = _lines(given.choices_en)
+        if english and len(english) != len(choices):
+            errors["choices_en"] = [
+                "英語の選択肢は日本語と同じ数だけ、同じ順に書いてください / write one English "
+                "choice for each Japanese one, in the same order"
+            ]
+        raw.update(choices=choices, choices_en=english)
+    if given.type == "scale":
+        raw.update(min=1, max=5)
+        for end in ("min_label", "min_label_en", "max_label", "max_label_en"):
+            raw[end] = getattr(given, end)
+    condition = _condition_of(given.condition, earlier, errors)
+    if condition is not None:
+        raw["show_if"] = condition
+    if errors:
+        raise ValidationProblem(
+            "質問の入力を確認してください / please check the question's fields", errors=errors
+        )
+    return raw
+
+
+def _next_id(survey: Survey) -> str:
+    """q<n> one past the highest in use. An id freed by a deletion may come back, which is
+    harmless: questions can only be deleted while no answer has been kept."""
+    numbers = [int(q["id"][1:]) for q in survey.questions if re.fullmatch(r"q\d{1,6}", q["id"])]
+    return f"q{max(numbers, default=0) + 1}"
+
+
+def _save_questions(
+    session: Session, user: User, survey: Survey, questions: list[Any], action: str, qid: str
+) -> None:
+    """The whole list checked (conditions only on earlier questions), then kept and logged."""
+    if len(questions) > MAX_QUESTIONS:
+        raise ValidationProblem(
+            f"質問は{MAX_QUESTIONS}問までです / {MAX_QUESTIONS} questions at most",
+            errors={"add": [f"{MAX_QUESTIONS}問まで / {MAX_QUESTIONS} at most"]},
+        )
+    checked = check_questions(questions)
+    if survey_has_responses(session, survey) and structure(checked) != structure(survey.questions):
+        raise _refuse_structural(f"question-{qid}" if action != "add" else "add")
+    survey.questions = checked
+    survey.updated_at = utcnow()
+    audit.record(session, user, "surveys.update", "surveys", str(survey.id),
+        detail={"action": action, "question": qid},
+    )  # fmt: skip
+
+
+def _position(survey: Survey, qid: str) -> int:
+    for index, question in enumerate(survey.questions):
+        if question["id"] == qid:
+            return index
+    raise NotFoundProblem("その質問はありません（削除されました） / no such question (deleted?)")
+
+
+def add_question(session: Session, user: User, survey: Survey, given: QuestionInput) -> str:
+    """A new question at the end; its id."""
+    qid = _next_id(survey)
+    question = _built_question(qid, given, survey.questions)
+    _save_questions(session, user, survey, [*survey.questions, question], "add", qid)
+    return qid
+
+
+def edit_question(
+    session: Session, user: User, survey: Survey, qid: str, given: QuestionInput
+) -> None:
+    """New texts, choices or condition for a question; it keeps its kind and place."""
+    index = _position(survey, qid)
+    given.type = survey.questions[index]["type"]
+    question = _built_question(qid, given, survey.questions[:index])
+    if given.type == "scale":  # a scale keeps its range (a JSON-made one may not be 1-5)
+        question.update(min=survey.questions[index]["min"], max=survey.questions[index]["max"])
+    questions = list(survey.questions)
+    questions[index] = question
+    _save_questions(session, user, survey, questions, "edit", qid)
+
+
+def move_question(session: Session, user: User, survey: Survey, qid: str, step: int) -> None:
+    """One place up (-1) or down (+1); refused where a condition would point forward."""
+    index = _position(survey, qid)
+    other = index + step
+    if not 0 <= other < len(survey.questions):
+        return
+    questions = list(survey.questions)
+    questions[index], questions[other] = questions[other], questions[index]
+    try:
+        _save_questions(session, user, survey, questions, "up" if step < 0 else "down", qid)
+    except ValidationProblem as problem:
+        if problem.status == 422:
+            problem.errors[f"question-{qid}"] = [
+                "そこへは動かせません。条件で使う質問は、条件のある質問より前に置きます / it "
+                "cannot move there: a question must come after the question its condition uses"
+            ]
+        raise
+
+
+def delete_question(session: Session, user: User, survey: Survey, qid: str) -> None:
+    """Refused while a later question's condition names this one."""
+    index = _position(survey, qid)
+    users = [
+        str(n) for n, q in enumerate(survey.questions, start=1)
+        if (q.get("show_if") or {}).get("question") == qid
+    ]  # fmt: skip
+    if users:
+        numbers = "・".join(users)
+        message = (
+            f"質問 {numbers} の条件がこの質問を使っているため削除できません。先にその条件を外して"
+            f"ください / question {numbers} shows only after an answer to this one: remove that "
+            "condition first"
+        )
+        raise ValidationProblem(message, errors={f"question-{qid}": [message]})
+    questions = [q for i, q in enumerate(survey.questions) if i != index]
+    _save_questions(session, user, survey, questions, "delete", qid)
 
 
 def surveys(session: Session) -> list[Survey]:

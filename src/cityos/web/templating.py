@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, se
 from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 
+from cityos.core.errors import Message
 from cityos.core.text import TOKYO
 from cityos.core.web import csrf_token, language_of, session_user, settings_of
 
@@ -49,6 +52,62 @@ def rows_label(context: Context, count: int) -> str:
     if context.get("lang") == "en":
         return f"{count:,} row" if count == 1 else f"{count:,} rows"
     return f"{count:,} 行"
+
+
+# --- ja, en and やさしい日本語 -------------------------------------------------------------------
+# Pages for residents (the 手続きナビ checklist, the online forms) also speak やさしい日本語:
+# ?easy=1 on top of the site's ja/en switch. Their templates get say/pick/label/said below.
+
+
+def text_mode(request: Request) -> str:
+    """ja, en or easy (やさしい日本語): what a resident page's texts are shown in.
+
+    Easy Japanese is a kind of Japanese: the site header's English link (?easy=1&lang=en)
+    leads to English."""
+    language = language_of(request)
+    if request.query_params.get("easy") == "1" and language == "ja":
+        return "easy"
+    return language
+
+
+def language_links(keep: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The query strings of the 日本語 / English / やさしい日本語 switch, keeping ``keep``."""
+    kept = dict(keep or {})
+    return {
+        "ja": "?" + urlencode({**kept, "lang": "ja"}),
+        "en": "?" + urlencode({**kept, "lang": "en"}),
+        "easy": "?" + urlencode({**kept, "lang": "ja", "easy": "1"}),
+    }
+
+
+def text_helpers(mode: str) -> dict[str, Any]:
+    """Template helpers that pick the text of ``mode``, Japanese where that one is missing."""
+
+    def say(ja: str, en: str, easy: str = "") -> str:
+        """Page text: {{ say("持ち物", "What to bring", "もちもの") }}."""
+        return en if mode == "en" else (easy or ja) if mode == "easy" else ja
+
+    def pick(item: Any, name: str = "") -> str:
+        """{"ja", "en", "easy"} dicts, or an object's name_ja / name_en / name_easy."""
+        if isinstance(item, Mapping):
+            return str(item.get(mode) or item.get("ja") or "")
+        value = getattr(item, f"{name}_{mode}", "") if mode != "ja" else ""
+        return str(value or getattr(item, f"{name}_ja"))
+
+    def label(choices: Mapping[str, tuple[str, ...]], key: str) -> str:
+        """One of (ja, en, easy) tuples keyed by a value (life events, statuses ...)."""
+        texts = choices.get(key, (key, key, key))
+        index = {"ja": 0, "en": 1, "easy": 2}[mode]
+        return texts[min(index, len(texts) - 1)]
+
+    def said(message: str) -> str:
+        """A validation message in the mode (a plain "ja / en" message is shown whole)."""
+        return message.in_mode(mode) if isinstance(message, Message) else message
+
+    helpers: dict[str, Callable[..., str] | str] = {
+        "mode": mode, "say": say, "pick": pick, "label": label, "said": said,
+    }  # fmt: skip
+    return helpers
 
 
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

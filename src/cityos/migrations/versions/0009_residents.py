@@ -128,7 +128,9 @@ def upgrade() -> None:
     )
     # The catalog starts with the shipped procedures; staff edit it from there.
     now = cityos.db.utcnow()
-    op.bulk_insert(procedures, [{**row, "updated_at": now} for row in procedure_rows()])
+    # Only this revision's columns: later revisions add (and fill) the newer ones.
+    rows = [{k: v for k, v in row.items() if k in procedures.c} for row in procedure_rows()]
+    op.bulk_insert(procedures, [{**row, "updated_at": now} for row in rows])
 
 
 def downgrade() -> None:

@@ -92,7 +92,9 @@ def upgrade() -> None:
         )
     # The forms start as shipped; staff edit them from there.
     now = cityos.db.utcnow()
-    op.bulk_insert(definitions, [{**row, "updated_at": now} for row in form_rows()])
+    # Only this revision's columns: later revisions add (and fill) the newer ones.
+    rows = [{k: v for k, v in row.items() if k in definitions.c} for row in form_rows()]
+    op.bulk_insert(definitions, [{**row, "updated_at": now} for row in rows])
 
 
 def downgrade() -> None:
