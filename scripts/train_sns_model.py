@@ -1,18 +1,23 @@
 """Train the SNS category model from the labelled development set (one command, reproducible).
 
     .venv/bin/python scripts/train_sns_model.py [--epochs 15] [--seed 132047] [--runs 5]
-        [--min-count 2]
-    .venv/bin/python scripts/train_sns_model.py --cv [--errors 100]  # 5-fold figures
+        [--min-count 2] [--miss-cost 3]
+    .venv/bin/python scripts/train_sns_model.py --cv [--errors 100]  # 5-fold figures only
 
 Reads tests/data/sns/dev.jsonl only (the holdout set stays unseen), writes
 src/cityos/sns/data/model.json.gz: the same data and seed give the same bytes. The model is
 the mean of --runs averaged perceptrons, each seeing the posts in another order, over the
 features seen in --min-count posts or more.
-With --cv it writes nothing: it trains on 4/5 of the development set and scores the rest
-(retweets in their original's fold), for each rescue margin (triage.RESCUE_MARGIN) and each
-margin within which the lexicon's calls for rescue stay one (triage.FORCE_MARGIN), to
-choose the margins that lift rescue recall without costing macro-F1 and precision; --errors
-lists the confusions and the mistakes of the margins in use (for error analysis on dev).
+
+Missing a call for rescue costs more than a false alarm, so the model comes with two margins
+(triage.decide): rescue wins when the model's rescue score is within the rescue margin of its
+best, and the lexicon's sure calls for rescue stay one unless the model puts rescue further
+than the force margin below. They are chosen by 5-fold cross-validation on the development
+set (retweets in their original's fold): the pair with the least cost, where a missed call for
+rescue costs --miss-cost and any other mistake (a false alarm included) 1; ties go to the
+smaller margin. The pair and its cross-validated figures are recorded in the model's metadata.
+With --cv it writes nothing and prints every pair's figures; --errors lists the confusions
+and the mistakes of the chosen pair (for error analysis on dev).
 
 Measure with benchmarks/sns_quality.py afterwards.
 """
@@ -38,6 +43,10 @@ DEV = ROOT / "tests" / "data" / "sns" / "dev.jsonl"
 OUT = ROOT / "src" / "cityos" / "sns" / "data" / triage.MODEL_FILE
 
 
+RESCUE_MARGINS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+FORCE_MARGINS: tuple[float | None, ...] = (None, 20.0, 15.0, 10.0, 5.0, 3.0, 2.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--epochs", type=int, default=15)
@@ -46,24 +55,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--min-count", type=int, default=2, help="keep features seen in this many posts or more"
     )
-    parser.add_argument("--cv", action="store_true", help="cross-validate; write nothing")
     parser.add_argument(
-        "--errors", type=int, default=0, help="with --cv: list this many mistakes (margins in use)"
+        "--miss-cost", type=float, default=3.0, help="a missed call for rescue, in false alarms"
+    )
+    parser.add_argument("--cv", action="store_true", help="cross-validate only; write nothing")
+    parser.add_argument(
+        "--errors", type=int, default=0, help="with --cv: list this many mistakes (chosen margins)"
     )
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines()]
-    examples = []
     places = Gazetteer()
-    for row in rows:
-        words = triage.clean(row["text"])
-        key, lower = text.search_key(words), text.normalize(words).lower()
-        _scores, matched = triage._scores(key, lower)
-        place = triage.place_kind(places.find(words, key, lower))
-        examples.append((triage.features(key, lower, matched, place), row["labels"]["category"]))
+    posts = [Post.read(row["text"], places) for row in rows]
+    examples = [
+        (post.features, str(row["labels"]["category"]))
+        for post, row in zip(posts, rows, strict=True)
+    ]
+    chosen = cross_validate(rows, posts, examples, args, show=args.cv)
     if args.cv:
-        return cross_validate(
-            rows, examples, args.epochs, args.seed, args.runs, args.min_count, args.errors
-        )
+        return 0
     model = perceptron.train(
         common(examples, args.min_count),
         triage.CATEGORIES,
@@ -71,9 +80,31 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         runs=args.runs,
     )
+    model.meta = chosen
     model.save(OUT)
-    print(f"{len(examples)} posts, {len(model.weights):,} features → {OUT}")
+    print(
+        f"{len(examples)} posts, {len(model.weights):,} features, rescue margin"
+        f" {chosen['rescue_margin']}, force margin {chosen['force_margin']} → {OUT}"
+    )
     return 0
+
+
+class Post:
+    """What the decision needs of a development post, computed once: the rules' category,
+    the lexicon's rescue score and the model's features."""
+
+    def __init__(self, rule: str, lexicon_rescue: float, features: list[str]) -> None:
+        self.rule, self.lexicon_rescue, self.features = rule, lexicon_rescue, features
+
+    @classmethod
+    def read(cls, written: str, places: Gazetteer) -> Post:
+        words = triage.clean(written)
+        key, lower = text.search_key(words), text.normalize(words).lower()
+        scores, matched = triage._scores(key, lower)
+        place = triage.place_kind(places.find(words, key, lower))
+        rule = triage._category(scores, key, lower)
+        features = triage.features(key, lower, matched, place)
+        return cls(rule, scores["rescue_request"], features)
 
 
 def common(examples: list[tuple[list[str], str]], least: int) -> list[tuple[list[str], str]]:
@@ -86,13 +117,13 @@ def common(examples: list[tuple[list[str], str]], least: int) -> list[tuple[list
 
 def cross_validate(
     rows: list[dict[str, Any]],
+    posts: list[Post],
     examples: list[tuple[list[str], str]],
-    epochs: int,
-    seed: int,
-    runs: int,
-    min_count: int,
-    errors: int = 0,
-) -> int:
+    args: argparse.Namespace,
+    show: bool,
+) -> dict[str, Any]:
+    """The margins with the least cost over 5 folds, with their figures (printed with
+    ``show``, each pair's)."""
     by_id = {row["id"]: row for row in rows}
 
     def origin(row: dict[str, Any]) -> str:
@@ -101,50 +132,73 @@ def cross_validate(
         return str(row["id"])
 
     origins = sorted({origin(row) for row in rows})
-    random.Random(seed).shuffle(origins)
+    random.Random(args.seed).shuffle(origins)
     fold_of = {name: n % 5 for n, name in enumerate(origins)}
     folds = [fold_of[origin(row)] for row in rows]
-    places = Gazetteer()
-    chosen, forced = triage.RESCUE_MARGIN, triage.FORCE_MARGIN
-    models = []
+    model_scores: list[dict[str, float]] = [{} for _ in rows]
     for fold in range(5):
-        train = common([ex for ex, f in zip(examples, folds, strict=True) if f != fold], min_count)
-        model = perceptron.train(train, triage.CATEGORIES, epochs=epochs, seed=seed, runs=runs)
-        models.append(model.freeze())
+        train = common(
+            [ex for ex, f in zip(examples, folds, strict=True) if f != fold], args.min_count
+        )
+        model = perceptron.train(
+            train, triage.CATEGORIES, epochs=args.epochs, seed=args.seed, runs=args.runs
+        ).freeze()
+        for i, post in enumerate(posts):
+            if folds[i] == fold:
+                model_scores[i] = model.scores(post.features)
     gold = [row["labels"]["category"] for row in rows]
-    in_use: list[str] = []
-    print(
-        f"5-fold cross-validation on {len(rows)} development posts (rescue margin {chosen},"
-        f" lexicon's rescue kept when the model's is within {forced} of its best; None: always)"
-    )
-    for force in (None, 20.0, 10.0, 5.0, 3.0, 2.0):
-        for margin in (0.0, 1.0, 3.0, 6.0):
-            triage.RESCUE_MARGIN, triage.FORCE_MARGIN = margin, force
-            predicted: list[str] = [""] * len(rows)
-            for fold, model in enumerate(models):
-                triage.shipped_model = lambda model=model: model  # type: ignore[assignment]
-                for i, row in enumerate(rows):
-                    if folds[i] == fold:
-                        predicted[i] = triage.triage_post(row["text"], places).category
-            recall, precision, f1s = {}, {}, []
-            for name in triage.CATEGORIES:
-                tp = sum(g == p == name for g, p in zip(gold, predicted, strict=True))
-                said, true = predicted.count(name), gold.count(name)
-                f1s.append(2 * tp / (said + true) if tp else 0.0)
-                recall[name], precision[name] = tp / true, tp / said if said else 0.0
-            print(
-                f"  force {force!s:>4}, margin {margin:>3}: macro-F1 {sum(f1s) / len(f1s):.3f},"
-                f" rescue R {recall['rescue_request']:.3f} P {precision['rescue_request']:.3f},"
-                f" shelter R {recall['shelter_evacuation']:.3f},"
-                f" infrastructure R {recall['infrastructure']:.3f}"
-                f"{'   <- in use' if (margin, force) == (chosen, forced) else ''}"
-            )
-            if (margin, force) == (chosen, forced):
-                in_use = predicted
-    triage.RESCUE_MARGIN, triage.FORCE_MARGIN = chosen, forced
-    if errors:
-        print_errors(rows, gold, in_use, errors)
-    return 0
+    if show:
+        print(
+            f"5-fold cross-validation on {len(rows)} development posts (force: the lexicon's"
+            f" rescue kept when the model's is within it of its best; None: always;"
+            f" a missed call for rescue costs {args.miss_cost})"
+        )
+    results: list[tuple[tuple[float, float, float], float | None, dict[str, float], list[str]]] = []
+    for force in FORCE_MARGINS:
+        for margin in RESCUE_MARGINS:
+            predicted = [
+                triage.decide(post.rule, post.lexicon_rescue, scores, margin, force)[0]
+                for post, scores in zip(posts, model_scores, strict=True)
+            ]
+            figures = score(gold, predicted)
+            missed = sum(g == "rescue_request" != p for g, p in zip(gold, predicted, strict=True))
+            wrong = sum(g != p for g, p in zip(gold, predicted, strict=True))
+            cost = wrong + (args.miss_cost - 1) * missed
+            # ties: the smaller rescue margin, then the larger force margin (None: largest)
+            order = (cost, margin, -(force if force is not None else 1e9))
+            results.append((order, force, figures, predicted))
+            if show:
+                print(
+                    f"  force {force!s:>4}, margin {margin:>4}: cost {cost:>5.0f},"
+                    f" macro-F1 {figures['macro_f1']:.3f}, rescue R {figures['rescue_recall']:.3f}"
+                    f" P {figures['rescue_precision']:.3f}"
+                )
+    (cost, margin, _larger), force, figures, predicted = min(results, key=lambda r: r[0])
+    if show:
+        print(f"chosen: force {force}, margin {margin} (cost {cost:.0f})")
+        if args.errors:
+            print_errors(rows, gold, predicted, args.errors)
+    return {
+        "rescue_margin": margin,
+        "force_margin": force,
+        "miss_cost": args.miss_cost,
+        "cv": figures,
+    }
+
+
+def score(gold: list[str], predicted: list[str]) -> dict[str, float]:
+    f1s, recall, precision = [], 0.0, 0.0
+    for name in triage.CATEGORIES:
+        tp = sum(g == p == name for g, p in zip(gold, predicted, strict=True))
+        said, true = predicted.count(name), gold.count(name)
+        f1s.append(2 * tp / (said + true) if tp else 0.0)
+        if name == "rescue_request":
+            recall, precision = tp / true, tp / said if said else 0.0
+    return {
+        "macro_f1": round(sum(f1s) / len(f1s), 4),
+        "rescue_recall": round(recall, 4),
+        "rescue_precision": round(precision, 4),
+    }
 
 
 def print_errors(rows: list[dict[str, Any]], gold: list[str], predicted: list[str], n: int) -> None:

@@ -298,3 +298,59 @@ def test_the_cue_index_finds_what_trying_every_cue_finds() -> None:
         words = triage.clean(written)
         key, lower = text.search_key(words), text.normalize(words).lower()
         assert triage._matches(key, lower) == every_cue(key, lower), written
+
+
+def test_calls_for_rescue_that_only_name_the_danger_are_flagged_with_their_cue(
+    places: Gazetteer,
+) -> None:
+    """Blood, someone on a roof, a fall into the water, 出られん, "not on my own", romaji: each
+    a call for rescue, and the explanation names the words that made it one."""
+    for written, cue in [
+        ("駅の階段で頭から血を流して座り込んでる人がいる", "血を流"),
+        ("冠水した道で車が止まって、人が屋根に乗ってる！", "屋根"),
+        ("さっき水路に男の子が落ちた！流れが速い", "落ち"),
+        ("母は車いすで、自力では避難できません。玄関まで水です", "自力"),
+        ("揺れで1階がつぶれて、奥の部屋から出られん", "出られん"),
+        ("obaachan ugokenai, mizu ga genkan made", "ugokenai"),
+    ]:
+        found = triage_post(written, places)
+        assert (found.category, found.urgency) == ("rescue_request", "high"), written
+        assert cue in found.explanation["category"], (written, found.explanation)
+
+
+def test_rescues_that_are_over_denied_sung_or_asked_about_are_not_calls(
+    places: Gazetteer,
+) -> None:
+    for written in [
+        "救助されて今は体育館にいます。家族みんな元気です",
+        "うちは閉じ込められてはいないです、ドアも開きました。ご心配なく",
+        "カラオケで「助けて」って歌詞の曲ばかり入れてる友達",
+    ]:
+        assert triage_post(written, places).category != "rescue_request", written
+    for written in [
+        "救助要請ってどうやって出せばいいんですか？119がつながらない時",
+        "How do I request a rescue in Mitaka if 119 is busy?",
+    ]:
+        assert triage_post(written, places).category == "info_request", written
+
+
+def test_rescue_close_to_the_best_category_wins_and_says_so() -> None:
+    """The model answers rescue when its rescue score comes within the margin of its best
+    (missing a call costs most), with the margins the training command chose by
+    cross-validation and recorded in the shipped model; further below, the best wins."""
+    from cityos.sns import triage
+
+    model = triage.shipped_model()
+    assert model is not None
+    rescue_margin, force_margin = triage.margins(model)
+    assert model.meta["rescue_margin"] == rescue_margin
+    assert model.meta["cv"]["rescue_recall"] >= 0.95
+    scores = dict.fromkeys(triage.CATEGORIES, 0.0)
+    close = {**scores, "damage_report": 10.0, "rescue_request": 10.0 - rescue_margin}
+    category, why = triage.decide("damage_report", 0.0, close, rescue_margin, force_margin)
+    assert category == "rescue_request"
+    assert "rescue preferred" in why
+    far = {**scores, "damage_report": 10.0, "rescue_request": 9.0 - rescue_margin}
+    assert triage.decide("damage_report", 0.0, far, rescue_margin, force_margin)[0] == (
+        "damage_report"
+    )

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 # Packed weights (see Perceptron.freeze): a field can hold the sum of 2**23 features' weights
 # (a post of 100 KB has fewer than 2**19) of up to 10**8 in size without spilling over.
@@ -27,9 +28,17 @@ _BIAS = 1 << 40
 
 
 class Perceptron:
-    def __init__(self, classes: Sequence[str], weights: dict[str, dict[str, float]]) -> None:
+    def __init__(
+        self,
+        classes: Sequence[str],
+        weights: dict[str, dict[str, float]],
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         self.classes = list(classes)
         self.weights = weights  # feature → {class: weight}
+        # What the domain decided with the model when it trained it (thresholds chosen by
+        # cross-validation, their figures): saved with the weights, read back by load().
+        self.meta: dict[str, Any] = dict(meta or {})
         self._packed: dict[str, int] | None = None
         self._size = 0
         self._unpack: Callable[[bytes], tuple[int, ...]] = struct.Struct("").unpack
@@ -70,7 +79,9 @@ class Perceptron:
         return max(self.classes, key=lambda name: totals[name])
 
     def save(self, path: Path) -> None:
-        body = {"classes": self.classes, "weights": self.weights}
+        body: dict[str, Any] = {"classes": self.classes, "weights": self.weights}
+        if self.meta:
+            body["meta"] = self.meta
         path.write_bytes(
             gzip.compress(json.dumps(body, ensure_ascii=False, sort_keys=True).encode(), mtime=0)
         )
@@ -145,4 +156,4 @@ def load(package: str, filename: str) -> Perceptron | None:
     if not source.is_file():
         return None
     body = json.loads(gzip.decompress(source.read_bytes()))
-    return Perceptron(body["classes"], body["weights"]).freeze()
+    return Perceptron(body["classes"], body["weights"], body.get("meta")).freeze()

@@ -2057,6 +2057,69 @@ _EN += [
     ),
 ]
 
+# Calls for rescue that name the danger without a word above: blood, someone on a roof or
+# under or inside what fell, a fall into the water, 出られん (dialect), "cannot on my own",
+# romaji; and what takes such words back: a rescue that is over (救助済み, 救助されて), a
+# trap denied (閉じ込められてはいない), song lyrics, and a question of how to ask for rescue
+# (those are questions or advice, not calls).
+_JA += [
+    (
+        "rescue_request",
+        3.0,
+        [
+            "血まみれ",
+            "血を流",
+            "頭から血",
+            "血がすごい",
+            "出られん",
+            "出れん",
+            "でられん",
+            "孤立中",
+            r"(屋根|車の上|車の屋根)(に|の上に|の上で)(人|乗って|のって)",
+            r"(川|用水路|水路|側溝|池)に.{0,8}落ち(た|て)",
+            r"自力(で|では)(は)?(無理|避難でき|逃げられ|動け|出られ)",
+        ],
+    ),
+    (
+        "rescue_request",
+        2.0,
+        [
+            r"避難所(まで|に|へ)(は)?(行けな|行けません|いけな)",
+            r"(が|は)(まだ)?(奥|中|下)(に|で)(いた|いる|いて|倒れ)",
+        ],
+    ),
+    (
+        "rescue_request",
+        -3.0,
+        [
+            "救助済",
+            r"(救助|救出)されて(今|いま|、|。|無事|避難|病院)",
+            "助かりました",
+            "閉じ込められてはいな",
+            "取り残されてはいな",
+            "歌詞",
+            "カラオケ",
+            "新曲",
+            "救助を頼",
+            "救助要請って",
+            r"救助要請の(方法|仕方|とき|際)",
+            "救助を呼ぶには",
+        ],
+    ),
+]
+_EN += [
+    ("rescue_request", 3.0, ["ugokenai", "detarenai", "dareka"]),
+    (
+        "rescue_request",
+        -3.0,
+        [
+            "lyrics",
+            "song",
+            r"how (do|can|should) (i|you|we) (request|ask for|call for) (a )?rescue",
+        ],
+    ),
+]
+
 _HAZARD_JA: list[tuple[str, list[str]]] = [
     (
         "fire",
@@ -2541,7 +2604,8 @@ _CONTEXT: dict[str, tuple[str, str, str]] = {
     ),
     "safe": (
         "無事 けがなし けがはない けが人はいない けが人なし 避難済 全員外 全員2階 全員無事 大丈夫です"
-        " 人はいな 人もいな いなかった 乗ってな 助かった 救出された 救助された 助け出され",
+        " 人はいな 人もいな いなかった 乗ってな 助かった 救出された 救助された 助け出され"
+        " 救助済 救出済 助かりました",
         "luckily thankfully",
         "nobody hurt|no one hurt|nobody was|no one was|no injuries|we're fine|we are fine|we're ok"
         "|we're safe|all fine|all good|everyone is fine|everyone's fine|everyone is safe"
@@ -2549,9 +2613,9 @@ _CONTEXT: dict[str, tuple[str, str, str]] = {
     ),
     "joke": (
         "笑 冗談 ネタ ごっこ 夢 ゲーム ドラマ 映画 アニメ 推し 漫画 マンガ ボケ ギャグ 比喩 気分 心が 課長 上司"
-        " 宿題 会議 メール 草 ww 😂 🤣 😅",
+        " 宿題 会議 メール 草 ww 😂 🤣 😅 歌詞 カラオケ 新曲 小説 主人公",
         "lol lmao haha hahaha jk joking kidding meme memes movie drama game meeting email emails"
-        " homework",
+        " homework song lyrics novel",
         "",
     ),
     "news": (
@@ -2757,21 +2821,50 @@ def _hazard(key: str, lower: str) -> tuple[str | None, str]:
 
 
 # Missing a call for rescue costs more than a false alarm: the model answers rescue when its
-# rescue score comes within this margin of the best (chosen by cross-validation on the
-# development set, scripts/train_sns_model.py --cv).
+# rescue score comes within RESCUE_MARGIN of the best; and a call for rescue the lexicon is
+# sure of (its cues weigh 3 or more) stays one unless the model's rescue score is further than
+# FORCE_MARGIN below its best (None: it always stays one). scripts/train_sns_model.py chooses
+# both by cross-validation on the development set and records them in the model's metadata
+# (``meta``), which wins over these defaults (used by a model that records none).
 RESCUE_MARGIN = 1.0
-# A call for rescue the lexicon is sure of (its cues weigh 3 or more) stays one, unless the
-# model's rescue score is further than this below its best (None: it always stays one).
 FORCE_MARGIN: float | None = 10.0
 
 
-def _learned(model_scores: dict[str, float]) -> str:
-    best = max(model_scores, key=lambda name: model_scores[name])
-    if best == "rescue_request":
-        return best
-    if model_scores["rescue_request"] + RESCUE_MARGIN >= model_scores[best]:
-        return "rescue_request"
-    return best
+def margins(model: perceptron.Perceptron) -> tuple[float, float | None]:
+    """The rescue margin and the force margin a model was trained with (see above)."""
+    meta = model.meta
+    rescue = float(meta.get("rescue_margin", RESCUE_MARGIN))
+    force = meta.get("force_margin", FORCE_MARGIN)
+    return rescue, None if force is None else float(force)
+
+
+def decide(
+    rule: str,
+    lexicon_rescue: float,
+    model_scores: dict[str, float],
+    rescue_margin: float,
+    force_margin: float | None,
+) -> tuple[str, str]:
+    """The category from the rules' answer (``rule``, with the lexicon's rescue score) and the
+    model's scores, and why, when rescue won because missing it costs most ("" otherwise).
+
+    A call for rescue the lexicon is sure of stays one, and the model's "off topic" does not
+    silence a post the lexicon finds someone in danger in; unless the model, which also reads
+    the context (a joke, news from elsewhere, a rescue that is over), puts rescue further than
+    ``force_margin`` below its best. Otherwise the model decides, answering rescue when its
+    rescue score is within ``rescue_margin`` of its best."""
+    best_name = max(model_scores, key=lambda name: model_scores[name])
+    gap = model_scores[best_name] - model_scores["rescue_request"]
+    model_agrees = force_margin is None or gap <= force_margin
+    if rule == "rescue_request" and lexicon_rescue >= 3.0 and model_agrees:
+        if gap > 0:
+            return rule, "語の手がかりを優先 / the lexicon's call kept"
+        return rule, ""
+    if best_name != "rescue_request" and gap <= rescue_margin:
+        return "rescue_request", f"救助を優先（差 {gap:.1f}）/ rescue preferred, {gap:.1f} below"
+    if best_name == "not_relevant" and lexicon_rescue >= 2.0 and model_agrees:
+        return "rescue_request", "語の手がかりを優先 / the lexicon's call kept"
+    return best_name, ""
 
 
 MODEL_FILE = "model.json.gz"  # in data/, trained by scripts/train_sns_model.py
@@ -2798,22 +2891,15 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     scores = _tally(matched)
     category = _category(scores, key, lower)
     place = gazetteer.find(words, key, lower)
+    preferred = ""
     model = shipped_model()
     if model is not None:
         model_scores = model.scores(
             _features(key, lower, matched, category, pairs, place=place_kind(place))
         )
-        learned = _learned(model_scores)
-        # A call for rescue the lexicon is sure of stays one (missing it costs most), and the
-        # model's "off topic" does not silence a post the lexicon finds someone in danger in;
-        # unless the model, which also reads the context (a joke, news from elsewhere, a rescue
-        # that is over), puts rescue further than FORCE_MARGIN below its best.
-        best = max(model_scores.values())
-        model_agrees = FORCE_MARGIN is None or model_scores["rescue_request"] + FORCE_MARGIN >= best
-        if not (category == "rescue_request" and scores["rescue_request"] >= 3.0 and model_agrees):
-            category = learned
-        if category == "not_relevant" and scores["rescue_request"] >= 2.0 and model_agrees:
-            category = "rescue_request"
+        category, preferred = decide(
+            category, scores["rescue_request"], model_scores, *margins(model)
+        )
     urgency, why_urgency = _urgency(category, key, lower)
     hazard, hazard_word = _hazard(key, lower)
     explanation = {
@@ -2821,7 +2907,8 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
             f"{category}: " + "、".join(matched.get(category, [])[:5])
             if matched.get(category)
             else f"{category}: 手がかりなし / no cue"
-        ),
+        )
+        + (f" ({preferred})" if preferred else ""),
         "urgency": f"{urgency}: {why_urgency}",
     }
     if category == "not_relevant":
