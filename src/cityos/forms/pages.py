@@ -98,8 +98,7 @@ def form_page(request: Request, session: SessionDep, form_id: FormId) -> Respons
     return _form_page(request, session, resident, found)
 
 
-@router.post("/forms/{form_id}", dependencies=[SubmitLimit])
-async def form_submit(request: Request, form_id: FormId) -> Response:
+async def _read_form(request: Request) -> tuple[dict[str, str], dict[str, service.Upload]]:
     limit = settings_of(request).max_upload_bytes
     form = await request.form(max_files=20, max_fields=200)
     raw: dict[str, str] = {}
@@ -111,6 +110,12 @@ async def form_submit(request: Request, form_id: FormId) -> Response:
             # Read one byte past the largest limit so an oversized file is told, not cut.
             data = await value.read(limit + 1)
             uploads[key] = service.Upload(value.filename, data)
+    return raw, uploads
+
+
+@router.post("/forms/{form_id}", dependencies=[SubmitLimit])
+async def form_submit(request: Request, form_id: FormId) -> Response:
+    raw, uploads = await _read_form(request)
     return await run_in_threadpool(_submit, request, form_id, raw, uploads)
 
 
@@ -162,8 +167,73 @@ def application(request: Request, session: SessionDep, submission_id: RowId) -> 
         "submission": found,
         "rows": service.shown_values(found, service.cipher(settings_of(request))),
         "filed": request.query_params.get("filed") == "1",
+        "resubmitted": request.query_params.get("resubmitted") == "1",
+        "reason": service.return_reason(found) if found.status == "returned" else None,
     }
     return _page(request, "forms/application.html", context)
+
+
+def _correct_page(
+    request: Request,
+    found: Submission,
+    *,
+    values: dict[str, str] | None = None,
+    idempotency_key: str = "",
+    problem: ProblemError | None = None,
+) -> Response:
+    context: dict[str, Any] = {
+        "submission": found,
+        "form": found.form,
+        "reason": service.return_reason(found),
+        "values": service.correction_values(found) if values is None else values,
+        "prefilled": set(),
+        "idempotency_key": idempotency_key or service.new_idempotency_key(),
+        "errors": problem.errors if problem else {},
+        "error": problem.detail if problem else "",
+        "note": NOT_OFFICIAL,
+    }
+    return _page(request, "forms/correct.html", context, status=problem.status if problem else 200)
+
+
+@router.get("/my/applications/{submission_id}/correct")
+def correct_page(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return sessions.to_login(request)
+    found = service.correctable(session, resident, submission_id)
+    if found.status != "returned":
+        raise service.not_returned(found)
+    return _correct_page(request, found)
+
+
+@router.post("/my/applications/{submission_id}/correct", dependencies=[SubmitLimit])
+async def correct_submit(request: Request, submission_id: RowId) -> Response:
+    raw, uploads = await _read_form(request)
+    return await run_in_threadpool(_resubmit, request, submission_id, raw, uploads)
+
+
+def _resubmit(
+    request: Request, submission_id: int, raw: dict[str, str], uploads: dict[str, service.Upload]
+) -> Response:
+    check_csrf(request, raw.pop("csrf_token", None))
+    settings = settings_of(request)
+    with database_of(request).session() as session:
+        resident = sessions.current_resident(request, session)
+        if resident is None:
+            return sessions.to_login(request)
+        key = raw.pop("idempotency_key", "")
+        try:
+            found, _created = service.resubmit(
+                session, files_of(request), service.cipher(settings), resident, submission_id,
+                raw=raw, uploads=uploads, idempotency_key=key, prefer_city=settings.city_name_ja,
+            )  # fmt: skip
+        except ValidationProblem as problem:
+            if "idempotency_key" in problem.errors:
+                raise
+            session.rollback()
+            found = service.correctable(session, resident, submission_id)
+            return _correct_page(request, found, values=raw, idempotency_key=key, problem=problem)
+        return RedirectResponse(f"/my/applications/{found.id}?resubmitted=1", status_code=303)
 
 
 def _pdf_response(request: Request, found: Submission) -> Response:

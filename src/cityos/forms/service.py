@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from cityos.core import audit
 from cityos.core import text as jtext
 from cityos.core.errors import (
     ConflictProblem,
+    ForbiddenProblem,
     NotFoundProblem,
     PayloadTooLargeProblem,
     ValidationProblem,
@@ -470,8 +471,13 @@ def check_values(
     uploads: dict[str, Upload],
     *,
     prefer_city: str,
+    kept: frozenset[str] = frozenset(),
 ) -> Checked:
-    """Every field of the form checked; a ValidationProblem lists each wrong one."""
+    """Every field of the form checked; a ValidationProblem lists each wrong one.
+
+    ``kept`` names fields (files, マイナンバー) already on file that may be left empty: on a
+    resubmission the earlier value stands.
+    """
     errors: dict[str, list[str]] = {}
     checked = Checked({}, {}, {})
     for field in found.fields:
@@ -479,7 +485,7 @@ def check_values(
         if kind == "file":
             upload = uploads.get(name)
             if upload is None or not upload.data:
-                if field.get("required"):
+                if field.get("required") and name not in kept:
                     errors[name] = ["ファイルを選んでください / choose a file"]
                 continue
             media = _check_file(field, upload, errors)
@@ -491,7 +497,7 @@ def check_values(
             errors[name] = [CONTROL_CHARACTER_MESSAGE]
             continue
         if not value.strip():
-            if field.get("required"):
+            if field.get("required") and not (kind == "mynumber" and name in kept):
                 errors[name] = ["必須です / required"]
             continue
         clean = _check_one(field, value.strip(), errors, prefer_city)
@@ -560,6 +566,17 @@ def new_idempotency_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _checked_key(idempotency_key: str) -> str:
+    key = idempotency_key.strip()
+    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
+        raise ValidationProblem(
+            "送信用のキーが不正です。フォームを開き直してください / "
+            "the form's submission key is missing or wrong: open the form again",
+            errors={"idempotency_key": ["invalid"]},
+        )
+    return key
+
+
 def _existing(session: Session, resident: Resident, key: str) -> Submission | None:
     query = select(Submission).where(
         Submission.resident_id == resident.id, Submission.idempotency_key == key
@@ -581,13 +598,7 @@ def submit(
 ) -> tuple[Submission, bool]:
     """File a form. The same page sent twice (same key) gives the first submission back."""
     found = form(session, form_id)
-    key = idempotency_key.strip()
-    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
-        raise ValidationProblem(
-            "送信用のキーが不正です。フォームを開き直してください / "
-            "the form's submission key is missing or wrong: open the form again",
-            errors={"idempotency_key": ["invalid"]},
-        )
+    key = _checked_key(idempotency_key)
     earlier = _existing(session, resident, key)
     if earlier is not None:
         return earlier, False
@@ -637,6 +648,118 @@ def submission_for(session: Session, resident: Resident, submission_id: int) -> 
     if found is None or found.resident_id != resident.id:
         raise _not_found()
     return found
+
+
+# --- corrections of returned applications (差戻し → 再提出) ------------------------------------
+
+
+def correctable(session: Session, resident: Resident, submission_id: int) -> Submission:
+    """The resident's own application, to correct; another resident's answers 403."""
+    found = session.get(Submission, submission_id)
+    if found is None:
+        raise _not_found()
+    if found.resident_id != resident.id:
+        raise ForbiddenProblem(
+            "この申請はあなたの申請ではないため、修正できません / "
+            "this application is not yours: you cannot correct it"
+        )
+    return found
+
+
+def not_returned(found: Submission) -> ConflictProblem:
+    now = STATUSES[found.status]
+    return ConflictProblem(
+        f"この申請は「{now[0]}」です。再提出できるのは差戻しされた申請だけです / "
+        f"this application is {now[1]}: only an application returned to you can be resubmitted",
+        errors={"status": [f"{now[0]} / {now[1]}"]},
+    )
+
+
+def return_reason(found: Submission) -> SubmissionEvent | None:
+    """The staff's latest 差戻し: why the application came back to the resident."""
+    returned = [e for e in found.history if e.status == "returned"]
+    return returned[-1] if returned else None
+
+
+def correction_values(found: Submission) -> dict[str, str]:
+    """What the correction page starts from: the values as filed (secrets and files are kept)."""
+    return {k: str(v) for k, v in found.values.items()}
+
+
+def _changed_labels(found: Submission, checked: Checked, old_secrets: dict[str, str]) -> list[str]:
+    labels = []
+    for field in found.form.fields:
+        name = field["name"]
+        if field["type"] == "file":
+            changed = name in checked.files
+        elif field["type"] == "mynumber":
+            changed = name in checked.secrets and checked.secrets[name] != old_secrets.get(name)
+        else:
+            changed = checked.values.get(name) != found.values.get(name)
+        if changed:
+            labels.append(field["label_ja"])
+    return labels
+
+
+def resubmit(
+    session: Session,
+    store: FileStore,
+    fernet: Fernet,
+    resident: Resident,
+    submission_id: int,
+    *,
+    raw: dict[str, str],
+    uploads: dict[str, Upload],
+    idempotency_key: str,
+    prefer_city: str,
+) -> tuple[Submission, bool]:
+    """Send a returned application again, corrected: the same application, its history kept,
+    back to 受付 for staff. The same correction page sent twice counts once."""
+    found = correctable(session, resident, submission_id)
+    key = _checked_key(idempotency_key)
+    if any(event.idempotency_key == key for event in found.history):
+        return found, False
+    if found.status != "returned":
+        raise not_returned(found)
+    old_secrets = secret_values(found, fernet)
+    kept = frozenset(found.files) | frozenset(old_secrets)
+    checked = check_values(found.form, raw, uploads, prefer_city=prefer_city, kept=kept)
+    # Claim the 差戻し first: of two sends at once, one moves it on and the other finds it moved.
+    claimed = session.execute(
+        update(Submission)
+        .where(Submission.id == found.id, Submission.status == "returned")
+        .values(status="received", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(found)
+        if session.scalar(
+            select(SubmissionEvent.id).where(
+                SubmissionEvent.submission_id == found.id, SubmissionEvent.idempotency_key == key
+            )
+        ):
+            return found, False
+        raise not_returned(found)
+    changed = _changed_labels(found, checked, old_secrets)
+    files = dict(found.files)
+    for name, (upload, media) in checked.files.items():
+        digest, size, _path = store.put(io.BytesIO(upload.data))
+        files[name] = {"sha256": digest, "size": size, "type": media, "name": upload.filename[:200]}
+    secrets_now = {**old_secrets, **checked.secrets}
+    session.expire(found, ["status", "updated_at"])
+    found.values, found.files = checked.values, files
+    found.secret = fernet.encrypt(json.dumps(secrets_now).encode()).decode() if secrets_now else ""
+    found.resubmissions += 1
+    comment = (
+        f"再提出（修正した項目: {'、'.join(changed)}） / Resubmitted with corrections"
+        if changed
+        else "再提出（変更なし） / Resubmitted without changes"
+    )
+    found.history.append(
+        SubmissionEvent(status="received", comment=comment, actor="resident", idempotency_key=key)
+    )
+    session.flush()
+    return found, True
 
 
 @dataclass(frozen=True)
