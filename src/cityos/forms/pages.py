@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4096)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FormId = Annotated[str, Path(max_length=40)]
+NaviQuery = Annotated[str, Query(max_length=1000)]
 SubmitLimit = Depends(
     rate_limited("form-submit", lambda r: settings_of(r).form_submissions_per_minute)
 )
@@ -71,14 +72,25 @@ def _form_page(
     values: dict[str, str] | None = None,
     idempotency_key: str = "",
     problem: ProblemError | None = None,
+    navi: str = "",
 ) -> Response:
-    known, prefilled = service.prefill(session, found, resident)
+    navi, in_checklist = service.navi_checklist(session, navi)
+    checklist_forms = [
+        f.id for forms in service.online_forms(session, in_checklist).values() for f in forms
+    ]
+    known, prefilled, carried = service.prefill(
+        session, found, resident, checklist_forms=checklist_forms
+    )
+    if values is not None:
+        prefilled = {k for k in prefilled if values.get(k) == known[k]}
     context = {
         "form": found,
         "values": known if values is None else values,
-        "prefilled": prefilled
-        if values is None
-        else {k for k in prefilled if values.get(k) == known[k]},
+        "prefilled": prefilled,
+        "carried": carried & prefilled,
+        "carried_ja": service.CARRIED_JA,
+        "carried_en": service.CARRIED_EN,
+        "navi": navi,
         "idempotency_key": idempotency_key or service.new_idempotency_key(),
         "errors": problem.errors if problem else {},
         "error": problem.detail if problem else "",
@@ -90,12 +102,15 @@ def _form_page(
 
 
 @router.get("/forms/{form_id}")
-def form_page(request: Request, session: SessionDep, form_id: FormId) -> Response:
+def form_page(
+    request: Request, session: SessionDep, form_id: FormId, navi: NaviQuery = ""
+) -> Response:
+    """A form to fill; ``navi`` (the answers of a 手続きナビ checklist) when opened from one."""
     found = service.form(session, form_id)
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
-    return _form_page(request, session, resident, found)
+    return _form_page(request, session, resident, found, navi=navi)
 
 
 async def _read_form(request: Request) -> tuple[dict[str, str], dict[str, service.Upload]]:
@@ -138,6 +153,7 @@ def _submit(
         if resident is None:
             return sessions.to_login(request)
         key = raw.pop("idempotency_key", "")
+        navi = raw.pop("navi", "")[: service.NAVI_LIMIT]
         try:
             submission, _created = service.submit(
                 session, files_of(request), service.cipher(settings), resident, form_id,
@@ -149,16 +165,21 @@ def _submit(
                 raise
             session.rollback()
             return _form_page(
-                request, session, resident, found, values=raw, idempotency_key=key, problem=problem
-            )
-        return RedirectResponse(f"/my/applications/{submission.id}?filed=1", status_code=303)
+                request, session, resident, found, values=raw, idempotency_key=key,
+                problem=problem, navi=navi,
+            )  # fmt: skip
+        navi = service.navi_checklist(session, navi)[0]
+        back = "&" + urlencode({"navi": navi}) if navi else ""
+        return RedirectResponse(f"/my/applications/{submission.id}?filed=1{back}", status_code=303)
 
 
 # --- residents: their applications -------------------------------------------------------------
 
 
 @router.get("/my/applications/{submission_id}")
-def application(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+def application(
+    request: Request, session: SessionDep, submission_id: RowId, navi: NaviQuery = ""
+) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
@@ -168,6 +189,7 @@ def application(request: Request, session: SessionDep, submission_id: RowId) -> 
         "rows": service.shown_values(found, service.cipher(settings_of(request))),
         "filed": request.query_params.get("filed") == "1",
         "resubmitted": request.query_params.get("resubmitted") == "1",
+        "navi": service.navi_checklist(session, navi)[0],
         "reason": service.return_reason(found) if found.status == "returned" else None,
     }
     return _page(request, "forms/application.html", context)

@@ -13,9 +13,11 @@ import hashlib
 import io
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from cryptography.fernet import Fernet, InvalidToken
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -40,6 +42,7 @@ from cityos.core.uploads import FILE_MAGIC, FileStore, too_large_message
 from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from cityos.db import utcnow
 from cityos.forms.models import NEXT_STATUSES, STATUSES, FormDefinition, Submission, SubmissionEvent
+from cityos.procedures import service as procedures
 from cityos.residents import service as residents
 from cityos.residents.models import Resident
 from cityos.settings import Settings
@@ -56,6 +59,8 @@ COUNTER_TOKEN_DAYS = 90
 MASK = "●●●●●●●●"
 PREFILLED_JA = "登録済みの情報から入力しました"
 PREFILLED_EN = "Filled in from what the city already has"
+CARRIED_JA = "この手続きで入力済み"
+CARRIED_EN = "Entered earlier in this checklist"
 
 
 def _not_found() -> NotFoundProblem:
@@ -528,13 +533,18 @@ def _from_profile(resident: Resident) -> dict[str, str]:
     return {k: v for k, v in known.items() if v}
 
 
-def _from_submissions(session: Session, resident: Resident) -> dict[str, str]:
-    """The newest value the resident gave for each field name in earlier submissions."""
+def _from_submissions(
+    session: Session, resident: Resident, form_ids: Collection[str] | None = None
+) -> dict[str, str]:
+    """The newest value the resident gave for each field name in earlier submissions (of
+    ``form_ids`` only, when given)."""
     query = (
         select(Submission.values)
         .where(Submission.resident_id == resident.id)
         .order_by(Submission.id)
     )
+    if form_ids is not None:
+        query = query.where(Submission.form_id.in_(list(form_ids)))
     known: dict[str, str] = {}
     for values in session.scalars(query):
         known.update({k: str(v) for k, v in values.items() if v})
@@ -542,21 +552,86 @@ def _from_submissions(session: Session, resident: Resident) -> dict[str, str]:
 
 
 def prefill(
-    session: Session, found: FormDefinition, resident: Resident
-) -> tuple[dict[str, str], set[str]]:
-    """Values the city already has for this form, and which fields they fill (once-only)."""
+    session: Session,
+    found: FormDefinition,
+    resident: Resident,
+    *,
+    checklist_forms: Collection[str] = (),
+) -> tuple[dict[str, str], set[str], set[str]]:
+    """Values the city already has for this form, which fields they fill (once-only), and
+    which of those the resident entered in another form of the same 手続きナビ checklist."""
     profile = _from_profile(resident)
+    in_checklist = _from_submissions(session, resident, checklist_forms) if checklist_forms else {}
     earlier = _from_submissions(session, resident)
     values: dict[str, str] = {}
+    carried: set[str] = set()
     for field in found.fields:
+        name = field["name"]
         if field["type"] in NOT_CARRIED:
             continue
         source = field.get("prefill")
         value = profile.get(source, "") if source else ""
-        value = value or earlier.get(field["name"], "")
+        if not value and in_checklist.get(name):
+            value = in_checklist[name]
+            carried.add(name)
+        value = value or earlier.get(name, "")
         if value:
-            values[field["name"]] = value
-    return values, set(values)
+            values[name] = value
+    return values, set(values), carried
+
+
+# --- 手続きナビ checklists and their online forms ---------------------------------------------
+
+NAVI_LIMIT = 1000
+
+
+def navi_checklist(session: Session, navi: str) -> tuple[str, list[str]]:
+    """The 手続きナビ checklist whose answers ``navi`` carries (a query string): the answers
+    written out again, and its procedures; nothing when it carries none or a broken one."""
+    if not navi or len(navi) > NAVI_LIMIT:
+        return "", []
+    try:
+        answers = procedures.parse_answers(dict(parse_qsl(navi)))
+    except ValidationProblem:
+        return "", []
+    items = procedures.checklist(session, answers)
+    return urlencode(answers.as_query()), [item.procedure.id for item in items]
+
+
+def online_forms(
+    session: Session, procedure_ids: Collection[str]
+) -> dict[str, list[FormDefinition]]:
+    """The online forms of each of these procedures (procedures without one are left out)."""
+    query = (
+        select(FormDefinition)
+        .where(
+            FormDefinition.procedure_id.in_(list(procedure_ids)),
+            FormDefinition.active.is_(True),
+        )
+        .order_by(FormDefinition.id)
+    )
+    found: dict[str, list[FormDefinition]] = {}
+    for definition in session.scalars(query):
+        found.setdefault(definition.procedure_id, []).append(definition)
+    return found
+
+
+def filed_for(
+    session: Session, resident: Resident | None, procedure_ids: Collection[str]
+) -> dict[str, Submission]:
+    """The resident's newest application for each of these procedures that has one."""
+    if resident is None:
+        return {}
+    query = (
+        select(Submission)
+        .join(FormDefinition, FormDefinition.id == Submission.form_id)
+        .where(
+            Submission.resident_id == resident.id,
+            FormDefinition.procedure_id.in_(list(procedure_ids)),
+        )
+        .order_by(Submission.id)
+    )
+    return {submission.form.procedure_id: submission for submission in session.scalars(query)}
 
 
 # --- submissions ------------------------------------------------------------------------------

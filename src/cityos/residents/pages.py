@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.pages import safe_next
 from cityos.core.ratelimit import rate_limited
-from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
+from cityos.core.web import SessionDep, check_csrf, database_of, language_of, settings_of
 from cityos.forms import service as forms
 from cityos.forms.models import STATUSES as FORM_STATUSES
 from cityos.notices import service as notices
@@ -124,11 +124,13 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
     saved = [
         (c, procedures.checklist_of(session, list(c.procedure_ids))) for c in resident.checklists
     ]
+    in_checklists = {p.id for _c, items in saved for p in items}
     return {
         "resident": resident,
         "profile": resident.profile,
         "address_line": service.formatted_address(resident.profile),
         "saved": saved,
+        "filed": forms.filed_for(session, resident, in_checklists),
         "life_events": procedures.LIFE_EVENTS,
         "relations": RELATIONS,
         "notice_pref": notices.preference(session, resident),
@@ -342,17 +344,37 @@ def _checklist_save(request: Request, fields: dict[str, str]) -> Response:
         return RedirectResponse(f"/my#checklist-{saved.id}", status_code=303)
 
 
+def _checklist_texts(lang: str) -> dict[str, Any]:
+    """What procedures/_apply_online.html speaks with: say() and pick() in ja or en."""
+    mode = "en" if lang == "en" else "ja"
+
+    def say(ja: str, en: str, easy: str = "") -> str:
+        return en if mode == "en" else ja
+
+    def pick(procedure: Any, name: str) -> str:
+        return str(getattr(procedure, f"{name}_{mode}") or getattr(procedure, f"{name}_ja"))
+
+    return {"mode": mode, "say": say, "pick": pick}
+
+
 @router.get("/my/checklists/{checklist_id}")
 def checklist_show(request: Request, session: SessionDep, checklist_id: RowId) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
     saved = service.checklist(session, resident, checklist_id)
+    items = procedures.checklist_of(session, list(saved.procedure_ids))
+    ids = [p.id for p in items]
     context = {
         "saved_checklist": saved,
-        "items": procedures.checklist_of(session, list(saved.procedure_ids)),
+        "items": items,
         "query": urlencode(saved.answers),
+        "navi": urlencode(saved.answers),
         "life_events": procedures.LIFE_EVENTS,
+        "online_forms": forms.online_forms(session, ids),
+        "filed": forms.filed_for(session, resident, ids),
+        "application_statuses": FORM_STATUSES,
+        **_checklist_texts(language_of(request)),
     }
     return _page(request, "residents/checklist.html", context)
 
