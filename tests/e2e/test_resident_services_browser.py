@@ -1,6 +1,7 @@
 """Resident services in a real browser on a phone-sized screen, checked with axe-core: from the
 手続きナビ checklist a resident applies online (the form prefilled, nothing asked twice), sees
-what was filed on the checklist, and corrects and resubmits an application staff returned."""
+what was filed on the checklist, and corrects and resubmits an application staff returned;
+and confirms the e-mail address of the account, then changes it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from sqlalchemy import select
 
 from cityos.core.models import User
+from cityos.db import Database
+from cityos.notify.models import Delivery, Subscription
 from tests.conftest import ADMIN_PASSWORD, LiveServer
 from tests.e2e.conftest import PHONE, fits_the_screen
 
@@ -112,3 +116,52 @@ def test_from_the_checklist_to_filed_applications_and_a_corrected_one(
     expect(page.locator("strong.status")).to_have_text("受付")
     expect(page.locator("dl.values")).to_contain_text("0422-29-9000")
     expect(page.locator("ol.history")).to_contain_text("電話番号がつながりませんでした")
+
+
+def queued_link(db: Database, address: str) -> str:
+    """The confirmation link in the e-mail notify queued for ``address`` (its newest)."""
+    with db.session() as session:
+        bodies = session.scalars(
+            select(Delivery.payload)
+            .join(Subscription, Subscription.id == Delivery.subscription_id)
+            .where(Subscription.address == address, Delivery.kind == "direct")
+            .order_by(Delivery.created_at)
+        ).all()
+    found = re.search(r"https?://[^/\s]+(/residents/confirm/\S+)", bodies[-1]["body"])
+    assert found
+    return found.group(1)
+
+
+def test_a_resident_confirms_the_address_and_changes_it(
+    phone: Page, axe_check: Check, db: Database
+) -> None:
+    page = phone
+    sign_up_with_profile(page)
+    page.goto("/my")
+    banner = page.locator(".email-banner")
+    expect(banner).to_contain_text("メールアドレスを確認してください")
+    axe_check(page, "my page with the confirmation banner")
+    fits_the_screen(page)
+    banner.get_by_role("button", name="確認メールを送り直す").click()
+    expect(page.locator(".email-banner [role=alert]")).to_contain_text("秒後にもう一度")
+
+    page.goto(queued_link(db, "hanako@example.jp"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("メールアドレスを確認しました")
+    axe_check(page, "the confirmed page")
+    page.get_by_role("link", name="マイページへ").click()
+    expect(page.locator(".email-banner")).to_have_count(0)
+
+    page.goto("/residents/confirm/broken-link")
+    expect(page.get_by_role("heading", level=1)).to_have_text("確認リンクが使えません")
+    axe_check(page, "a broken confirmation link")
+
+    page.goto("/my/profile")
+    page.get_by_label("新しいメールアドレス").fill("hanako.new@example.jp")
+    page.get_by_label("今のパスワード").fill("mitaka-hanako-2026")
+    page.get_by_role("button", name="メールアドレスを変更").click()
+    expect(page.get_by_role("status")).to_contain_text("新しいアドレスに確認メールを送りました")
+    expect(page.locator("#email").locator("..")).to_contain_text("hanako.new@example.jp")
+    axe_check(page, "the profile with a new address waiting")
+    fits_the_screen(page)
+    page.goto(queued_link(db, "hanako.new@example.jp"))
+    expect(page.get_by_role("status")).to_contain_text("hanako.new@example.jp")

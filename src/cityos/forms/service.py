@@ -969,7 +969,7 @@ def change_status(
                 status_en=STATUSES[status][1],
                 comment=comment,
                 url=application_url(site_url, found.id),
-                email=applicant.email,
+                email=residents.mail_address(applicant),  # "" until it is confirmed
             ),
         )
     return found
