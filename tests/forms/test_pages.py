@@ -17,7 +17,7 @@ from cityos.notify.config import NotifyConfig
 from tests.conftest import csrf_of, login
 from tests.forms.conftest import VALID_MY_NUMBER, file_form, resident_with_profile
 from tests.notify.conftest import SmtpServer
-from tests.residents.conftest import sign_up
+from tests.residents.conftest import confirm_by_email, sign_up
 
 
 def submissions(db: Database) -> list[Submission]:
@@ -238,6 +238,7 @@ def test_the_applicant_gets_an_email_at_each_change_of_status_until_they_stop_th
 ) -> None:  # fmt: skip
     applicant = f"hanako.{uuid.uuid4().hex[:8]}@example.jp"  # one SMTP server for the session
     resident_with_profile(client, applicant)
+    confirm_by_email(client, db, mail_settings, smtp_server, applicant)
     file_form(client)
     (stored,) = submissions(db)
     with TestClient(app) as staff:  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from cityos.notify import service as notify
 from cityos.notify.config import NotifyConfig
 from tests.conftest import csrf_of, login
 from tests.notify.conftest import SmtpServer
-from tests.residents.conftest import sign_up
+from tests.residents.conftest import CONFIRM_SUBJECT, confirm_by_email, sign_up
 
 ADDRESS = "東京都三鷹市下連雀3-22-14"
 
@@ -93,6 +93,22 @@ def test_a_targeted_notice_reaches_only_the_residents_it_concerns(
     assert "Because you chose “Childcare” and your child is 3" in english
 
 
+def test_no_notice_is_emailed_to_an_address_not_yet_confirmed(
+    client: TestClient, admin: User, db: Database,
+    mail_settings: NotifyConfig, smtp_server: SmtpServer,
+) -> None:  # fmt: skip
+    unconfirmed = f"unconfirmed.{uuid.uuid4().hex[:8]}@example.jp"
+    parent = resident_with(client, unconfirmed, child_age=3)
+    opt_in(parent, ["childcare"], by_email="1")
+    notify.deliver_due(db, mail_settings)
+    smtp_server.take(unconfirmed, CONFIRM_SUBJECT)  # the confirmation e-mail, left unopened
+    login(client)
+    staff_post(client, "send")
+    assert notify.deliver_due(db, mail_settings).sent == 0
+    assert smtp_server.messages(unconfirmed) == []
+    assert NOTICE["title"] in parent.get("/my").text  # my page still has it
+
+
 def test_residents_who_chose_email_get_the_notice_by_email_with_the_reason(
     client: TestClient, admin: User, db: Database,
     mail_settings: NotifyConfig, smtp_server: SmtpServer,
@@ -107,6 +123,8 @@ def test_residents_who_chose_email_get_the_notice_by_email_with_the_reason(
     opt_in(parent, ["childcare"], by_email="1")
     other = resident_with(client, inbox_only, child_age=2)
     opt_in(other, ["childcare"])
+    for resident, address in ((parent, mailed), (other, inbox_only)):
+        confirm_by_email(resident, db, mail_settings, smtp_server, address)
 
     login(client)
     staff_post(client, "send")

@@ -92,6 +92,23 @@ class SmtpServer:
                 found.append((float(box.get_message(key).get_date()), raw, message))
         return [m for _, _, m in sorted(found, key=lambda item: item[0])]
 
+    def take(self, to: str, subject: str) -> EmailMessage:
+        """The newest message for ``to`` whose subject has ``subject``, removed from the box
+        (as a resident who read and deleted it), so it is not counted with later ones."""
+        box = mailbox.Maildir(str(self.maildir), create=False)
+        found = []
+        for key in box.iterkeys():
+            message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+            if to.lower() in str(message.get("X-RcptTo", "")).lower() and subject in str(
+                message.get("Subject", "")
+            ):
+                found.append((float(box.get_message(key).get_date()), key, message))
+        assert found, f"no message to {to} about {subject!r}"
+        _date, key, message = max(found, key=lambda item: item[0])
+        box.remove(key)
+        assert isinstance(message, EmailMessage)
+        return message
+
     def raw_messages(self, to: str) -> list[bytes]:
         box = mailbox.Maildir(str(self.maildir), create=False)
         return [

@@ -1,4 +1,5 @@
-"""`cityos reservations remind`, run as a real process, e-mails tomorrow's bookings once."""
+"""`cityos reservations remind`, run as a real process, queues tomorrow's reminders through
+notify once each; `cityos notify worker` sends them over real SMTP, retrying a relay that is down."""
 
 from __future__ import annotations
 
@@ -6,30 +7,50 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from uuid import uuid4
 
+from sqlalchemy import select
+
 from cityos.core.text import TOKYO
 from cityos.db import Database, upgrade_schema
+from cityos.notify import service as notify
+from cityos.notify.config import NotifyConfig
+from cityos.notify.models import Delivery, DeliveryAttempt
 from cityos.reservations.models import Booking
 from cityos.residents import service as residents
+from cityos.residents.models import Resident
 from tests.notify.conftest import SmtpServer
 from tests.residents.conftest import PASSWORD
 from tests.test_cli import cityos, env_for
 
+SECRET = "reservations-cli-test-secret"
 
-def test_remind_mails_tomorrows_bookings_once(
+
+def confirmed(session: object, email: str) -> Resident:
+    """A resident who signed up and opened the link in their confirmation e-mail."""
+    resident = residents.sign_up(session, email, PASSWORD)  # type: ignore[arg-type]
+    token = residents.confirmation_token(SECRET, resident, email)
+    return residents.confirm_email(session, SECRET, token)  # type: ignore[arg-type]
+
+
+def tomorrow_at_ten() -> datetime:
+    return datetime.combine(datetime.now(TOKYO).date() + timedelta(days=1), time(10, 0), TOKYO)
+
+
+def test_remind_queues_tomorrows_bookings_once_and_the_worker_sends_them(
     database_url: str, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     # The SMTP server lives for the whole run: addresses of this test alone.
     hanako_email = f"hanako-{uuid4().hex[:8]}@example.jp"
     taro_email = f"taro-{uuid4().hex[:8]}@example.jp"
+    jiro_email = f"jiro-{uuid4().hex[:8]}@example.jp"
     db = Database(database_url)
     try:
         upgrade_schema(db.engine)
-        tomorrow = datetime.now(TOKYO).date() + timedelta(days=1)
+        at_ten = tomorrow_at_ten()
         with db.session() as session:
-            hanako = residents.sign_up(session, hanako_email, PASSWORD)
-            taro = residents.sign_up(session, taro_email, PASSWORD)
+            hanako = confirmed(session, hanako_email)
+            taro = confirmed(session, taro_email)
+            jiro = residents.sign_up(session, jiro_email, PASSWORD)  # never confirmed
             session.flush()
-            at_ten = datetime.combine(tomorrow, time(10, 0), TOKYO)
             session.add_all(
                 [
                     Booking(counter_id="kosodate", resident_id=hanako.id, slot_start=at_ten, seat=1),
@@ -42,42 +63,60 @@ def test_remind_mails_tomorrows_bookings_once(
                         counter_id="kosodate", resident_id=taro.id, slot_start=at_ten,
                         seat=None, status="cancelled",
                     ),
+                    Booking(counter_id="kosodate", resident_id=jiro.id, slot_start=at_ten, seat=2),
                 ]
             )  # fmt: skip
         env = {
             **env_for(database_url, tmp_path / "data"),
             "CITYOS_SMTP_HOST": "127.0.0.1",
             "CITYOS_SMTP_PORT": str(smtp_server.port),
+            "CITYOS_SITE_URL": "https://city.example",
         }
         first = cityos(env, "reservations", "remind")
         assert first.returncode == 0, first.stderr
-        assert "1 reminders sent" in first.stdout
+        assert "1 reminders queued, 1 waiting for e-mail confirmation" in first.stdout
         second = cityos(env, "reservations", "remind")
         assert second.returncode == 0, second.stderr
-        assert "0 reminders sent" in second.stdout
-        (message,) = smtp_server.messages(hanako_email)
+        assert "0 reminders queued" in second.stdout
+        assert smtp_server.messages(hanako_email) == []  # queued, not sent by remind itself
+
+        sent = cityos(env, "notify", "worker", "--until-empty")
+        assert sent.returncode == 0, sent.stderr
+        assert cityos(env, "reservations", "remind").returncode == 0
+        assert cityos(env, "notify", "worker", "--until-empty").returncode == 0
+        (message,) = smtp_server.messages(hanako_email)  # never twice
         body = message.get_content()
-        assert f"{tomorrow:%Y年%m月%d日} 10:00" in body
+        assert f"{at_ten:%Y年%m月%d日} 10:00" in body
         assert "子育て支援課" in body
-        assert "/my/reservations/" in body
+        assert "https://city.example/my/reservations/" in body
+        assert "配信停止 / Unsubscribe" in body  # like every notify e-mail
+        assert "/notify/unsubscribe/" in str(message["List-Unsubscribe"])
         assert smtp_server.messages(taro_email) == []
+        assert smtp_server.messages(jiro_email) == []
+        with db.session() as session:
+            jiros = session.scalars(select(Booking).where(Booking.resident_id == jiro.id)).one()
+            assert jiros.reminded_at is None  # reminded once the address is confirmed
     finally:
         db.dispose()
 
 
-def test_remind_gives_the_claim_back_when_the_relay_is_down(
-    database_url: str, tmp_path: Path
+def test_a_reminder_the_relay_refused_is_retried_and_logged_not_queued_again(
+    database_url: str, tmp_path: Path, smtp_server: SmtpServer, settings: object
 ) -> None:
+    email = f"retry-{uuid4().hex[:8]}@example.jp"
     db = Database(database_url)
     try:
         upgrade_schema(db.engine)
-        tomorrow = datetime.now(TOKYO).date() + timedelta(days=1)
         with db.session() as session:
-            hanako = residents.sign_up(session, "down@example.jp", PASSWORD)
+            hanako = confirmed(session, email)
             session.flush()
-            at_ten = datetime.combine(tomorrow, time(10, 0), TOKYO)
             session.add(
-                Booking(counter_id="kosodate", resident_id=hanako.id, slot_start=at_ten, seat=1)
+                Booking(
+                    counter_id="kosodate",
+                    resident_id=hanako.id,
+                    slot_start=tomorrow_at_ten(),
+                    seat=1,
+                )
             )
         with socket_closed() as port:
             env = {
@@ -85,12 +124,27 @@ def test_remind_gives_the_claim_back_when_the_relay_is_down(
                 "CITYOS_SMTP_HOST": "127.0.0.1",
                 "CITYOS_SMTP_PORT": str(port),
             }
-            failed = cityos(env, "reservations", "remind")
-        assert failed.returncode == 1
-        assert "0 reminders sent, 1 failed" in failed.stdout
+            assert "1 reminders queued" in cityos(env, "reservations", "remind").stdout
+            down = cityos(env, "notify", "worker", "--once")
+            assert down.returncode == 0, down.stderr
+        assert "0 reminders queued" in cityos(env, "reservations", "remind").stdout
         with db.session() as session:
-            booking = session.query(Booking).one()
-            assert booking.reminded_at is None
+            (delivery,) = session.scalars(select(Delivery).where(Delivery.kind == "direct")).all()
+            assert delivery.status == "queued"  # to be tried again, with backoff
+            assert delivery.attempts == 1
+            logged = session.scalars(
+                select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
+            ).all()
+            assert len(logged) == 1
+            retry_at = delivery.next_attempt_at
+        relay_back = NotifyConfig.from_settings(
+            settings,  # type: ignore[arg-type]
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_server.port,
+        )
+        assert notify.deliver_due(db, relay_back, now=retry_at).sent == 1
+        (message,) = smtp_server.messages(email)
+        assert "窓口のご予約" in str(message["subject"])
     finally:
         db.dispose()
 

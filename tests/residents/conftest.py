@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from fastapi.testclient import TestClient
 
+from cityos.db import Database
+from cityos.notify import service as notify
+from cityos.notify.config import NotifyConfig
 from tests.conftest import csrf_of
+from tests.mail import mail_settings, smtp_server  # noqa: F401  (fixtures)
+from tests.notify.conftest import SmtpServer
 
 PASSWORD = "mitaka-hanako-2026"
 
@@ -32,3 +39,26 @@ def log_in(client: TestClient, email: str, password: str = PASSWORD) -> httpx.Re
 
 def form_token(client: TestClient, path: str = "/my") -> str:
     return csrf_of(client.get(path).text)
+
+
+CONFIRM_SUBJECT = "メールアドレスの確認"
+
+
+def confirmation_link(message: object) -> str:
+    """The path of the confirmation link in a confirmation e-mail."""
+    body = message.get_content()  # type: ignore[attr-defined]
+    found = re.search(r"https?://[^/\s]+(/residents/confirm/\S+)", body)
+    assert found, body
+    return found.group(1)
+
+
+def confirm_by_email(
+    client: TestClient, db: Database, config: NotifyConfig, smtp: SmtpServer, email: str
+) -> None:
+    """What a resident does after signing up: the confirmation e-mail goes out through notify
+    and the real SMTP server, and they open its link."""
+    notify.deliver_due(db, config)
+    link = confirmation_link(smtp.take(email, CONFIRM_SUBJECT))
+    answer = client.get(link)
+    assert answer.status_code == 200, answer.text
+    assert "メールアドレスを確認しました" in answer.text

@@ -127,7 +127,8 @@ class ReportStatusChanged(Event):
 class ApplicationStatusChanged(Event):
     """Staff moved a resident's online application (電子申請) to another status.
 
-    ``email`` is the applicant's account address; ``comment`` is what staff wrote for them.
+    ``email`` is the applicant's confirmed account address ("" while unconfirmed: no e-mail);
+    ``comment`` is what staff wrote for them.
     """
 
     submission_id: int

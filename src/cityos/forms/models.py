@@ -70,6 +70,8 @@ class Submission(Base):
     files: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name -> {sha256, size, ...}
     secret: Mapped[str] = mapped_column(Text, default="")  # Fernet token of {name: マイナンバー}
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    # How often the resident corrected and sent it again after staff returned it (差戻し).
+    resubmissions: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -86,6 +88,7 @@ class SubmissionEvent(Base):
     """A status change or comment by staff, shown to the resident."""
 
     __tablename__ = "form_submission_events"
+    __table_args__ = (UniqueConstraint("submission_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(
@@ -94,6 +97,8 @@ class SubmissionEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(64), default="")
+    # The correction page's key on a resident's resubmission: the same page sent twice counts once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="history")

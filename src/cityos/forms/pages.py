@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4096)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FormId = Annotated[str, Path(max_length=40)]
+NaviQuery = Annotated[str, Query(max_length=1000)]
 SubmitLimit = Depends(
     rate_limited("form-submit", lambda r: settings_of(r).form_submissions_per_minute)
 )
@@ -73,14 +74,25 @@ def _form_page(
     values: dict[str, str] | None = None,
     idempotency_key: str = "",
     problem: ProblemError | None = None,
+    navi: str = "",
 ) -> Response:
-    known, prefilled = service.prefill(session, found, resident)
+    navi, in_checklist = service.navi_checklist(session, navi)
+    checklist_forms = [
+        f.id for forms in service.online_forms(session, in_checklist).values() for f in forms
+    ]
+    known, prefilled, carried = service.prefill(
+        session, found, resident, checklist_forms=checklist_forms
+    )
+    if values is not None:
+        prefilled = {k for k in prefilled if values.get(k) == known[k]}
     context = {
         "form": found,
         "values": known if values is None else values,
-        "prefilled": prefilled
-        if values is None
-        else {k for k in prefilled if values.get(k) == known[k]},
+        "prefilled": prefilled,
+        "carried": carried & prefilled,
+        "carried_ja": service.CARRIED_JA,
+        "carried_en": service.CARRIED_EN,
+        "navi": navi,
         "idempotency_key": idempotency_key or service.new_idempotency_key(),
         "errors": problem.errors if problem else {},
         "error": problem.detail if problem else "",
@@ -93,16 +105,18 @@ def _form_page(
 
 
 @router.get("/forms/{form_id}")
-def form_page(request: Request, session: SessionDep, form_id: FormId) -> Response:
+def form_page(
+    request: Request, session: SessionDep, form_id: FormId, navi: NaviQuery = ""
+) -> Response:
+    """A form to fill; ``navi`` (the answers of a 手続きナビ checklist) when opened from one."""
     found = service.form(session, form_id)
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
-    return _form_page(request, session, resident, found)
+    return _form_page(request, session, resident, found, navi=navi)
 
 
-@router.post("/forms/{form_id}", dependencies=[SubmitLimit])
-async def form_submit(request: Request, form_id: FormId) -> Response:
+async def _read_form(request: Request) -> tuple[dict[str, str], dict[str, service.Upload]]:
     limit = settings_of(request).max_upload_bytes
     form = await request.form(max_files=20, max_fields=200)
     raw: dict[str, str] = {}
@@ -114,6 +128,12 @@ async def form_submit(request: Request, form_id: FormId) -> Response:
             # Read one byte past the largest limit so an oversized file is told, not cut.
             data = await value.read(limit + 1)
             uploads[key] = service.Upload(value.filename, data)
+    return raw, uploads
+
+
+@router.post("/forms/{form_id}", dependencies=[SubmitLimit])
+async def form_submit(request: Request, form_id: FormId) -> Response:
+    raw, uploads = await _read_form(request)
     return await run_in_threadpool(_submit, request, form_id, raw, uploads)
 
 
@@ -136,6 +156,7 @@ def _submit(
         if resident is None:
             return sessions.to_login(request)
         key = raw.pop("idempotency_key", "")
+        navi = raw.pop("navi", "")[: service.NAVI_LIMIT]
         try:
             submission, _created = service.submit(
                 session, files_of(request), service.cipher(settings), resident, form_id,
@@ -147,16 +168,21 @@ def _submit(
                 raise
             session.rollback()
             return _form_page(
-                request, session, resident, found, values=raw, idempotency_key=key, problem=problem
-            )
-        return RedirectResponse(f"/my/applications/{submission.id}?filed=1", status_code=303)
+                request, session, resident, found, values=raw, idempotency_key=key,
+                problem=problem, navi=navi,
+            )  # fmt: skip
+        navi = service.navi_checklist(session, navi)[0]
+        back = "&" + urlencode({"navi": navi}) if navi else ""
+        return RedirectResponse(f"/my/applications/{submission.id}?filed=1{back}", status_code=303)
 
 
 # --- residents: their applications -------------------------------------------------------------
 
 
 @router.get("/my/applications/{submission_id}")
-def application(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+def application(
+    request: Request, session: SessionDep, submission_id: RowId, navi: NaviQuery = ""
+) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
@@ -165,8 +191,74 @@ def application(request: Request, session: SessionDep, submission_id: RowId) -> 
         "submission": found,
         "rows": service.shown_values(found, service.cipher(settings_of(request))),
         "filed": request.query_params.get("filed") == "1",
+        "resubmitted": request.query_params.get("resubmitted") == "1",
+        "navi": service.navi_checklist(session, navi)[0],
+        "reason": service.return_reason(found) if found.status == "returned" else None,
     }
     return _page(request, "forms/application.html", context)
+
+
+def _correct_page(
+    request: Request,
+    found: Submission,
+    *,
+    values: dict[str, str] | None = None,
+    idempotency_key: str = "",
+    problem: ProblemError | None = None,
+) -> Response:
+    context: dict[str, Any] = {
+        "submission": found,
+        "form": found.form,
+        "reason": service.return_reason(found),
+        "values": service.correction_values(found) if values is None else values,
+        "prefilled": set(),
+        "idempotency_key": idempotency_key or service.new_idempotency_key(),
+        "errors": problem.errors if problem else {},
+        "error": problem.detail if problem else "",
+        "note": NOT_OFFICIAL,
+    }
+    return _page(request, "forms/correct.html", context, status=problem.status if problem else 200)
+
+
+@router.get("/my/applications/{submission_id}/correct")
+def correct_page(request: Request, session: SessionDep, submission_id: RowId) -> Response:
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return sessions.to_login(request)
+    found = service.correctable(session, resident, submission_id)
+    if found.status != "returned":
+        raise service.not_returned(found)
+    return _correct_page(request, found)
+
+
+@router.post("/my/applications/{submission_id}/correct", dependencies=[SubmitLimit])
+async def correct_submit(request: Request, submission_id: RowId) -> Response:
+    raw, uploads = await _read_form(request)
+    return await run_in_threadpool(_resubmit, request, submission_id, raw, uploads)
+
+
+def _resubmit(
+    request: Request, submission_id: int, raw: dict[str, str], uploads: dict[str, service.Upload]
+) -> Response:
+    check_csrf(request, raw.pop("csrf_token", None))
+    settings = settings_of(request)
+    with database_of(request).session() as session:
+        resident = sessions.current_resident(request, session)
+        if resident is None:
+            return sessions.to_login(request)
+        key = raw.pop("idempotency_key", "")
+        try:
+            found, _created = service.resubmit(
+                session, files_of(request), service.cipher(settings), resident, submission_id,
+                raw=raw, uploads=uploads, idempotency_key=key, prefer_city=settings.city_name_ja,
+            )  # fmt: skip
+        except ValidationProblem as problem:
+            if "idempotency_key" in problem.errors:
+                raise
+            session.rollback()
+            found = service.correctable(session, resident, submission_id)
+            return _correct_page(request, found, values=raw, idempotency_key=key, problem=problem)
+        return RedirectResponse(f"/my/applications/{found.id}?resubmitted=1", status_code=303)
 
 
 def _pdf_response(request: Request, found: Submission) -> Response:

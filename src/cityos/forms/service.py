@@ -13,13 +13,15 @@ import hashlib
 import io
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from cryptography.fernet import Fernet, InvalidToken
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,7 @@ from cityos.core import audit
 from cityos.core import text as jtext
 from cityos.core.errors import (
     ConflictProblem,
+    ForbiddenProblem,
     Message,
     NotFoundProblem,
     PayloadTooLargeProblem,
@@ -40,6 +43,7 @@ from cityos.core.uploads import FILE_MAGIC, FileStore, too_large_message
 from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from cityos.db import utcnow
 from cityos.forms.models import NEXT_STATUSES, STATUSES, FormDefinition, Submission, SubmissionEvent
+from cityos.procedures import service as procedures
 from cityos.residents import service as residents
 from cityos.residents.models import Resident
 from cityos.settings import Settings
@@ -56,6 +60,8 @@ COUNTER_TOKEN_DAYS = 90
 MASK = "●●●●●●●●"
 PREFILLED_JA = "登録済みの情報から入力しました"
 PREFILLED_EN = "Filled in from what the city already has"
+CARRIED_JA = "この手続きで入力済み"
+CARRIED_EN = "Entered earlier in this checklist"
 
 
 def _not_found() -> NotFoundProblem:
@@ -548,8 +554,13 @@ def check_values(
     uploads: dict[str, Upload],
     *,
     prefer_city: str,
+    kept: frozenset[str] = frozenset(),
 ) -> Checked:
-    """Every field of the form checked; a ValidationProblem lists each wrong one."""
+    """Every field of the form checked; a ValidationProblem lists each wrong one.
+
+    ``kept`` names fields (files, マイナンバー) already on file that may be left empty: on a
+    resubmission the earlier value stands.
+    """
     errors: dict[str, list[str]] = {}
     checked = Checked({}, {}, {})
     for field in found.fields:
@@ -557,7 +568,7 @@ def check_values(
         if kind == "file":
             upload = uploads.get(name)
             if upload is None or not upload.data:
-                if field.get("required"):
+                if field.get("required") and name not in kept:
                     errors[name] = [NO_FILE]
                 continue
             media = _check_file(field, upload, errors)
@@ -569,7 +580,7 @@ def check_values(
             errors[name] = [CONTROL_CHARACTER_MESSAGE]
             continue
         if not value.strip():
-            if field.get("required"):
+            if field.get("required") and not (kind == "mynumber" and name in kept):
                 errors[name] = [REQUIRED]
             continue
         clean = _check_one(field, value.strip(), errors, prefer_city)
@@ -600,13 +611,18 @@ def _from_profile(resident: Resident) -> dict[str, str]:
     return {k: v for k, v in known.items() if v}
 
 
-def _from_submissions(session: Session, resident: Resident) -> dict[str, str]:
-    """The newest value the resident gave for each field name in earlier submissions."""
+def _from_submissions(
+    session: Session, resident: Resident, form_ids: Collection[str] | None = None
+) -> dict[str, str]:
+    """The newest value the resident gave for each field name in earlier submissions (of
+    ``form_ids`` only, when given)."""
     query = (
         select(Submission.values)
         .where(Submission.resident_id == resident.id)
         .order_by(Submission.id)
     )
+    if form_ids is not None:
+        query = query.where(Submission.form_id.in_(list(form_ids)))
     known: dict[str, str] = {}
     for values in session.scalars(query):
         known.update({k: str(v) for k, v in values.items() if v})
@@ -614,21 +630,86 @@ def _from_submissions(session: Session, resident: Resident) -> dict[str, str]:
 
 
 def prefill(
-    session: Session, found: FormDefinition, resident: Resident
-) -> tuple[dict[str, str], set[str]]:
-    """Values the city already has for this form, and which fields they fill (once-only)."""
+    session: Session,
+    found: FormDefinition,
+    resident: Resident,
+    *,
+    checklist_forms: Collection[str] = (),
+) -> tuple[dict[str, str], set[str], set[str]]:
+    """Values the city already has for this form, which fields they fill (once-only), and
+    which of those the resident entered in another form of the same 手続きナビ checklist."""
     profile = _from_profile(resident)
+    in_checklist = _from_submissions(session, resident, checklist_forms) if checklist_forms else {}
     earlier = _from_submissions(session, resident)
     values: dict[str, str] = {}
+    carried: set[str] = set()
     for field in found.fields:
+        name = field["name"]
         if field["type"] in NOT_CARRIED:
             continue
         source = field.get("prefill")
         value = profile.get(source, "") if source else ""
-        value = value or earlier.get(field["name"], "")
+        if not value and in_checklist.get(name):
+            value = in_checklist[name]
+            carried.add(name)
+        value = value or earlier.get(name, "")
         if value:
-            values[field["name"]] = value
-    return values, set(values)
+            values[name] = value
+    return values, set(values), carried
+
+
+# --- 手続きナビ checklists and their online forms ---------------------------------------------
+
+NAVI_LIMIT = 1000
+
+
+def navi_checklist(session: Session, navi: str) -> tuple[str, list[str]]:
+    """The 手続きナビ checklist whose answers ``navi`` carries (a query string): the answers
+    written out again, and its procedures; nothing when it carries none or a broken one."""
+    if not navi or len(navi) > NAVI_LIMIT:
+        return "", []
+    try:
+        answers = procedures.parse_answers(dict(parse_qsl(navi)))
+    except ValidationProblem:
+        return "", []
+    items = procedures.checklist(session, answers)
+    return urlencode(answers.as_query()), [item.procedure.id for item in items]
+
+
+def online_forms(
+    session: Session, procedure_ids: Collection[str]
+) -> dict[str, list[FormDefinition]]:
+    """The online forms of each of these procedures (procedures without one are left out)."""
+    query = (
+        select(FormDefinition)
+        .where(
+            FormDefinition.procedure_id.in_(list(procedure_ids)),
+            FormDefinition.active.is_(True),
+        )
+        .order_by(FormDefinition.id)
+    )
+    found: dict[str, list[FormDefinition]] = {}
+    for definition in session.scalars(query):
+        found.setdefault(definition.procedure_id, []).append(definition)
+    return found
+
+
+def filed_for(
+    session: Session, resident: Resident | None, procedure_ids: Collection[str]
+) -> dict[str, Submission]:
+    """The resident's newest application for each of these procedures that has one."""
+    if resident is None:
+        return {}
+    query = (
+        select(Submission)
+        .join(FormDefinition, FormDefinition.id == Submission.form_id)
+        .where(
+            Submission.resident_id == resident.id,
+            FormDefinition.procedure_id.in_(list(procedure_ids)),
+        )
+        .order_by(Submission.id)
+    )
+    return {submission.form.procedure_id: submission for submission in session.scalars(query)}
 
 
 # --- submissions ------------------------------------------------------------------------------
@@ -636,6 +717,17 @@ def prefill(
 
 def new_idempotency_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+def _checked_key(idempotency_key: str) -> str:
+    key = idempotency_key.strip()
+    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
+        raise ValidationProblem(
+            "送信用のキーが不正です。フォームを開き直してください / "
+            "the form's submission key is missing or wrong: open the form again",
+            errors={"idempotency_key": ["invalid"]},
+        )
+    return key
 
 
 def _existing(session: Session, resident: Resident, key: str) -> Submission | None:
@@ -659,13 +751,7 @@ def submit(
 ) -> tuple[Submission, bool]:
     """File a form. The same page sent twice (same key) gives the first submission back."""
     found = form(session, form_id)
-    key = idempotency_key.strip()
-    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isalnum():
-        raise ValidationProblem(
-            "送信用のキーが不正です。フォームを開き直してください / "
-            "the form's submission key is missing or wrong: open the form again",
-            errors={"idempotency_key": ["invalid"]},
-        )
+    key = _checked_key(idempotency_key)
     earlier = _existing(session, resident, key)
     if earlier is not None:
         return earlier, False
@@ -715,6 +801,118 @@ def submission_for(session: Session, resident: Resident, submission_id: int) -> 
     if found is None or found.resident_id != resident.id:
         raise _not_found()
     return found
+
+
+# --- corrections of returned applications (差戻し → 再提出) ------------------------------------
+
+
+def correctable(session: Session, resident: Resident, submission_id: int) -> Submission:
+    """The resident's own application, to correct; another resident's answers 403."""
+    found = session.get(Submission, submission_id)
+    if found is None:
+        raise _not_found()
+    if found.resident_id != resident.id:
+        raise ForbiddenProblem(
+            "この申請はあなたの申請ではないため、修正できません / "
+            "this application is not yours: you cannot correct it"
+        )
+    return found
+
+
+def not_returned(found: Submission) -> ConflictProblem:
+    now = STATUSES[found.status]
+    return ConflictProblem(
+        f"この申請は「{now[0]}」です。再提出できるのは差戻しされた申請だけです / "
+        f"this application is {now[1]}: only an application returned to you can be resubmitted",
+        errors={"status": [f"{now[0]} / {now[1]}"]},
+    )
+
+
+def return_reason(found: Submission) -> SubmissionEvent | None:
+    """The staff's latest 差戻し: why the application came back to the resident."""
+    returned = [e for e in found.history if e.status == "returned"]
+    return returned[-1] if returned else None
+
+
+def correction_values(found: Submission) -> dict[str, str]:
+    """What the correction page starts from: the values as filed (secrets and files are kept)."""
+    return {k: str(v) for k, v in found.values.items()}
+
+
+def _changed_labels(found: Submission, checked: Checked, old_secrets: dict[str, str]) -> list[str]:
+    labels = []
+    for field in found.form.fields:
+        name = field["name"]
+        if field["type"] == "file":
+            changed = name in checked.files
+        elif field["type"] == "mynumber":
+            changed = name in checked.secrets and checked.secrets[name] != old_secrets.get(name)
+        else:
+            changed = checked.values.get(name) != found.values.get(name)
+        if changed:
+            labels.append(field["label_ja"])
+    return labels
+
+
+def resubmit(
+    session: Session,
+    store: FileStore,
+    fernet: Fernet,
+    resident: Resident,
+    submission_id: int,
+    *,
+    raw: dict[str, str],
+    uploads: dict[str, Upload],
+    idempotency_key: str,
+    prefer_city: str,
+) -> tuple[Submission, bool]:
+    """Send a returned application again, corrected: the same application, its history kept,
+    back to 受付 for staff. The same correction page sent twice counts once."""
+    found = correctable(session, resident, submission_id)
+    key = _checked_key(idempotency_key)
+    if any(event.idempotency_key == key for event in found.history):
+        return found, False
+    if found.status != "returned":
+        raise not_returned(found)
+    old_secrets = secret_values(found, fernet)
+    kept = frozenset(found.files) | frozenset(old_secrets)
+    checked = check_values(found.form, raw, uploads, prefer_city=prefer_city, kept=kept)
+    # Claim the 差戻し first: of two sends at once, one moves it on and the other finds it moved.
+    claimed = session.execute(
+        update(Submission)
+        .where(Submission.id == found.id, Submission.status == "returned")
+        .values(status="received", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(found)
+        if session.scalar(
+            select(SubmissionEvent.id).where(
+                SubmissionEvent.submission_id == found.id, SubmissionEvent.idempotency_key == key
+            )
+        ):
+            return found, False
+        raise not_returned(found)
+    changed = _changed_labels(found, checked, old_secrets)
+    files = dict(found.files)
+    for name, (upload, media) in checked.files.items():
+        digest, size, _path = store.put(io.BytesIO(upload.data))
+        files[name] = {"sha256": digest, "size": size, "type": media, "name": upload.filename[:200]}
+    secrets_now = {**old_secrets, **checked.secrets}
+    session.expire(found, ["status", "updated_at"])
+    found.values, found.files = checked.values, files
+    found.secret = fernet.encrypt(json.dumps(secrets_now).encode()).decode() if secrets_now else ""
+    found.resubmissions += 1
+    comment = (
+        f"再提出（修正した項目: {'、'.join(changed)}） / Resubmitted with corrections"
+        if changed
+        else "再提出（変更なし） / Resubmitted without changes"
+    )
+    found.history.append(
+        SubmissionEvent(status="received", comment=comment, actor="resident", idempotency_key=key)
+    )
+    session.flush()
+    return found, True
 
 
 @dataclass(frozen=True)
@@ -849,7 +1047,7 @@ def change_status(
                 status_en=STATUSES[status][1],
                 comment=comment,
                 url=application_url(site_url, found.id),
-                email=applicant.email,
+                email=residents.mail_address(applicant),  # "" until it is confirmed
             ),
         )
     return found

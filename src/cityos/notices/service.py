@@ -28,6 +28,7 @@ from cityos.core.text import TOKYO
 from cityos.db import utcnow
 from cityos.notices.models import INTERESTS, PushDelivery, PushNotice, PushPreference
 from cityos.notify import service as notify
+from cityos.residents import service as residents
 from cityos.residents.models import Resident
 
 MANAGE_PERMISSION = "notices.manage"
@@ -321,9 +322,10 @@ def send(
             )
         )  # fmt: skip
         notice.recipients += 1
-        if pref.by_email:
+        address = residents.mail_address(resident)  # never to an unconfirmed address
+        if pref.by_email and address:
             subject, text = notice_email(title, body, reasons, site_url)
-            if notify.queue_direct_email(session, resident.email, subject, text) is not None:
+            if notify.queue_direct_email(session, address, subject, text) is not None:
                 emailed += 1
     audit.record(
         session, user, "notices.send", "notices", str(notice.id),

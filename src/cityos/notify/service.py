@@ -816,7 +816,10 @@ def application_update_email(event: ApplicationStatusChanged) -> tuple[str, str]
 
 
 def on_application_status_changed(db: Database, event: ApplicationStatusChanged) -> Delivery | None:
-    """Tell the applicant that their online application moved on (None: they stopped these)."""
+    """Tell the applicant that their online application moved on (None: they stopped these,
+    or their address is not confirmed yet)."""
+    if not event.email:
+        return None
     subject, body = application_update_email(event)
     with db.session() as session:
         try:

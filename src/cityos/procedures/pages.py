@@ -7,6 +7,7 @@ English or やさしい日本語 (``?easy=1``, on top of the site's ja/en switch
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,8 +22,11 @@ from cityos.core.web import (
     require,
     session_user,
 )
+from cityos.forms import service as forms
+from cityos.forms.models import STATUSES as FORM_STATUSES
 from cityos.procedures import catalog, service
 from cityos.procedures.models import LIFE_EVENTS, Procedure
+from cityos.residents import sessions
 from cityos.web.templating import language_links, render, text_helpers, text_mode
 
 router = APIRouter(include_in_schema=False)
@@ -89,10 +93,16 @@ def checklist_page(request: Request, session: SessionDep) -> Response:
         return render(request, "procedures/navi.html", context, session=session, status=422)
     items = service.checklist(session, answers)
     query = answers.as_query()
+    procedure_ids = [item.procedure.id for item in items]
+    resident = sessions.current_resident(request, session)
     context = {
         "answers": answers,
         "answer_fields": query,
         "items": items,
+        "navi": urlencode(query),
+        "online_forms": forms.online_forms(session, procedure_ids),
+        "filed": forms.filed_for(session, resident, procedure_ids),
+        "application_statuses": FORM_STATUSES,
         "switch": language_links(query),
         "needs_csrf": True,
         "insurances": service.INSURANCES,

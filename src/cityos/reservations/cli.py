@@ -6,7 +6,6 @@ import typer
 from rich.console import Console
 
 from cityos import wiring
-from cityos.notify.config import NotifyConfig
 from cityos.reservations import service
 
 app = typer.Typer(help="窓口予約 / counter reservations", no_args_is_help=True)
@@ -15,15 +14,17 @@ console = Console()
 
 @app.command("remind")
 def remind() -> None:
-    """明日の予約をメールで知らせる（何度実行しても1回だけ） / e-mail tomorrow's bookings (once each)."""
+    """明日の予約のリマインダーを配信キューに入れる（何度実行しても1回だけ） /
+    queue e-mail reminders of tomorrow's bookings (once each; `cityos notify worker` sends them)."""
     settings, db = wiring.open_database()
     db.upgrade()
-    sent, failed = service.send_reminders(db, NotifyConfig.from_settings(settings))
+    try:
+        done = service.queue_reminders(db, settings.site_url)
+    finally:
+        db.dispose()
     console.print(
-        f"{sent} reminders sent, {failed} failed (tried again next run) / "
-        f"{sent} 件送信、{failed} 件失敗（次回再送）",
+        f"{done.queued} reminders queued, {done.unconfirmed} waiting for e-mail confirmation, "
+        f"{done.stopped} unsubscribed / {done.queued} 件をキューに追加、"
+        f"{done.unconfirmed} 件はメール未確認、{done.stopped} 件は配信停止",
         highlight=False,
     )
-    db.dispose()
-    if failed:
-        raise typer.Exit(1)

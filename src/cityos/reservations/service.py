@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import math
 import re
-import smtplib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import jpholiday
@@ -27,10 +25,10 @@ from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProbl
 from cityos.core.models import User
 from cityos.core.text import TOKYO
 from cityos.db import Database, utcnow
-from cityos.notify.channels import Transport
-from cityos.notify.config import NotifyConfig
+from cityos.notify import service as notify
 from cityos.procedures import service as procedures
 from cityos.reservations.models import ACTIVE, Booking, Counter
+from cityos.residents import service as residents
 from cityos.residents.models import Resident
 
 BOOKABLE_DAYS = 28  # how far ahead residents may book
@@ -663,62 +661,63 @@ def due_reminders(session: Session, now: datetime) -> list[Booking]:
     )
 
 
-def reminder_message(booking: Booking, email: str, sender: str, site_url: str) -> EmailMessage:
+def reminder_email(booking: Booking, site_url: str) -> tuple[str, str]:
+    """The reminder's subject and text; notify adds the unsubscribe footer."""
     counter = booking.counter
     local = booking.slot_start.astimezone(TOKYO)
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = email
-    message["Subject"] = f"【三鷹市】明日 {local:%m/%d %H:%M} 窓口のご予約 / your counter booking"
+    subject = f"【三鷹市】明日 {local:%m/%d %H:%M} 窓口のご予約 / your counter booking"
     link = f"{site_url.rstrip('/')}/my/reservations/{booking.id}"
-    message.set_content(
+    body = (
+        "【日本語】\n"
         f"明日 {local:%Y年%m月%d日 %H:%M} に {counter.name_ja} のご予約があります。\n"
         f"場所: {counter.place_ja}\n"
         f"変更・取り消し: {link}\n\n"
+        "[English]\n"
         f"You have a booking tomorrow, {local:%Y-%m-%d %H:%M}, at {counter.name_en}.\n"
-        f"Place: {counter.place_en}\nChange or cancel: {link}\n"
+        f"Place: {counter.place_en}\nChange or cancel: {link}"
     )
-    return message
+    return subject, body
 
 
-def send_reminders(
-    db: Database, config: NotifyConfig, now: datetime | None = None
-) -> tuple[int, int]:
-    """E-mail every booking of tomorrow once, through the notify domain's SMTP relay.
+@dataclass(frozen=True)
+class Reminders:
+    queued: int = 0  # handed to notify's queue (it sends, retries and logs them)
+    unconfirmed: int = 0  # the resident has not confirmed the address: tried again next run
+    stopped: int = 0  # the resident unsubscribed from these e-mails: never sent
 
-    Each booking is claimed (``reminded_at`` set where it was empty) and committed before its
-    e-mail leaves, so two runs at once, or a second run, never send it twice; a refused or
-    failed e-mail gives the claim back for the next run. Answers (sent, failed).
+
+def queue_reminders(db: Database, site_url: str, now: datetime | None = None) -> Reminders:
+    """Queue a reminder for every booking of tomorrow, once, through the notify domain.
+
+    Each booking is claimed (``reminded_at`` set where it was empty) in the same transaction
+    that queues its e-mail, so two runs at once, or a second run, never queue it twice, and
+    a claim is never left without its e-mail. Notify's worker sends it, retrying a relay that
+    is down. A resident whose address is not confirmed yet is skipped, unclaimed.
     """
     now = now or now_utc()
     with db.session() as session:
         due = [b.id for b in due_reminders(session, now)]
-    sent = failed = 0
-    with Transport(config) as transport:
-        for booking_id in due:
-            with db.session() as session:
-                claimed = session.execute(
-                    update(Booking)
-                    .where(Booking.id == booking_id, Booking.reminded_at.is_(None))
-                    .values(reminded_at=now)
-                )
-                booking = session.get(Booking, booking_id)
-                resident = session.get(Resident, booking.resident_id) if booking else None
-                if claimed.rowcount != 1 or booking is None or resident is None:  # type: ignore[attr-defined]
-                    continue
-                message = reminder_message(
-                    booking, resident.email, config.from_address, config.site_url
-                )
-            try:
-                smtp, _reused = transport.smtp()
-                smtp.send_message(message)
-            except (OSError, smtplib.SMTPException):
-                transport.drop_smtp()
-                with db.session() as session:
-                    session.execute(
-                        update(Booking).where(Booking.id == booking_id).values(reminded_at=None)
-                    )
-                failed += 1
+    queued = unconfirmed = stopped = 0
+    for booking_id in due:
+        with db.session() as session:
+            booking = session.get(Booking, booking_id)
+            resident = session.get(Resident, booking.resident_id) if booking else None
+            if booking is None or resident is None:
                 continue
-            sent += 1
-    return sent, failed
+            address = residents.mail_address(resident)
+            if not address:
+                unconfirmed += 1
+                continue
+            claimed = session.execute(
+                update(Booking)
+                .where(Booking.id == booking_id, Booking.reminded_at.is_(None))
+                .values(reminded_at=now)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue  # another run took it
+            subject, body = reminder_email(booking, site_url)
+            if notify.queue_direct_email(session, address, subject, body, now=now) is None:
+                stopped += 1
+                continue
+            queued += 1
+    return Reminders(queued, unconfirmed, stopped)

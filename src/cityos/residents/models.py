@@ -37,6 +37,12 @@ class Resident(Base):
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # None until the resident opens the link e-mailed to ``email``; no e-mail goes to an
+    # unconfirmed address except that link.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A new address the resident asked for; ``email`` stays in use until this one is confirmed.
+    pending_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
     profile: Mapped[ResidentProfile | None] = relationship(
         back_populates="resident", cascade="all, delete-orphan", passive_deletes=True

@@ -6,6 +6,7 @@ site's CSRF token; login and sign-up are rate-limited per client address.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.pages import safe_next
 from cityos.core.ratelimit import rate_limited
-from cityos.core.web import SessionDep, check_csrf, database_of, settings_of
+from cityos.core.web import SessionDep, check_csrf, database_of, language_of, settings_of
 from cityos.forms import service as forms
 from cityos.forms.models import STATUSES as FORM_STATUSES
 from cityos.notices import service as notices
@@ -36,6 +37,9 @@ Text = Annotated[str, Form(max_length=1024)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 LoginLimit = Depends(
     rate_limited("resident-login", lambda r: settings_of(r).resident_logins_per_minute)
+)
+ConfirmLimit = Depends(
+    rate_limited("resident-email", lambda r: settings_of(r).resident_logins_per_minute)
 )
 
 
@@ -79,8 +83,72 @@ def signup(
             "error": problem.detail,
         }
         return _page(request, "residents/signup.html", context, status=problem.status)
+    # Where e-mails to this address were stopped, my page says so when asked to resend.
+    with contextlib.suppress(ProblemError):
+        _send_confirmation(request, session, resident)
     response = RedirectResponse(safe_next(next, "/my"), status_code=303)
     return _signed_in(response, request, resident)
+
+
+def _send_confirmation(
+    request: Request, session: Session, resident: Resident, *, resend: bool = False
+) -> str:
+    settings = settings_of(request)
+    return service.send_confirmation(
+        session, resident, site_url=settings.site_url, secret=settings.resolved_secret_key,
+        resend=resend,
+    )  # fmt: skip
+
+
+@router.get("/residents/confirm/{token}")
+def confirm(
+    request: Request, session: SessionDep, token: Annotated[str, Path(max_length=1000)]
+) -> Response:
+    """Where the link in a confirmation e-mail leads; works without being logged in."""
+    try:
+        resident = service.confirm_email(session, settings_of(request).resolved_secret_key, token)
+    except ProblemError as problem:
+        session.rollback()
+        context = {"error": problem.detail, "title": problem.title}
+        return _page(request, "residents/confirm.html", context, status=problem.status)
+    return _page(request, "residents/confirm.html", {"confirmed": resident.email})
+
+
+@router.post("/my/email/confirm", dependencies=[ConfirmLimit])
+def confirm_resend(request: Request, session: SessionDep, csrf_token: Text = "") -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return sessions.to_login(request)
+    try:
+        _send_confirmation(request, session, resident, resend=True)
+    except ProblemError as problem:
+        session.rollback()
+        context = {**_my_context(session, resident), "confirm_error": problem.detail}
+        return _page(request, "residents/my.html", context, status=problem.status)
+    return RedirectResponse("/my?confirmation=sent#email-confirm", status_code=303)
+
+
+@router.post("/my/email", dependencies=[ConfirmLimit])
+def email_change(
+    request: Request,
+    session: SessionDep,
+    email: Text = "",
+    password: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    resident = sessions.current_resident(request, session)
+    if resident is None:
+        return sessions.to_login(request)
+    try:
+        service.change_email(session, resident, email, password)
+        _send_confirmation(request, session, resident)
+    except ProblemError as problem:
+        session.rollback()
+        values = {**_profile_values(resident), "new_email": email}
+        return _profile_page(request, session, resident, values=values, problem=problem)
+    return RedirectResponse("/my/profile?email_sent=1#email", status_code=303)
 
 
 @router.get("/residents/login")
@@ -124,11 +192,15 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
     saved = [
         (c, procedures.checklist_of(session, list(c.procedure_ids))) for c in resident.checklists
     ]
+    in_checklists = {p.id for _c, items in saved for p in items}
     return {
         "resident": resident,
+        "email_confirmed": service.is_confirmed(resident),
+        "address_to_confirm": service.address_to_confirm(resident),
         "profile": resident.profile,
         "address_line": service.formatted_address(resident.profile),
         "saved": saved,
+        "filed": forms.filed_for(session, resident, in_checklists),
         "life_events": procedures.LIFE_EVENTS,
         "relations": RELATIONS,
         "notice_pref": notices.preference(session, resident),
@@ -146,7 +218,11 @@ def my_page(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
-    return _page(request, "residents/my.html", _my_context(session, resident))
+    context = {
+        **_my_context(session, resident),
+        "confirmation_sent": request.query_params.get("confirmation") == "sent",
+    }
+    return _page(request, "residents/my.html", context)
 
 
 def _profile_values(resident: Resident) -> dict[str, str]:
@@ -169,6 +245,7 @@ def _profile_page(
     values: dict[str, str] | None = None,
     problem: ProblemError | None = None,
     saved: bool = False,
+    email_sent: bool = False,
 ) -> Response:
     context = {
         **_my_context(session, resident),
@@ -176,6 +253,7 @@ def _profile_page(
         "errors": problem.errors if problem else {},
         "error": problem.detail if problem else "",
         "saved": saved,
+        "email_sent": email_sent,
     }
     return _page(
         request, "residents/profile.html", context, status=problem.status if problem else 200
@@ -187,7 +265,10 @@ def profile_form(request: Request, session: SessionDep) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
-    return _profile_page(request, session, resident, saved=request.query_params.get("saved") == "1")
+    return _profile_page(
+        request, session, resident, saved=request.query_params.get("saved") == "1",
+        email_sent=request.query_params.get("email_sent") == "1",
+    )  # fmt: skip
 
 
 @router.post("/my/profile")
@@ -342,17 +423,37 @@ def _checklist_save(request: Request, fields: dict[str, str]) -> Response:
         return RedirectResponse(f"/my#checklist-{saved.id}", status_code=303)
 
 
+def _checklist_texts(lang: str) -> dict[str, Any]:
+    """What procedures/_apply_online.html speaks with: say() and pick() in ja or en."""
+    mode = "en" if lang == "en" else "ja"
+
+    def say(ja: str, en: str, easy: str = "") -> str:
+        return en if mode == "en" else ja
+
+    def pick(procedure: Any, name: str) -> str:
+        return str(getattr(procedure, f"{name}_{mode}") or getattr(procedure, f"{name}_ja"))
+
+    return {"mode": mode, "say": say, "pick": pick}
+
+
 @router.get("/my/checklists/{checklist_id}")
 def checklist_show(request: Request, session: SessionDep, checklist_id: RowId) -> Response:
     resident = sessions.current_resident(request, session)
     if resident is None:
         return sessions.to_login(request)
     saved = service.checklist(session, resident, checklist_id)
+    items = procedures.checklist_of(session, list(saved.procedure_ids))
+    ids = [p.id for p in items]
     context = {
         "saved_checklist": saved,
-        "items": procedures.checklist_of(session, list(saved.procedure_ids)),
+        "items": items,
         "query": urlencode(saved.answers),
+        "navi": urlencode(saved.answers),
         "life_events": procedures.LIFE_EVENTS,
+        "online_forms": forms.online_forms(session, ids),
+        "filed": forms.filed_for(session, resident, ids),
+        "application_statuses": FORM_STATUSES,
+        **_checklist_texts(language_of(request)),
     }
     return _page(request, "residents/checklist.html", context)
 

@@ -7,9 +7,10 @@ answers 404 for a row that is not theirs, so another resident's ids tell nothing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from cityos.address import service as address
 from cityos.core import auth
 from cityos.core import text as jtext
-from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
+from cityos.core.errors import ConflictProblem, NotFoundProblem, ProblemError, ValidationProblem
+from cityos.core.ratelimit import TooManyRequestsProblem
 from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from cityos.db import utcnow
 from cityos.notify import service as notify
@@ -80,6 +82,179 @@ def sign_up(session: Session, email: str, password: str) -> Resident:
     except IntegrityError:
         raise taken from None
     return resident
+
+
+# --- confirming the e-mail address ----------------------------------------------------------
+
+CONFIRM_MAX_AGE = timedelta(days=3)
+RESEND_INTERVAL = timedelta(minutes=2)
+CONFIRM_SALT = "cityos.residents.email-confirm"
+
+
+def is_confirmed(resident: Resident) -> bool:
+    return resident.email_confirmed_at is not None
+
+
+def mail_address(resident: Resident) -> str:
+    """Where e-mails to the resident may go: their address once confirmed, else nowhere ("")."""
+    return resident.email if is_confirmed(resident) else ""
+
+
+def address_to_confirm(resident: Resident) -> str:
+    """The address waiting for its link: a new one asked for, else an unconfirmed own one."""
+    if resident.pending_email:
+        return resident.pending_email
+    return "" if is_confirmed(resident) else resident.email
+
+
+def confirmation_token(secret: str, resident: Resident, address: str) -> str:
+    return URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).dumps([resident.id, address])
+
+
+def confirmation_url(site_url: str, secret: str, resident: Resident, address: str) -> str:
+    token = confirmation_token(secret, resident, address)
+    return f"{site_url.rstrip('/')}/residents/confirm/{token}"
+
+
+def confirmation_email(url: str) -> tuple[str, str]:
+    subject = "【三鷹市】メールアドレスの確認 / Please confirm your e-mail address"
+    days = CONFIRM_MAX_AGE.days
+    body = (
+        "【日本語】\n"
+        "三鷹市 City OS のアカウントに、このメールアドレスが登録されました。\n"
+        f"次のリンクを開いて、メールアドレスを確認してください（{days}日間有効）。\n\n"
+        f"{url}\n\n"
+        "確認が済むまで、申請の状況やお知らせ、予約のリマインダーはメールで届きません。\n"
+        "心当たりがない場合は、このメールを破棄してください。\n\n"
+        "[English]\n"
+        "This e-mail address was given for a Mitaka City OS account.\n"
+        f"Open the link above to confirm it (valid for {days} days).\n"
+        "Until then, no application updates, notices or booking reminders are e-mailed.\n"
+        "If you did not ask for this, ignore this e-mail."
+    )
+    return subject, body
+
+
+def _too_soon(wait: timedelta) -> TooManyRequestsProblem:
+    seconds = max(1, int(wait.total_seconds()) + 1)
+    return TooManyRequestsProblem(
+        f"確認メールは少し前に送りました。{seconds} 秒後にもう一度お試しください / "
+        f"a confirmation e-mail was sent a moment ago: try again in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def send_confirmation(
+    session: Session,
+    resident: Resident,
+    *,
+    site_url: str,
+    secret: str,
+    now: datetime | None = None,
+    resend: bool = False,
+) -> str:
+    """Queue the e-mail with the resident's confirmation link (through notify); the address.
+
+    A resend is refused while the last link is younger than ``RESEND_INTERVAL``, and when
+    nothing waits for confirmation.
+    """
+    now = now or utcnow()
+    address = address_to_confirm(resident)
+    if not address:
+        raise ConflictProblem(
+            "メールアドレスは確認済みです / your e-mail address is already confirmed"
+        )
+    last = resident.confirmation_sent_at
+    if resend and last is not None and now - last < RESEND_INTERVAL:
+        raise _too_soon(RESEND_INTERVAL - (now - last))
+    subject, body = confirmation_email(confirmation_url(site_url, secret, resident, address))
+    if notify.queue_direct_email(session, address, subject, body, now=now) is None:
+        raise ConflictProblem(
+            "このアドレスへの City OS のメールは配信停止になっています。別のアドレスを登録してください / "
+            "City OS e-mails to this address were stopped (unsubscribed): use another address"
+        )
+    resident.confirmation_sent_at = now
+    session.flush()
+    return address
+
+
+class ConfirmationProblem(ProblemError):
+    status = 400
+    type_slug = "confirmation-link"
+    title = "Confirmation link not valid / 確認リンクが使えません"
+
+
+def confirm_email(session: Session, secret: str, token: str) -> Resident:
+    """Apply a confirmation link: the address it names becomes the resident's confirmed one."""
+    try:
+        value = URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).loads(
+            token, max_age=int(CONFIRM_MAX_AGE.total_seconds())
+        )
+    except SignatureExpired as exc:
+        raise ConfirmationProblem(
+            "確認リンクの有効期限が切れています。マイページから確認メールを送り直してください / "
+            "this confirmation link has expired: send a new one from your my page"
+        ) from exc
+    except BadSignature as exc:
+        raise ConfirmationProblem(
+            "確認リンクが正しくありません。メールのリンクを省略せずに開いてください / "
+            "this confirmation link is not valid: open the whole link from the e-mail"
+        ) from exc
+    resident_id, address = value if isinstance(value, list) and len(value) == 2 else (None, None)
+    resident = session.get(Resident, resident_id) if isinstance(resident_id, int) else None
+    if resident is None or not isinstance(address, str):
+        raise ConfirmationProblem(
+            "このリンクのアカウントは見つかりません / the account of this link no longer exists"
+        )
+    if address == resident.email:
+        if resident.email_confirmed_at is None:
+            resident.email_confirmed_at = utcnow()
+    elif address == resident.pending_email:
+        taken = session.scalar(
+            select(Resident.id).where(Resident.email == address, Resident.id != resident.id)
+        )
+        if taken is not None:
+            raise ConflictProblem(
+                "このメールアドレスは別のアカウントで使われています / "
+                "this e-mail address is used by another account"
+            )
+        resident.email, resident.pending_email = address, ""
+        resident.email_confirmed_at = utcnow()
+    else:
+        raise ConfirmationProblem(
+            "このリンクは古くなっています（メールアドレスがその後変わりました） / "
+            "this link is out of date: the e-mail address was changed since"
+        )
+    session.flush()
+    return resident
+
+
+def change_email(session: Session, resident: Resident, email: str, password: str) -> str:
+    """Ask for a new address: it waits for its own confirmation, the old one stays in use."""
+    errors: dict[str, list[str]] = {}
+    normalized = ""
+    try:
+        normalized = notify.normalize_email(email)
+    except ValidationProblem as exc:
+        errors["email"] = list(exc.errors.get("email", [exc.detail]))
+    if not auth.verify_password(resident.password_hash, password):
+        errors["password"] = ["パスワードが違います / the password is not correct"]
+    if errors:
+        raise _problem(errors)
+    if normalized == resident.email:
+        raise _problem(
+            {"email": ["今のメールアドレスと同じです / this is your current address already"]}
+        )
+    if session.scalar(select(Resident.id).where(Resident.email == normalized)) is not None:
+        raise ConflictProblem(
+            "このメールアドレスは別のアカウントで使われています / "
+            "this e-mail address is used by another account",
+            errors={"email": ["既に登録されています / already registered"]},
+        )
+    resident.pending_email = normalized
+    resident.confirmation_sent_at = None  # a new address gets its link at once
+    session.flush()
+    return normalized
 
 
 def log_in(session: Session, email: str, password: str) -> Resident | None:
@@ -297,6 +472,10 @@ def export(resident: Resident) -> dict[str, Any]:
             "created_at": resident.created_at.isoformat(),
             "last_login_at": resident.last_login_at.isoformat() if resident.last_login_at else None,
             "identity_method": resident.identity_method,
+            "email_confirmed_at": resident.email_confirmed_at.isoformat()
+            if resident.email_confirmed_at
+            else None,
+            "pending_email": resident.pending_email,
         },
         "profile": {
             "name": profile.name if profile else "",
