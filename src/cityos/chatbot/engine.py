@@ -320,6 +320,8 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z'\-]*|[0-9]+")
+_KANA_ONLY = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]+")
+_CHUNK = re.compile(r"[^\s、。，．,.!?！？・]+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 _MARKUP = re.compile(r"<[^>]{0,200}>|[*#_`|>\[\]]+")
@@ -332,6 +334,8 @@ MIX = {"word_q": 0.45, "word_a": 0.15, "char_q": 0.3, "char_a": 0.1}
 # A question word the FAQ never uses counts in the reachable score as a rare word would.
 OOV_DF = 1.0
 GROUPED_WEIGHT = 0.3
+# A kana-only chunk is read as the FAQ's words when they cover this share of its kana.
+KANA_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -517,6 +521,8 @@ class Analyzer:
     def __init__(self, synonym_groups: Iterable[Iterable[str]]) -> None:
         self.groups: dict[tuple[str, ...], list[str]] = {}
         self.longest = 1
+        self.lexicon: dict[str, tuple[str, ...]] = {}  # folded kana reading -> word terms
+        self.lexicon_longest = 0
         for group in synonym_groups:
             members = [m for m in group if m]
             if len(members) < 2:
@@ -545,25 +551,91 @@ class Analyzer:
             else:
                 reading = jtext.search_key(word.reading or surface)
             readings.append(reading)
-            if word.pos not in _CONTENT_POS:
-                continue
-            key = jtext.search_key(word.normalized or word.base or surface)
-            if surface.isascii():
-                key = surface.casefold()
-            if (
-                not key
-                or key in STOPWORDS
-                or word.base in STOPWORDS
-                or surface in STOPWORDS
-                or (len(key) == 1 and key.isascii())
-                or (len(key) == 1 and "\u3041" <= key <= "\u309f")
-            ):
-                continue
-            keys.append(key)
+            key = Analyzer._key(word)
+            if key is not None:
+                keys.append(key)
         return keys, readings
 
-    def analyse(self, written: str) -> Analysed:
-        keys, readings = self._content(tokens.words(written))
+    @staticmethod
+    def _key(word: tokens.Word) -> str | None:
+        """The term a content word is indexed under; None for other words."""
+        if word.pos not in _CONTENT_POS:
+            return None
+        surface = word.surface
+        key = jtext.search_key(word.normalized or word.base or surface)
+        if surface.isascii():
+            key = surface.casefold()
+        if (
+            not key
+            or key in STOPWORDS
+            or word.base in STOPWORDS
+            or surface in STOPWORDS
+            or (len(key) == 1 and key.isascii())
+            or (len(key) == 1 and "\u3041" <= key <= "\u309f")
+        ):
+            return None
+        return key
+
+    def learn_readings(self, written: str | Sequence[tokens.Word]) -> None:
+        """Remember the readings of ``written``'s content words (and of runs of up to three
+        nouns, 収集+日), so that a kana-only question can be read back into those words."""
+        run: list[tuple[str, str]] = []
+        words = tokens.words(written) if isinstance(written, str) else written
+        for word in [*words, None]:
+            key = self._key(word) if word is not None else None
+            if word is None or key is None:
+                run = []
+                continue
+            reading = _fold_kana(jtext.search_key(word.reading or word.surface))
+            if not _KANA_ONLY.fullmatch(reading):
+                run = []
+                continue
+            run = [*run[-2:], (key, reading)] if word.pos == "名詞" else [(key, reading)]
+            for start in range(len(run)):
+                joined = "".join(r for _k, r in run[start:])
+                if len(joined) >= 2:
+                    self.lexicon.setdefault(joined, tuple(k for k, _r in run[start:]))
+                    self.lexicon_longest = max(self.lexicon_longest, len(joined))
+            if word.pos != "名詞":
+                run = []
+
+    def _read_kana(self, chunk: str) -> list[str] | None:
+        """The FAQ's words in a kana-only chunk (じゅうみんひょう -> 住民票), read greedily
+        longest first; None when they cover too little of it to trust."""
+        folded = _fold_kana(jtext.search_key(chunk))
+        found: list[str] = []
+        covered = 0
+        i = 0
+        while i < len(folded):
+            for size in range(min(self.lexicon_longest, len(folded) - i), 1, -1):
+                keys = self.lexicon.get(folded[i : i + size])
+                if keys is not None:
+                    found.extend(keys)
+                    covered += size
+                    i += size
+                    break
+            else:
+                i += 1
+        if not found or covered < KANA_COVERAGE * len(folded):
+            return None
+        return found
+
+    def analyse(
+        self, written: str, *, asked: bool = False, words: Sequence[tokens.Word] | None = None
+    ) -> Analysed:
+        keys, readings = self._content(tokens.words(written) if words is None else words)
+        if asked and self.lexicon:
+            chunks = _CHUNK.findall(written)
+            read = [(c, self._read_kana(c)) for c in chunks if _KANA_ONLY.fullmatch(c)]
+            if any(found for _c, found in read):
+                keys = []
+                kana = {c for c, found in read if found}
+                rest = " ".join(c for c in chunks if c not in kana)
+                for chunk, found in read:
+                    if found:
+                        keys.extend(found)
+                if rest.strip():
+                    keys.extend(self._content(tokens.words(rest))[0])
         terms = list(keys)
         grouped: set[str] = set()
         for start in range(len(keys)):
@@ -574,6 +646,19 @@ class Analyzer:
                     grouped.update(keys[start : start + size])
                     break
         return Analysed(terms, _ngrams("".join(readings)), frozenset(grouped))
+
+
+_VOICED = "がぎぐげござじずぜぞだぢづでどばびぶべぼぱぴぷぺぽゔ"
+_UNVOICED = "かきくけこさしすせそたちつてとはひふへほはひふへほう"
+_SMALL = "ぁぃぅぇぉっゃゅょゎゕゖ"
+_LARGE = "あいうえおつやゆよわかけ"
+_FOLD = str.maketrans(_VOICED + _SMALL, _UNVOICED + _LARGE, "ー")
+
+
+def _fold_kana(reading: str) -> str:
+    """Hiragana with voicing, small kana and long-vowel marks folded, so that a resident's
+    spelling of a reading (しゅうしゅうび, まいなんばあかあど) meets the dictionary's."""
+    return reading.translate(_FOLD)
 
 
 def _ngrams(reading: str) -> list[str]:
@@ -655,11 +740,21 @@ class FaqIndex:
         else:
             groups = [[key, *members] for key, members in synonyms.items()]
         analyzer = Analyzer(groups)
+        for group in groups:
+            for member in group:
+                analyzer.learn_readings(member)
+        cut = []
+        for entry in listed:
+            asked_words = tokens.words(f"{entry.question} {entry.category}")
+            told_words = tokens.words(entry.answer)
+            analyzer.learn_readings(asked_words)
+            analyzer.learn_readings(told_words)
+            cut.append((asked_words, told_words))
         docs: dict[str, list[list[str]]] = {name: [] for name in CHANNELS}
         word_sets = []
-        for entry in listed:
-            asked = analyzer.analyse(f"{entry.question} {entry.category}")
-            told = analyzer.analyse(entry.answer)
+        for entry, (asked_words, told_words) in zip(listed, cut, strict=True):
+            asked = analyzer.analyse(entry.question, words=asked_words)
+            told = analyzer.analyse(entry.answer, words=told_words)
             docs["word_q"].append(asked.words)
             docs["word_a"].append(told.words)
             docs["char_q"].append(asked.chars)
@@ -676,7 +771,7 @@ class FaqIndex:
         self, question: str
     ) -> tuple[np.ndarray[Any, Any], float, Analysed, bool, list[str]]:
         japanese, translated, unknown = translate(question[:QUESTION_LIMIT])
-        analysed = self.analyzer.analyse(japanese) if japanese.strip() else Analysed([], [])
+        analysed = self.analyzer.analyse(japanese, asked=True) if japanese.strip() else Analysed([], [])
         scores = np.zeros(len(self.entries), dtype=np.float32)
         reachable = 0.0
         words: dict[str, float] = {}
