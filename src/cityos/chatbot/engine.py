@@ -308,6 +308,18 @@ _ENGLISH_STOP = frozenset(
         "us",
     ]
 )
+# Chinese and Korean words that say how a question is asked (what, how, where, please ...).
+_CHINESE_STOP = re.compile(
+    "怎么|怎麼|怎样|怎樣|如何|什么|什麼|哪里|哪裡|哪儿|哪兒|哪个|哪個|为什么|為什麼|几|幾|吗|嗎|呢|吧|"
+    "我们|我們|我|你们|你們|你|您|他|她|的|了|是|在|有|没有|沒有|要|想|需要|可以|能|应该|應該|"
+    "请问|請問|请|請|一下|时候|時候|时|時|去|做|办|辦|给|給|和|或|还是|還是|这|這|那|吗"
+)
+_KOREAN_STOP = (
+    "어떻게", "어디", "어느", "무엇", "뭐", "뭘", "언제", "누가", "왜", "얼마나", "있나요", "있어요",
+    "있습니까", "있을까요", "해요", "하나요", "합니까", "할까요", "하고", "하는", "하려면", "싶어요",
+    "싶습니다", "싶은데", "알려", "가르쳐", "주세요", "필요한", "필요해요", "되나요", "돼요", "수",
+    "저는", "제가", "우리", "좀", "그", "이", "저", "까지", "에서", "으로",
+)  # fmt: skip
 _PROMPT_LIKE = re.compile(
     r"ignore (?:all |the |your |previous |above |prior )*(?:faq|instructions?|rules?|prompts?)"
     r"|disregard|system prompt|you are now|act as|pretend|jailbreak|roleplay|role-play"
@@ -432,7 +444,9 @@ def glossary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
         if source.isascii() and words:
             phrases.setdefault(words, japanese)
         else:
-            strings[jtext.normalize(source)] = japanese
+            strings.setdefault(jtext.normalize(source), japanese)
+    # Longest first, so that 大型垃圾 is read before 垃圾.
+    strings = dict(sorted(strings.items(), key=lambda item: -len(item[0])))
     return phrases, strings
 
 
@@ -476,16 +490,19 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
     unknown: list[str] = []
     rest = written
     if hangul or chinese:
-        for source in sorted(strings, key=len, reverse=True):
+        for source in strings:
             if source in rest:
                 terms.append(strings[source])
                 rest = rest.replace(source, " ")
-    words = [_stem(w) for w in _LATIN_WORD.findall(rest.casefold())]
+    raw = _LATIN_WORD.findall(rest.casefold())
+    words = [_stem(w) for w in raw]
     stop = _english_stop()
     i = 0
     while i < len(words):
         for size in (5, 4, 3, 2, 1):
             found = phrases.get(tuple(words[i : i + size])) if i + size <= len(words) else None
+            if size == 1 and raw[i] in _ENGLISH_STOP:
+                found = None  # "can" the verb is not "cans"
             if found is not None:
                 terms.append(found)
                 i += size
@@ -495,8 +512,14 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
                 unknown.append(words[i])
             i += 1
     if hangul:
-        unknown += re.findall(r"[\uac00-\ud7a3]{2,}", rest)
+        unknown += [
+            w
+            for w in re.findall(r"[\uac00-\ud7a3]{2,}", rest)
+            if not any(w.startswith(stop_word) for stop_word in _KOREAN_STOP)
+        ]
     found_any = bool(terms)
+    if chinese:
+        rest = _CHINESE_STOP.sub(" ", rest)
     if chinese and _KANJI.search(rest):
         # Kanji left over keep their meaning as written (医院, 保险 ...).
         terms.append(re.sub(r"[^\u4e00-\u9fff]+", " ", rest))
