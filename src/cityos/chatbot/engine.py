@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -343,9 +343,27 @@ K1 = 1.2
 B = 0.75
 CHANNELS = ("word_q", "word_a", "char_q", "char_a")
 MIX = {"word_q": 0.45, "word_a": 0.15, "char_q": 0.3, "char_a": 0.1}
+BM25: dict[str, tuple[float, float]] = {}  # channel -> (k1, b) where not K1, B
 # A question word the FAQ never uses counts in the reachable score as a rare word would.
 OOV_DF = 1.0
 GROUPED_WEIGHT = 0.3
+PART_WEIGHT = 0.5  # a part of a compound the question uses (転入 of 転入届)
+# The confidence is a logistic model over confidence_features(), fitted on the dev set
+# (benchmarks/chatbot_tune.py --fit) with the bias shifted so that DEFAULT_THRESHOLD is the
+# cut that answers the most dev questions right plus declines the most unanswerable ones.
+CONFIDENCE_WEIGHTS = (
+    0.8651,
+    -1.7531,
+    1.6024,
+    -0.2313,
+    1.7508,
+    0.8528,
+    0.3871,
+    0.7697,
+    0.4441,
+    -0.9916,
+)
+CONFIDENCE_BIAS = -1.7715
 # A kana-only chunk is read as the FAQ's words when they cover this share of its kana.
 KANA_COVERAGE = 0.5
 
@@ -472,6 +490,23 @@ def _english_stop() -> frozenset[str]:
     return frozenset(_stem(w) for w in _ENGLISH_STOP) | _ENGLISH_STOP
 
 
+_CHINESE_FUNCTION = re.compile("[吗嗎呢么麼哪怎我你们們吧]|什么|什麼|可以|没有|沒有|需要")
+
+
+def _chinese(written: str) -> bool:
+    """Kanji without kana is Chinese when it has a character Japanese does not write (the
+    simplified 办, 补, 鹰 are outside Shift_JIS) or a Chinese function word (吗, 怎么, 我);
+    otherwise it is a Japanese question written in kanji only (納税証明書, 転入届)."""
+    if _CHINESE_FUNCTION.search(written):
+        return True
+    for char in _KANJI.findall(written):
+        try:
+            char.encode("cp932")
+        except UnicodeEncodeError:
+            return True
+    return False
+
+
 def translate(question: str) -> tuple[str, bool, list[str]]:
     """Japanese terms for an English, Chinese or Korean question; Japanese passes through.
 
@@ -480,7 +515,7 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
     has_kana = _KANA.search(written) is not None
     latin = _LATIN_WORD.findall(written.casefold())
     hangul = _HANGUL.search(written) is not None
-    chinese = not has_kana and _KANJI.search(written) is not None
+    chinese = not has_kana and _KANJI.search(written) is not None and _chinese(written)
     if has_kana and len(latin) < 3:
         return written, False, []
     if not latin and not hangul and not chinese:
@@ -536,6 +571,8 @@ class Analysed:
     words: list[str]
     chars: list[str]
     grouped: frozenset[str] = frozenset()  # words that also gave a synonym group term
+    parts: frozenset[str] = frozenset()  # words that are only parts of a compound (転入 of 転入届)
+    names: frozenset[str] = frozenset()  # proper nouns (武蔵野, 八王子, NHK)
 
 
 class Analyzer:
@@ -562,9 +599,12 @@ class Analyzer:
                 self.longest = max(self.longest, len(key))
 
     @staticmethod
-    def _content(words: Sequence[tokens.Word]) -> tuple[list[str], list[str]]:
+    def _content(
+        words: Sequence[tokens.Word], names: set[str] | None = None
+    ) -> tuple[list[str], list[str], list[str]]:
         keys: list[str] = []
         readings: list[str] = []
+        parts: list[str] = []
         for word in words:
             if word.pos in ("助詞", "助動詞", "補助記号", "空白", "記号"):
                 continue
@@ -577,7 +617,11 @@ class Analyzer:
             key = Analyzer._key(word)
             if key is not None:
                 keys.append(key)
-        return keys, readings
+                if names is not None and word.detail == "固有名詞":
+                    names.add(key)
+                if word.pos == "名詞" and len(surface) >= 3 and _KANJI.search(surface):
+                    parts.extend(p for p in _compound_parts(surface) if p != key)
+        return keys, readings, parts
 
     @staticmethod
     def _key(word: tokens.Word) -> str | None:
@@ -646,7 +690,10 @@ class Analyzer:
     def analyse(
         self, written: str, *, asked: bool = False, words: Sequence[tokens.Word] | None = None
     ) -> Analysed:
-        keys, readings = self._content(tokens.words(written) if words is None else words)
+        names: set[str] = set()
+        keys, readings, parts = self._content(
+            tokens.words(written) if words is None else words, names
+        )
         if asked and self.lexicon:
             chunks = _CHUNK.findall(written)
             read = [(c, self._read_kana(c)) for c in chunks if _KANA_ONLY.fullmatch(c)]
@@ -654,12 +701,13 @@ class Analyzer:
                 keys = []
                 kana = {c for c, found in read if found}
                 rest = " ".join(c for c in chunks if c not in kana)
-                for chunk, found in read:
+                for _chunk, found in read:
                     if found:
                         keys.extend(found)
                 if rest.strip():
                     keys.extend(self._content(tokens.words(rest))[0])
         terms = list(keys)
+        terms.extend(parts)
         grouped: set[str] = set()
         for start in range(len(keys)):
             for size in range(min(self.longest, len(keys) - start), 0, -1):
@@ -668,7 +716,13 @@ class Analyzer:
                     terms.extend(labels)
                     grouped.update(keys[start : start + size])
                     break
-        return Analysed(terms, _ngrams("".join(readings)), frozenset(grouped))
+        return Analysed(
+            terms,
+            _ngrams("".join(readings)),
+            frozenset(grouped),
+            frozenset(parts) - set(keys),
+            frozenset(names),
+        )
 
 
 _VOICED = "がぎぐげござじずぜぞだぢづでどばびぶべぼぱぴぷぺぽゔ"
@@ -676,6 +730,28 @@ _UNVOICED = "かきくけこさしすせそたちつてとはひふへほはひ�
 _SMALL = "ぁぃぅぇぉっゃゅょゎゕゖ"
 _LARGE = "あいうえおつやゆよわかけ"
 _FOLD = str.maketrans(_VOICED + _SMALL, _UNVOICED + _LARGE, "ー")
+
+
+@cache
+def _splitter() -> Any:
+    from sudachipy import SplitMode
+
+    dictionary = tokens._tokenizer()[1]
+    return dictionary.tokenizer(mode=SplitMode.A)
+
+
+@lru_cache(maxsize=65536)
+def _compound_parts(surface: str) -> tuple[str, ...]:
+    """The nouns of two characters or more inside a compound noun (納税証明書 -> 納税, 証明),
+    so that a question naming part of a compound still meets it."""
+    found = []
+    for morpheme in _splitter().tokenize(surface):
+        if morpheme.part_of_speech()[0] != "名詞":
+            continue
+        key = jtext.search_key(morpheme.normalized_form() or morpheme.surface())
+        if len(key) >= 2 and key not in STOPWORDS:
+            found.append(key)
+    return tuple(found) if len(found) > 1 or (found and found[0] != surface) else ()
 
 
 def _fold_kana(reading: str) -> str:
@@ -701,7 +777,7 @@ class _Channel:
     oov: float  # what a term no entry has would be worth
 
     @classmethod
-    def build(cls, documents: list[list[str]]) -> _Channel:
+    def build(cls, documents: list[list[str]], k1: float = K1, b: float = B) -> _Channel:
         n = len(documents)
         lengths = np.array([len(d) for d in documents], dtype=np.float64)
         average = float(lengths.mean()) if n and lengths.sum() else 1.0
@@ -715,8 +791,8 @@ class _Channel:
             idf = math.log(1 + (n - len(hits) + 0.5) / (len(hits) + 0.5))
             docs = np.fromiter((h[0] for h in hits), dtype=np.int32, count=len(hits))
             tf = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
-            norm = K1 * (1 - B + B * lengths[docs] / average)
-            weights = (idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+            norm = k1 * (1 - b + b * lengths[docs] / average)
+            weights = (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
             postings[term] = (docs, weights)
             best[term] = float(weights.max())
         oov = math.log(1 + (n - OOV_DF + 0.5) / (OOV_DF + 0.5)) if n else 1.0
@@ -745,6 +821,7 @@ class FaqIndex:
     word_sets: list[frozenset[str]]  # each entry's word terms (question + answer)
     by_id: dict[str, int]
     threshold: float = DEFAULT_THRESHOLD
+    vocabulary: frozenset[str] = frozenset()  # every word term of every entry
 
     @classmethod
     def build(
@@ -783,39 +860,58 @@ class FaqIndex:
             docs["char_q"].append(asked.chars)
             docs["char_a"].append(told.chars)
             word_sets.append(frozenset(asked.words) | frozenset(told.words))
-        channels = {name: _Channel.build(documents) for name, documents in docs.items()}
+        channels = {
+            name: _Channel.build(documents, *BM25.get(name, (K1, B)))
+            for name, documents in docs.items()
+        }
         by_id = {entry.faq_id: index for index, entry in enumerate(listed)}
-        return cls(listed, analyzer, channels, word_sets, by_id, threshold)
+        vocabulary = frozenset().union(*word_sets) if word_sets else frozenset()
+        return cls(listed, analyzer, channels, word_sets, by_id, threshold, vocabulary)
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _scores(
+    def _query_terms(
         self, question: str
-    ) -> tuple[np.ndarray[Any, Any], float, Analysed, bool, list[str]]:
+    ) -> tuple[dict[str, float], dict[str, float], Analysed, bool, list[str]]:
+        """The question's word terms (term -> weight), reading n-grams, analysis, whether it
+        was translated, and the foreign words the glossary did not know."""
         japanese, translated, unknown = translate(question[:QUESTION_LIMIT])
-        analysed = self.analyzer.analyse(japanese, asked=True) if japanese.strip() else Analysed([], [])
-        scores = np.zeros(len(self.entries), dtype=np.float32)
-        reachable = 0.0
+        analysed = (
+            self.analyzer.analyse(japanese, asked=True) if japanese.strip() else Analysed([], [])
+        )
         words: dict[str, float] = {}
         for word in analysed.words:
             # A word with synonyms counts mostly through its group's term, so that 大型ごみ
             # finds 粗大ごみ nearly as well as 粗大ごみ itself.
             weight = GROUPED_WEIGHT if word in analysed.grouped else 1.0
+            if word in analysed.parts:
+                weight = PART_WEIGHT
             words[word] = words.get(word, 0.0) + weight
         for word in unknown:
             words[f"?{word}"] = words.get(f"?{word}", 0.0) + 1.0
-        chars = Counter(analysed.chars)
+        chars = {gram: float(count) for gram, count in Counter(analysed.chars).items()}
+        return words, chars, analysed, translated, unknown
+
+    def _scores(self, question: str) -> tuple[np.ndarray[Any, Any], float, _Scored]:
+        words, chars, analysed, translated, unknown = self._query_terms(question)
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        reachable = 0.0
+        per: dict[str, tuple[np.ndarray[Any, Any], float]] = {}
         for name in CHANNELS:
             terms = words if name.startswith("word") else chars
-            reachable += self.channels[name].score(terms, scores, MIX[name])
-        return scores, reachable, analysed, translated, unknown
+            own = np.zeros(len(self.entries), dtype=np.float32)
+            reach = self.channels[name].score(terms, own, 1.0)
+            per[name] = (own, reach)
+            scores += own * MIX[name]
+            reachable += reach * MIX[name]
+        return scores, reachable, _Scored(per, analysed, translated, unknown)
 
     def ask_ranked(self, question: str, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` best entries as (faq_id, score in [0, 1]), best first."""
         if not self.entries:
             return []
-        scores, reachable, _analysed, _translated, _unknown = self._scores(question)
+        scores, reachable, _scored = self._scores(question)
         if reachable <= 0:
             return []
         top = _top(scores, k)
@@ -831,7 +927,8 @@ class FaqIndex:
             return Answer(False, None, None, None, 0.0, reason="prompt")
         if not self.entries:
             return Answer(False, None, None, None, 0.0, reason="no-words")
-        scores, reachable, analysed, translated, unknown = self._scores(written)
+        scores, reachable, scored = self._scores(written)
+        analysed, translated = scored.analysed, scored.translated
         if reachable <= 0 or not (analysed.words or analysed.chars):
             return Answer(False, None, None, None, 0.0, reason="no-words", translated=translated)
         top = [i for i in _top(scores, SUGGESTIONS + 1) if scores[i] > 0]
@@ -839,7 +936,7 @@ class FaqIndex:
             return Answer(
                 False, None, None, None, 0.0, reason="low-confidence", translated=translated
             )
-        confidence = self._confidence(scores, reachable, top, analysed, unknown)
+        confidence = self._confidence(scores, reachable, scored)
         best = self.entries[top[0]]
         if confidence < self.threshold:
             suggestions = [
@@ -869,27 +966,68 @@ class FaqIndex:
             translated=translated,
         )
 
-    def _confidence(
-        self,
-        scores: np.ndarray[Any, Any],
-        reachable: float,
-        top: list[int],
-        analysed: Analysed,
-        unknown: list[str],
-    ) -> float:
-        first = float(scores[top[0]]) / reachable
-        second = float(scores[top[1]]) / reachable if len(top) > 1 else 0.0
-        margin = (first - second) / first if first > 0 else 0.0
-        # What the question asks about: its words, a synonym group standing for its members.
-        asked = {w for w in analysed.words if w not in analysed.grouped}
-        asked |= {f"?{w}" for w in unknown}
-        if asked:
-            entry_words = self.word_sets[top[0]]
-            coverage = sum(1 for w in asked if w in entry_words) / len(asked)
-        else:
-            coverage = 0.5  # kana the tokenizer could not split: the readings decide
-        value = 0.55 * first + 0.3 * coverage + 0.15 * min(1.0, margin * 2)
-        return max(0.0, min(1.0, value))
+    def _confidence(self, scores: np.ndarray[Any, Any], reachable: float, scored: _Scored) -> float:
+        features = confidence_features(
+            self, scores, reachable, scored.per, scored.analysed, scored.unknown, scored.translated
+        )
+        logit = float(features @ np.asarray(CONFIDENCE_WEIGHTS)) + CONFIDENCE_BIAS
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+
+
+@dataclass(frozen=True)
+class _Scored:
+    per: dict[str, tuple[np.ndarray[Any, Any], float]]  # channel -> (scores, reachable)
+    analysed: Analysed
+    translated: bool
+    unknown: list[str]
+
+
+def confidence_features(
+    index: FaqIndex,
+    scores: np.ndarray[Any, Any],
+    reachable: float,
+    per: Mapping[str, tuple[np.ndarray[Any, Any], float]],
+    analysed: Analysed,
+    unknown: Sequence[str],
+    translated: bool,
+) -> np.ndarray[Any, Any]:
+    """What the confidence is computed from, each roughly in [0, 1] and independent of the
+    FAQ's size: how much of what the question could reach the best entry reaches, how far
+    ahead of the second it is, how much of the question's words it holds, whether the
+    channels agree on it, how many words the FAQ never uses."""
+    top = _top(scores, 2)
+    first = float(scores[top[0]]) / reachable if reachable > 0 else 0.0
+    second = float(scores[top[1]]) / reachable if len(top) > 1 and reachable > 0 else 0.0
+    ratio = second / first if first > 0 else 1.0
+    asked = {w for w in analysed.words if w not in analysed.grouped and w not in analysed.parts}
+    asked |= {f"?{w}" for w in unknown}
+    if asked:
+        coverage = sum(1 for w in asked if w in index.word_sets[top[0]]) / len(asked)
+        unseen = sum(1 for w in asked if w not in index.vocabulary) / len(asked)
+    else:
+        coverage, unseen = 0.5, 0.5  # kana the tokenizer could not split
+    agree = 0.0
+    own = {}
+    for name in CHANNELS:
+        channel_scores, reach = per[name]
+        own[name] = float(channel_scores[top[0]]) / reach if reach > 0 else 0.0
+        if reach > 0 and channel_scores[top[0]] >= channel_scores.max() > 0:
+            agree += MIX[name]
+    return np.array(
+        [
+            first,
+            ratio,
+            coverage,
+            unseen,
+            agree,
+            own["word_q"],
+            own["char_q"],
+            min(len(asked), 8) / 8,
+            1.0 if translated else 0.0,
+            # A place or body the FAQ never names (武蔵野市, NHK): most likely not its business.
+            1.0 if any(name not in index.vocabulary for name in analysed.names) else 0.0,
+        ]
+    )
 
 
 def _top(scores: np.ndarray[Any, Any], k: int) -> list[int]:
