@@ -531,10 +531,12 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
     Answers (text, translated?, unknown foreign words)."""
     written = jtext.normalize(question)
     has_kana = _KANA.search(written) is not None
-    latin = _LATIN_WORD.findall(written.casefold())
+    latin = [w for w in _LATIN_WORD.findall(written.casefold()) if not w.isdigit()]
     hangul = _HANGUL.search(written) is not None
     chinese = not has_kana and _KANJI.search(written) is not None and _chinese(written)
-    if has_kana and len(latin) < 3:
+    # Japanese: kana, or kanji that is not Chinese (3歳児健診, AED 場所, 転入届).
+    japanese = has_kana or (not chinese and not hangul and _KANJI.search(written) is not None)
+    if japanese and len(latin) < 3:
         return written, False, []
     if not latin and not hangul and not chinese:
         return written, False, []
@@ -576,7 +578,7 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
     if chinese and _KANJI.search(rest):
         # Kanji left over keep their meaning as written (医院, 保险 ...).
         terms.append(re.sub(r"[^\u4e00-\u9fff]+", " ", rest))
-    if has_kana:
+    if japanese:
         terms.insert(0, re.sub(r"[A-Za-z][A-Za-z'\-]*", " ", written))
     return " ".join(terms), found_any or bool(latin) or hangul, unknown
 
