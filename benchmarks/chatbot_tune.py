@@ -58,6 +58,10 @@ def _channel_data(index: Any, questions: list[Any]) -> list[dict[str, Any]]:
 
 
 def _mixed(row: dict[str, Any], mix: dict[str, float]) -> tuple[np.ndarray[Any, Any], float]:
+    from cityos.chatbot import engine
+
+    if row["translated"] and mix is engine.MIX:
+        mix = engine.MIX_TRANSLATED
     scores = sum(row["per"][n][0] * w for n, w in mix.items())
     reach = sum(row["per"][n][1] * w for n, w in mix.items())
     return np.asarray(scores), float(reach)
@@ -170,7 +174,7 @@ def main() -> None:
     index = FaqIndex.build(read_entries(faq_path))
     rows = _channel_data(index, questions)
     parts = folds(len(rows))
-    mix = dict(engine.MIX)
+    mix = engine.MIX
     print(f"current mix {mix}: top-1 {_top1(rows, mix):.3f}")
 
     if args.mixes:

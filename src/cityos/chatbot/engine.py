@@ -370,6 +370,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z'\-]*|[0-9]+")
+_MUNICIPALITY = ("市", "区", "町", "村")
 _KANA_ONLY = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]+")
 _CHUNK = re.compile(r"[^\s、。，．,.!?！？・]+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -401,6 +402,7 @@ CONFIDENCE_WEIGHTS = (
     0.4441,
     -0.9916,
 )
+OTHER_PLACE_FACTOR = 0.4  # "<a municipality the FAQ never names>の ..."
 CONFIDENCE_BIAS = -1.7715
 # A kana-only chunk is read as the FAQ's words when they cover this share of its kana.
 KANA_COVERAGE = 0.5
@@ -613,6 +615,7 @@ class Analysed:
     grouped: frozenset[str] = frozenset()  # words that also gave a synonym group term
     parts: frozenset[str] = frozenset()  # words that are only parts of a compound (転入 of 転入届)
     names: frozenset[str] = frozenset()  # proper nouns (武蔵野, 八王子, NHK)
+    places: frozenset[str] = frozenset()  # municipalities whose service is asked (武蔵野市の)
 
 
 class Analyzer:
@@ -645,7 +648,7 @@ class Analyzer:
         keys: list[str] = []
         readings: list[str] = []
         parts: list[str] = []
-        for word in words:
+        for index, word in enumerate(words):
             if word.pos in ("助詞", "助動詞", "補助記号", "空白", "記号"):
                 continue
             surface = word.surface
@@ -657,10 +660,22 @@ class Analyzer:
             key = Analyzer._key(word)
             if key is not None:
                 keys.append(key)
-                if names is not None and word.detail == "固有名詞":
-                    names.add(key)
                 if word.pos == "名詞" and len(surface) >= 3 and _KANJI.search(surface):
                     parts.extend(p for p in _compound_parts(surface) if p != key)
+                if names is not None and word.detail == "固有名詞":
+                    names.add(key)
+                    if surface.endswith(_MUNICIPALITY) and len(surface) > 1 and _of(words, index):
+                        names.add("@" + key)  # 武蔵野市 written as one word
+            elif (
+                names is not None
+                and surface in _MUNICIPALITY
+                and index > 0
+                and words[index - 1].detail == "固有名詞"
+                and _of(words, index)
+            ):
+                previous = Analyzer._key(words[index - 1])
+                if previous:
+                    names.add("@" + previous)  # 武蔵野 + 市
         return keys, readings, parts
 
     @staticmethod
@@ -761,7 +776,8 @@ class Analyzer:
             _ngrams("".join(readings)),
             frozenset(grouped),
             frozenset(parts) - set(keys),
-            frozenset(names),
+            frozenset(n for n in names if not n.startswith("@")),
+            frozenset(n[1:] for n in names if n.startswith("@")),
         )
 
 
@@ -770,6 +786,12 @@ _UNVOICED = "かきくけこさしすせそたちつてとはひふへほはひ�
 _SMALL = "ぁぃぅぇぉっゃゅょゎゕゖ"
 _LARGE = "あいうえおつやゆよわかけ"
 _FOLD = str.maketrans(_VOICED + _SMALL, _UNVOICED + _LARGE, "ー")
+
+
+def _of(words: Sequence[tokens.Word], index: int) -> bool:
+    """Whether ``words[index]`` is followed by の (武蔵野市の粗大ごみ: that city's service;
+    武蔵野市に引っ越す is a move, which this city's FAQ does answer)."""
+    return index + 1 < len(words) and words[index + 1].surface == "の"
 
 
 @cache
@@ -1011,7 +1033,14 @@ class FaqIndex:
             self, scores, reachable, scored.per, scored.analysed, scored.unknown, scored.translated
         )
         logit = float(features @ np.asarray(CONFIDENCE_WEIGHTS)) + CONFIDENCE_BIAS
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+        confidence = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+        if any(self._foreign_place(place) for place in scored.analysed.places):
+            # 武蔵野市の粗大ごみ: another municipality's service, which this FAQ does not answer.
+            confidence *= OTHER_PLACE_FACTOR
+        return confidence
+
+    def _foreign_place(self, place: str) -> bool:
+        return place not in self.vocabulary and place + "市" not in self.vocabulary
 
 
 @dataclass(frozen=True)
