@@ -58,10 +58,6 @@ def _channel_data(index: Any, questions: list[Any]) -> list[dict[str, Any]]:
 
 
 def _mixed(row: dict[str, Any], mix: dict[str, float]) -> tuple[np.ndarray[Any, Any], float]:
-    from cityos.chatbot import engine
-
-    if row["translated"] and mix is engine.MIX:
-        mix = engine.MIX_TRANSLATED
     scores = sum(row["per"][n][0] * w for n, w in mix.items())
     reach = sum(row["per"][n][1] * w for n, w in mix.items())
     return np.asarray(scores), float(reach)
@@ -75,12 +71,18 @@ def _ranked(row: dict[str, Any], mix: dict[str, float]) -> list[str]:
 
 def _mixes() -> list[dict[str, float]]:
     found = []
-    for wq, wa, cq, ca in itertools.product(
-        (0.3, 0.4, 0.5, 0.6), (0.05, 0.1, 0.15, 0.2, 0.3), (0.1, 0.2, 0.3, 0.4), (0.0, 0.05, 0.1)
+    for wq, wa, cq, ca, qa in itertools.product(
+        (0.3, 0.45, 0.6), (0.05, 0.15, 0.25), (0.2, 0.3, 0.4), (0.0, 0.1), (0.0, 0.15, 0.3, 0.45)
     ):
-        total = wq + wa + cq + ca
+        total = wq + wa + cq + ca + qa
         found.append(
-            {"word_q": wq / total, "word_a": wa / total, "char_q": cq / total, "char_a": ca / total}
+            {
+                "word_q": wq / total,
+                "word_a": wa / total,
+                "char_q": cq / total,
+                "char_a": ca / total,
+                "word_qa": qa / total,
+            }
         )
     return found
 
