@@ -671,6 +671,8 @@ class Analyzer:
                 reading = jtext.search_key(word.reading or surface)
             readings.append(reading)
             key = Analyzer._key(word)
+            if surface == "何" and index + 1 < len(words) and words[index + 1].surface == "時":
+                key = "何時"  # 何 + 時 as Sudachi sometimes cuts it
             if key is not None:
                 keys.append(key)
                 if word.pos == "名詞" and len(surface) >= 3 and _KANJI.search(surface):
@@ -694,6 +696,8 @@ class Analyzer:
     @staticmethod
     def _key(word: tokens.Word) -> str | None:
         """The term a content word is indexed under; None for other words."""
+        if word.surface == "何時":
+            return "何時"  # asks for a time (opening hours), whichever reading Sudachi picks
         if word.pos not in _CONTENT_POS:
             return None
         surface = word.surface
