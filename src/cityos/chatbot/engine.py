@@ -1,19 +1,29 @@
 """The FAQ answering engine: pure (no database), built once from the entries, fast to ask.
 
-A question is matched against every entry in four ways at once, each a BM25 ranking whose
+A question is matched against every entry in five ways at once, each a BM25 ranking whose
 scores are precomputed at build time so that asking is a few sparse additions (numpy):
 
-* words of the entry's question (with its category) and of its answer: Sudachi's normalized
-  form folded with :func:`cityos.core.text.search_key`, so 子ども/子供/こども and ごみ/ゴミ meet,
-  plus one shared term per synonym group (粗大ごみ = 大型ごみ) from the staff's table;
+* words of the entry's question (with its category), of its answer, and of both together:
+  Sudachi's normalized form folded with :func:`cityos.core.text.search_key`, so
+  子ども/子供/こども and ごみ/ゴミ meet, plus one shared term per synonym group
+  (粗大ごみ = 大型ごみ) from the staff's table, plus the parts of compound nouns
+  (納税証明書 -> 納税, 証明) so that a question naming part of a compound meets it;
 * 2- and 3-grams of the reading (in hiragana) of the entry's question and answer, so that
   kana-only questions (じゅうみんひょう), typos (住民表) and 塵 = ごみ still meet.
 
+A kana-only chunk of a question (じゅうみんひょう ほしい, しゅうしゅうび) is first read back
+into the FAQ's own words by their readings (voicing, small kana and long vowels folded), as
+learnt from the entries at build time. English, Chinese and Korean questions are turned into
+Japanese terms with a bundled glossary (kanji-only text is Chinese only when it has a character
+Japanese does not write or a Chinese function word).
+
 Each channel's score is divided by the best score the question could reach in it, so the
-mix is in [0, 1] and comparable between questions; the confidence adds how much of the
-question's content the best entry covers and how far ahead it is of the next. English,
-Chinese and Korean questions are first turned into Japanese terms with a bundled glossary.
-The engine never writes an answer: an answer is always one entry's own text.
+mix is in [0, 1] and comparable between questions. The confidence is a logistic model over
+size-independent features (how much of what it could reach the best entry reaches, how far
+ahead it is, how many of the question's words it holds, how many the FAQ never uses, whether
+the channels agree), fitted on the dev set; a question about another municipality's service
+(武蔵野市の…) is held below it. The engine never writes an answer: an answer is always one
+entry's own text.
 """
 
 from __future__ import annotations
