@@ -112,3 +112,95 @@ def test_speech_is_short_plain_text() -> None:
     assert "*" not in said
     assert said.startswith("大切: 詳しくは")
     assert len(said) <= 120
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        # plurals and inflections of English words the glossary lists in one form
+        ("Where can I get copies of my residence certificate?", "T003"),
+        ("We are registering our dogs", "T010"),
+        ("When are child allowances paid?", "T006"),
+        # "can" the verb is not "cans"
+        ("How can I apply for a My Number card?", "T005"),
+    ],
+)
+def test_english_with_plural_and_inflected_words_finds_the_entry(
+    small_index: FaqIndex, question: str, faq_id: str
+) -> None:
+    assert small_index.ask_ranked(question, 1)[0][0] == faq_id
+    answer = small_index.ask(question)
+    assert answer.answered, (question, answer)
+    assert answer.faq_id == faq_id
+
+
+@pytest.mark.parametrize(
+    ("short", "polite"),
+    [
+        (
+            "粗大ごみの出し方",
+            "お忙しいところ恐れ入りますが、粗大ごみの出し方をお教えいただけますでしょうか。",
+        ),
+        (
+            "児童手当の支給日",
+            "大変お手数をおかけしますが、児童手当の支給日について伺いたく存じます。",
+        ),
+        ("住民票の写し", "恐縮ですが、住民票の写しを取得する方法をご教示いただけますと幸いです。"),
+    ],
+)
+def test_a_polite_long_question_finds_the_same_entry_as_the_short_one(
+    small_index: FaqIndex, short: str, polite: str
+) -> None:
+    short_answer = small_index.ask(short)
+    polite_answer = small_index.ask(polite)
+    assert short_answer.answered
+    assert polite_answer.answered
+    assert polite_answer.faq_id == short_answer.faq_id
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        ("じゅうみんひょう ほしい", "T003"),  # kana with a space
+        ("そだいごみ だしかた", "T001"),
+        ("まいなんばーかーど しんせい", "T005"),  # long vowels as the dictionary writes them
+        ("まいなんばあかあど", "T005"),  # long vowels written out
+        ("しやくしょ なんじまで", "T012"),
+        ("いんかん とうろく", "T011"),
+    ],
+)
+def test_kana_only_questions_with_spaces_and_variant_spellings_find_the_entry(
+    small_index: FaqIndex, question: str, faq_id: str
+) -> None:
+    assert small_index.ask_ranked(question, 1)[0][0] == faq_id
+    assert small_index.ask(question).faq_id == faq_id
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        ("住民票", "T003"),  # kanji only is Japanese, not Chinese
+        ("国民健康保険 加入", "T009"),
+        ("怎么申请儿童补贴？", "T006"),  # simplified Chinese
+        ("我想申请个人编号卡", "T005"),
+        ("쓰레기 대형 가구를 버리고 싶어요", "T001"),  # Korean with particles and endings
+        ("시청은 몇 시까지 해요?", "T012"),
+    ],
+)
+def test_kanji_only_japanese_chinese_and_korean_questions_find_the_entry(
+    small_index: FaqIndex, question: str, faq_id: str
+) -> None:
+    assert small_index.ask_ranked(question, 1)[0][0] == faq_id
+
+
+def test_a_number_does_not_make_a_japanese_question_english(small_index: FaqIndex) -> None:
+    assert small_index.ask_ranked("18歳までの子どもの医療費", 1)[0][0] == "T007"
+    assert small_index.ask_ranked("91日以上の犬", 1)[0][0] == "T010"
+
+
+def test_another_citys_service_is_declined(small_index: FaqIndex) -> None:
+    """A place the FAQ never names makes the question most likely not this city's business."""
+    assert small_index.ask("住民票の写し").answered
+    answer = small_index.ask("武蔵野市の住民票の写しの手数料")
+    assert not answer.answered
+    assert answer.suggestions  # still offered the closest entries

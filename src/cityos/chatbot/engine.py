@@ -1,19 +1,29 @@
 """The FAQ answering engine: pure (no database), built once from the entries, fast to ask.
 
-A question is matched against every entry in four ways at once, each a BM25 ranking whose
+A question is matched against every entry in five ways at once, each a BM25 ranking whose
 scores are precomputed at build time so that asking is a few sparse additions (numpy):
 
-* words of the entry's question (with its category) and of its answer: Sudachi's normalized
-  form folded with :func:`cityos.core.text.search_key`, so 子ども/子供/こども and ごみ/ゴミ meet,
-  plus one shared term per synonym group (粗大ごみ = 大型ごみ) from the staff's table;
+* words of the entry's question (with its category), of its answer, and of both together:
+  Sudachi's normalized form folded with :func:`cityos.core.text.search_key`, so
+  子ども/子供/こども and ごみ/ゴミ meet, plus one shared term per synonym group
+  (粗大ごみ = 大型ごみ) from the staff's table, plus the parts of compound nouns
+  (納税証明書 -> 納税, 証明) so that a question naming part of a compound meets it;
 * 2- and 3-grams of the reading (in hiragana) of the entry's question and answer, so that
   kana-only questions (じゅうみんひょう), typos (住民表) and 塵 = ごみ still meet.
 
+A kana-only chunk of a question (じゅうみんひょう ほしい, しゅうしゅうび) is first read back
+into the FAQ's own words by their readings (voicing, small kana and long vowels folded), as
+learnt from the entries at build time. English, Chinese and Korean questions are turned into
+Japanese terms with a bundled glossary (kanji-only text is Chinese only when it has a character
+Japanese does not write or a Chinese function word).
+
 Each channel's score is divided by the best score the question could reach in it, so the
-mix is in [0, 1] and comparable between questions; the confidence adds how much of the
-question's content the best entry covers and how far ahead it is of the next. English,
-Chinese and Korean questions are first turned into Japanese terms with a bundled glossary.
-The engine never writes an answer: an answer is always one entry's own text.
+mix is in [0, 1] and comparable between questions. The confidence is a logistic model over
+size-independent features (how much of what it could reach the best entry reaches, how far
+ahead it is, how many of the question's words it holds, how many the FAQ never uses, whether
+the channels agree), fitted on the dev set; a question about another municipality's service
+(武蔵野市の…) is held below it. The engine never writes an answer: an answer is always one
+entry's own text.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -163,6 +173,52 @@ STOPWORDS = frozenset(
         "助かる",
         "急ぎ",
         "急ぐ",
+        # humble and polite verbs (戻ってまいりました, 教えていただけますか)
+        "参る",
+        "まいる",
+        "頂く",
+        "いただく",
+        "致す",
+        "いたす",
+        "存じる",
+        "存ずる",
+        "申し上げる",
+        "差し上げる",
+        "伺う",
+        "うかがう",
+        "ござる",
+        "御座る",
+        "おる",
+        "下さい",
+        "願える",
+        "恐れ入る",
+        "恐縮",
+        "忙しい",
+        "手数",
+        "教示",
+        "幸い",
+        "大変",
+        "失礼",
+        "申し訳",
+        "申し訳ない",
+        "何卒",
+        "是非",
+        "ぜひ",
+        "詳しい",
+        "具体",
+        "拝見",
+        "承る",
+        "構う",
+        "可能",
+        "つく",
+        "度",  # このたび
+        "共",  # 私ども
+        "私",
+        "我々",
+        "お知らせ",  # お知らせください
+        "知らせ",
+        "知らせる",
+        "流れ",
     ]
 )
 _ENGLISH_STOP = frozenset(
@@ -308,6 +364,18 @@ _ENGLISH_STOP = frozenset(
         "us",
     ]
 )
+# Chinese and Korean words that say how a question is asked (what, how, where, please ...).
+_CHINESE_STOP = re.compile(
+    "怎么|怎麼|怎样|怎樣|如何|什么|什麼|哪里|哪裡|哪儿|哪兒|哪个|哪個|为什么|為什麼|几|幾|吗|嗎|呢|吧|"
+    "我们|我們|我|你们|你們|你|您|他|她|的|了|是|在|有|没有|沒有|要|想|需要|可以|能|应该|應該|"
+    "请问|請問|请|請|一下|时候|時候|时|時|去|做|办|辦|给|給|和|或|还是|還是|这|這|那|吗"
+)
+_KOREAN_STOP = (
+    "어떻게", "어디", "어느", "무엇", "뭐", "뭘", "언제", "누가", "왜", "얼마나", "있나요", "있어요",
+    "있습니까", "있을까요", "해요", "하나요", "합니까", "할까요", "하고", "하는", "하려면", "싶어요",
+    "싶습니다", "싶은데", "알려", "가르쳐", "주세요", "필요한", "필요해요", "되나요", "돼요", "수",
+    "저는", "제가", "우리", "좀", "그", "이", "저", "까지", "에서", "으로",
+)  # fmt: skip
 _PROMPT_LIKE = re.compile(
     r"ignore (?:all |the |your |previous |above |prior )*(?:faq|instructions?|rules?|prompts?)"
     r"|disregard|system prompt|you are now|act as|pretend|jailbreak|roleplay|role-play"
@@ -320,18 +388,52 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z'\-]*|[0-9]+")
+_MUNICIPALITY = ("市", "区", "町", "村")
+_KANA_ONLY = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]+")
+_CHUNK = re.compile(r"[^\s、。，．,.!?！？・]+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 _MARKUP = re.compile(r"<[^>]{0,200}>|[*#_`|>\[\]]+")
 
-# BM25 parameters and the channel mix (tuned on tests/data/chatbot/dev.jsonl only).
+# BM25 parameters and the channel mix, chosen on tests/data/chatbot/dev.jsonl only: the mix
+# by 5-fold cross-validation over a grid (benchmarks/chatbot_tune.py --mixes; every fold chose
+# this point, cross-validated top-1 0.867); K1 and B were left at the usual values, which no
+# per-channel change beat on dev. word_qa is one BM25 over an entry's question and answer
+# together, so that a word found in either counts once at the entry's full length.
 K1 = 1.2
 B = 0.75
-CHANNELS = ("word_q", "word_a", "char_q", "char_a")
-MIX = {"word_q": 0.45, "word_a": 0.15, "char_q": 0.3, "char_a": 0.1}
+CHANNELS = ("word_q", "word_a", "char_q", "char_a", "word_qa")
+MIX = {"word_q": 0.25, "word_a": 0.0417, "char_q": 0.25, "char_a": 0.0833, "word_qa": 0.375}
+BM25: dict[str, tuple[float, float]] = {}  # channel -> (k1, b) where not K1, B
 # A question word the FAQ never uses counts in the reachable score as a rare word would.
 OOV_DF = 1.0
 GROUPED_WEIGHT = 0.3
+PART_WEIGHT = 0.5  # a part of a compound the question uses (転入 of 転入届)
+# The confidence is a logistic model over confidence_features() (in that order), fitted on
+# the dev set (benchmarks/chatbot_tune.py --fit; 5-fold figures: about 75% of answerable
+# questions answered right, 85% of unanswerable ones declined) with the bias shifted so that
+# DEFAULT_THRESHOLD is the cut that maximizes the share of answerable dev questions answered
+# right plus the share of unanswerable ones declined. The threshold trades one for the other;
+# on dev (answered right / declined / wrongly declined): 0.15: 0.85 / 0.71 / 0.03,
+# 0.25: 0.83 / 0.80 / 0.08, 0.35: 0.78 / 0.93 / 0.15, 0.50: 0.70 / 0.96 / 0.26.
+# A city moves it with CITYOS_CHATBOT_THRESHOLD.
+CONFIDENCE_WEIGHTS = (
+    0.7078,
+    -1.6717,
+    0.4843,
+    -0.1915,
+    1.5413,
+    0.9488,
+    0.4737,
+    1.6114,
+    0.8031,
+    0.1586,
+    -1.1594,
+)
+OTHER_PLACE_FACTOR = 0.4  # "<a municipality the FAQ never names>の ..."
+CONFIDENCE_BIAS = -2.0101
+# A kana-only chunk is read as the FAQ's words when they cover this share of its kana.
+KANA_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -428,7 +530,9 @@ def glossary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
         if source.isascii() and words:
             phrases.setdefault(words, japanese)
         else:
-            strings[jtext.normalize(source)] = japanese
+            strings.setdefault(jtext.normalize(source), japanese)
+    # Longest first, so that 大型垃圾 is read before 垃圾.
+    strings = dict(sorted(strings.items(), key=lambda item: -len(item[0])))
     return phrases, strings
 
 
@@ -454,16 +558,35 @@ def _english_stop() -> frozenset[str]:
     return frozenset(_stem(w) for w in _ENGLISH_STOP) | _ENGLISH_STOP
 
 
+_CHINESE_FUNCTION = re.compile("[吗嗎呢么麼哪怎我你们們吧]|什么|什麼|可以|没有|沒有|需要")
+
+
+def _chinese(written: str) -> bool:
+    """Kanji without kana is Chinese when it has a character Japanese does not write (the
+    simplified 办, 补, 鹰 are outside Shift_JIS) or a Chinese function word (吗, 怎么, 我);
+    otherwise it is a Japanese question written in kanji only (納税証明書, 転入届)."""
+    if _CHINESE_FUNCTION.search(written):
+        return True
+    for char in _KANJI.findall(written):
+        try:
+            char.encode("cp932")
+        except UnicodeEncodeError:
+            return True
+    return False
+
+
 def translate(question: str) -> tuple[str, bool, list[str]]:
     """Japanese terms for an English, Chinese or Korean question; Japanese passes through.
 
     Answers (text, translated?, unknown foreign words)."""
     written = jtext.normalize(question)
     has_kana = _KANA.search(written) is not None
-    latin = _LATIN_WORD.findall(written.casefold())
+    latin = [w for w in _LATIN_WORD.findall(written.casefold()) if not w.isdigit()]
     hangul = _HANGUL.search(written) is not None
-    chinese = not has_kana and _KANJI.search(written) is not None
-    if has_kana and len(latin) < 3:
+    chinese = not has_kana and _KANJI.search(written) is not None and _chinese(written)
+    # Japanese: kana, or kanji that is not Chinese (3歳児健診, AED 場所, 転入届).
+    japanese = has_kana or (not chinese and not hangul and _KANJI.search(written) is not None)
+    if japanese and len(latin) < 3:
         return written, False, []
     if not latin and not hangul and not chinese:
         return written, False, []
@@ -472,16 +595,19 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
     unknown: list[str] = []
     rest = written
     if hangul or chinese:
-        for source in sorted(strings, key=len, reverse=True):
+        for source in strings:
             if source in rest:
                 terms.append(strings[source])
                 rest = rest.replace(source, " ")
-    words = [_stem(w) for w in _LATIN_WORD.findall(rest.casefold())]
+    raw = _LATIN_WORD.findall(rest.casefold())
+    words = [_stem(w) for w in raw]
     stop = _english_stop()
     i = 0
     while i < len(words):
         for size in (5, 4, 3, 2, 1):
             found = phrases.get(tuple(words[i : i + size])) if i + size <= len(words) else None
+            if size == 1 and raw[i] in _ENGLISH_STOP:
+                found = None  # "can" the verb is not "cans"
             if found is not None:
                 terms.append(found)
                 i += size
@@ -491,12 +617,18 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
                 unknown.append(words[i])
             i += 1
     if hangul:
-        unknown += re.findall(r"[\uac00-\ud7a3]{2,}", rest)
+        unknown += [
+            w
+            for w in re.findall(r"[\uac00-\ud7a3]{2,}", rest)
+            if not any(w.startswith(stop_word) for stop_word in _KOREAN_STOP)
+        ]
     found_any = bool(terms)
+    if chinese:
+        rest = _CHINESE_STOP.sub(" ", rest)
     if chinese and _KANJI.search(rest):
         # Kanji left over keep their meaning as written (医院, 保险 ...).
         terms.append(re.sub(r"[^\u4e00-\u9fff]+", " ", rest))
-    if has_kana:
+    if japanese:
         terms.insert(0, re.sub(r"[A-Za-z][A-Za-z'\-]*", " ", written))
     return " ".join(terms), found_any or bool(latin) or hangul, unknown
 
@@ -509,6 +641,9 @@ class Analysed:
     words: list[str]
     chars: list[str]
     grouped: frozenset[str] = frozenset()  # words that also gave a synonym group term
+    parts: frozenset[str] = frozenset()  # words that are only parts of a compound (転入 of 転入届)
+    names: frozenset[str] = frozenset()  # proper nouns (武蔵野, 八王子, NHK)
+    places: frozenset[str] = frozenset()  # municipalities whose service is asked (武蔵野市の)
 
 
 class Analyzer:
@@ -517,6 +652,8 @@ class Analyzer:
     def __init__(self, synonym_groups: Iterable[Iterable[str]]) -> None:
         self.groups: dict[tuple[str, ...], list[str]] = {}
         self.longest = 1
+        self.lexicon: dict[str, tuple[str, ...]] = {}  # folded kana reading -> word terms
+        self.lexicon_longest = 0
         for group in synonym_groups:
             members = [m for m in group if m]
             if len(members) < 2:
@@ -533,10 +670,13 @@ class Analyzer:
                 self.longest = max(self.longest, len(key))
 
     @staticmethod
-    def _content(words: Sequence[tokens.Word]) -> tuple[list[str], list[str]]:
+    def _content(
+        words: Sequence[tokens.Word], names: set[str] | None = None
+    ) -> tuple[list[str], list[str], list[str]]:
         keys: list[str] = []
         readings: list[str] = []
-        for word in words:
+        parts: list[str] = []
+        for index, word in enumerate(words):
             if word.pos in ("助詞", "助動詞", "補助記号", "空白", "記号"):
                 continue
             surface = word.surface
@@ -545,26 +685,116 @@ class Analyzer:
             else:
                 reading = jtext.search_key(word.reading or surface)
             readings.append(reading)
-            if word.pos not in _CONTENT_POS:
-                continue
-            key = jtext.search_key(word.normalized or word.base or surface)
-            if surface.isascii():
-                key = surface.casefold()
-            if (
-                not key
-                or key in STOPWORDS
-                or word.base in STOPWORDS
-                or surface in STOPWORDS
-                or (len(key) == 1 and key.isascii())
-                or (len(key) == 1 and "\u3041" <= key <= "\u309f")
+            key = Analyzer._key(word)
+            if surface == "何" and index + 1 < len(words) and words[index + 1].surface == "時":
+                key = "何時"  # 何 + 時 as Sudachi sometimes cuts it
+            if key is not None:
+                keys.append(key)
+                if word.pos == "名詞" and len(surface) >= 3 and _KANJI.search(surface):
+                    parts.extend(p for p in _compound_parts(surface) if p != key)
+                if names is not None and word.detail == "固有名詞":
+                    names.add(key)
+                    if surface.endswith(_MUNICIPALITY) and len(surface) > 1 and _of(words, index):
+                        names.add("@" + key)  # 武蔵野市 written as one word
+            elif (
+                names is not None
+                and surface in _MUNICIPALITY
+                and index > 0
+                and words[index - 1].detail == "固有名詞"
+                and _of(words, index)
             ):
-                continue
-            keys.append(key)
-        return keys, readings
+                previous = Analyzer._key(words[index - 1])
+                if previous:
+                    names.add("@" + previous)  # 武蔵野 + 市
+        return keys, readings, parts
 
-    def analyse(self, written: str) -> Analysed:
-        keys, readings = self._content(tokens.words(written))
+    @staticmethod
+    def _key(word: tokens.Word) -> str | None:
+        """The term a content word is indexed under; None for other words."""
+        if word.surface == "何時":
+            return "何時"  # asks for a time (opening hours), whichever reading Sudachi picks
+        if word.pos not in _CONTENT_POS:
+            return None
+        surface = word.surface
+        key = jtext.search_key(word.normalized or word.base or surface)
+        if surface.isascii():
+            key = surface.casefold()
+        if (
+            not key
+            or key in STOPWORDS
+            or word.base in STOPWORDS
+            or surface in STOPWORDS
+            or (len(key) == 1 and key.isascii())
+            or (len(key) == 1 and "\u3041" <= key <= "\u309f")
+        ):
+            return None
+        return key
+
+    def learn_readings(self, written: str | Sequence[tokens.Word]) -> None:
+        """Remember the readings of ``written``'s content words (and of runs of up to three
+        nouns, 収集+日), so that a kana-only question can be read back into those words."""
+        run: list[tuple[str, str]] = []
+        words = tokens.words(written) if isinstance(written, str) else written
+        for word in [*words, None]:
+            key = self._key(word) if word is not None else None
+            if word is None or key is None:
+                run = []
+                continue
+            reading = _fold_kana(jtext.search_key(word.reading or word.surface))
+            if not _KANA_ONLY.fullmatch(reading):
+                run = []
+                continue
+            run = [*run[-2:], (key, reading)] if word.pos == "名詞" else [(key, reading)]
+            for start in range(len(run)):
+                joined = "".join(r for _k, r in run[start:])
+                if len(joined) >= 2:
+                    self.lexicon.setdefault(joined, tuple(k for k, _r in run[start:]))
+                    self.lexicon_longest = max(self.lexicon_longest, len(joined))
+            if word.pos != "名詞":
+                run = []
+
+    def _read_kana(self, chunk: str) -> list[str] | None:
+        """The FAQ's words in a kana-only chunk (じゅうみんひょう -> 住民票), read greedily
+        longest first; None when they cover too little of it to trust."""
+        folded = _fold_kana(jtext.search_key(chunk))
+        found: list[str] = []
+        covered = 0
+        i = 0
+        while i < len(folded):
+            for size in range(min(self.lexicon_longest, len(folded) - i), 1, -1):
+                keys = self.lexicon.get(folded[i : i + size])
+                if keys is not None:
+                    found.extend(keys)
+                    covered += size
+                    i += size
+                    break
+            else:
+                i += 1
+        if not found or covered < KANA_COVERAGE * len(folded):
+            return None
+        return found
+
+    def analyse(
+        self, written: str, *, asked: bool = False, words: Sequence[tokens.Word] | None = None
+    ) -> Analysed:
+        names: set[str] = set()
+        keys, readings, parts = self._content(
+            tokens.words(written) if words is None else words, names
+        )
+        if asked and self.lexicon:
+            chunks = _CHUNK.findall(written)
+            read = [(c, self._read_kana(c)) for c in chunks if _KANA_ONLY.fullmatch(c)]
+            if any(found for _c, found in read):
+                keys = []
+                kana = {c for c, found in read if found}
+                rest = " ".join(c for c in chunks if c not in kana)
+                for _chunk, found in read:
+                    if found:
+                        keys.extend(found)
+                if rest.strip():
+                    keys.extend(self._content(tokens.words(rest))[0])
         terms = list(keys)
+        terms.extend(parts)
         grouped: set[str] = set()
         for start in range(len(keys)):
             for size in range(min(self.longest, len(keys) - start), 0, -1):
@@ -573,7 +803,55 @@ class Analyzer:
                     terms.extend(labels)
                     grouped.update(keys[start : start + size])
                     break
-        return Analysed(terms, _ngrams("".join(readings)), frozenset(grouped))
+        return Analysed(
+            terms,
+            _ngrams("".join(readings)),
+            frozenset(grouped),
+            frozenset(parts) - set(keys),
+            frozenset(n for n in names if not n.startswith("@")),
+            frozenset(n[1:] for n in names if n.startswith("@")),
+        )
+
+
+_VOICED = "がぎぐげござじずぜぞだぢづでどばびぶべぼぱぴぷぺぽゔ"
+_UNVOICED = "かきくけこさしすせそたちつてとはひふへほはひふへほう"
+_SMALL = "ぁぃぅぇぉっゃゅょゎゕゖ"
+_LARGE = "あいうえおつやゆよわかけ"
+_FOLD = str.maketrans(_VOICED + _SMALL, _UNVOICED + _LARGE, "ー")
+
+
+def _of(words: Sequence[tokens.Word], index: int) -> bool:
+    """Whether ``words[index]`` is followed by の (武蔵野市の粗大ごみ: that city's service;
+    武蔵野市に引っ越す is a move, which this city's FAQ does answer)."""
+    return index + 1 < len(words) and words[index + 1].surface == "の"
+
+
+@cache
+def _splitter() -> Any:
+    from sudachipy import SplitMode
+
+    dictionary = tokens._tokenizer()[1]
+    return dictionary.tokenizer(mode=SplitMode.A)
+
+
+@lru_cache(maxsize=65536)
+def _compound_parts(surface: str) -> tuple[str, ...]:
+    """The nouns of two characters or more inside a compound noun (納税証明書 -> 納税, 証明),
+    so that a question naming part of a compound still meets it."""
+    found = []
+    for morpheme in _splitter().tokenize(surface):
+        if morpheme.part_of_speech()[0] != "名詞":
+            continue
+        key = jtext.search_key(morpheme.normalized_form() or morpheme.surface())
+        if len(key) >= 2 and key not in STOPWORDS:
+            found.append(key)
+    return tuple(found) if len(found) > 1 or (found and found[0] != surface) else ()
+
+
+def _fold_kana(reading: str) -> str:
+    """Hiragana with voicing, small kana and long-vowel marks folded, so that a resident's
+    spelling of a reading (しゅうしゅうび, まいなんばあかあど) meets the dictionary's."""
+    return reading.translate(_FOLD)
 
 
 def _ngrams(reading: str) -> list[str]:
@@ -593,7 +871,7 @@ class _Channel:
     oov: float  # what a term no entry has would be worth
 
     @classmethod
-    def build(cls, documents: list[list[str]]) -> _Channel:
+    def build(cls, documents: list[list[str]], k1: float = K1, b: float = B) -> _Channel:
         n = len(documents)
         lengths = np.array([len(d) for d in documents], dtype=np.float64)
         average = float(lengths.mean()) if n and lengths.sum() else 1.0
@@ -607,8 +885,8 @@ class _Channel:
             idf = math.log(1 + (n - len(hits) + 0.5) / (len(hits) + 0.5))
             docs = np.fromiter((h[0] for h in hits), dtype=np.int32, count=len(hits))
             tf = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
-            norm = K1 * (1 - B + B * lengths[docs] / average)
-            weights = (idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+            norm = k1 * (1 - b + b * lengths[docs] / average)
+            weights = (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
             postings[term] = (docs, weights)
             best[term] = float(weights.max())
         oov = math.log(1 + (n - OOV_DF + 0.5) / (OOV_DF + 0.5)) if n else 1.0
@@ -637,6 +915,7 @@ class FaqIndex:
     word_sets: list[frozenset[str]]  # each entry's word terms (question + answer)
     by_id: dict[str, int]
     threshold: float = DEFAULT_THRESHOLD
+    vocabulary: frozenset[str] = frozenset()  # every word term of every entry
 
     @classmethod
     def build(
@@ -655,49 +934,79 @@ class FaqIndex:
         else:
             groups = [[key, *members] for key, members in synonyms.items()]
         analyzer = Analyzer(groups)
+        for group in groups:
+            for member in group:
+                analyzer.learn_readings(member)
+        cut = []
+        for entry in listed:
+            asked_words = tokens.words(f"{entry.question} {entry.category}")
+            told_words = tokens.words(entry.answer)
+            analyzer.learn_readings(asked_words)
+            analyzer.learn_readings(told_words)
+            cut.append((asked_words, told_words))
         docs: dict[str, list[list[str]]] = {name: [] for name in CHANNELS}
         word_sets = []
-        for entry in listed:
-            asked = analyzer.analyse(f"{entry.question} {entry.category}")
-            told = analyzer.analyse(entry.answer)
+        for entry, (asked_words, told_words) in zip(listed, cut, strict=True):
+            asked = analyzer.analyse(entry.question, words=asked_words)
+            told = analyzer.analyse(entry.answer, words=told_words)
             docs["word_q"].append(asked.words)
             docs["word_a"].append(told.words)
             docs["char_q"].append(asked.chars)
             docs["char_a"].append(told.chars)
+            docs["word_qa"].append(asked.words + told.words)
             word_sets.append(frozenset(asked.words) | frozenset(told.words))
-        channels = {name: _Channel.build(documents) for name, documents in docs.items()}
+        channels = {
+            name: _Channel.build(documents, *BM25.get(name, (K1, B)))
+            for name, documents in docs.items()
+        }
         by_id = {entry.faq_id: index for index, entry in enumerate(listed)}
-        return cls(listed, analyzer, channels, word_sets, by_id, threshold)
+        vocabulary = frozenset().union(*word_sets) if word_sets else frozenset()
+        return cls(listed, analyzer, channels, word_sets, by_id, threshold, vocabulary)
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _scores(
+    def _query_terms(
         self, question: str
-    ) -> tuple[np.ndarray[Any, Any], float, Analysed, bool, list[str]]:
+    ) -> tuple[dict[str, float], dict[str, float], Analysed, bool, list[str]]:
+        """The question's word terms (term -> weight), reading n-grams, analysis, whether it
+        was translated, and the foreign words the glossary did not know."""
         japanese, translated, unknown = translate(question[:QUESTION_LIMIT])
-        analysed = self.analyzer.analyse(japanese) if japanese.strip() else Analysed([], [])
-        scores = np.zeros(len(self.entries), dtype=np.float32)
-        reachable = 0.0
+        analysed = (
+            self.analyzer.analyse(japanese, asked=True) if japanese.strip() else Analysed([], [])
+        )
         words: dict[str, float] = {}
         for word in analysed.words:
             # A word with synonyms counts mostly through its group's term, so that 大型ごみ
             # finds 粗大ごみ nearly as well as 粗大ごみ itself.
             weight = GROUPED_WEIGHT if word in analysed.grouped else 1.0
+            if word in analysed.parts:
+                weight = PART_WEIGHT
             words[word] = words.get(word, 0.0) + weight
         for word in unknown:
             words[f"?{word}"] = words.get(f"?{word}", 0.0) + 1.0
-        chars = Counter(analysed.chars)
+        chars = {gram: float(count) for gram, count in Counter(analysed.chars).items()}
+        return words, chars, analysed, translated, unknown
+
+    def _scores(self, question: str) -> tuple[np.ndarray[Any, Any], float, _Scored]:
+        words, chars, analysed, translated, unknown = self._query_terms(question)
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        reachable = 0.0
+        per: dict[str, tuple[np.ndarray[Any, Any], float]] = {}
         for name in CHANNELS:
             terms = words if name.startswith("word") else chars
-            reachable += self.channels[name].score(terms, scores, MIX[name])
-        return scores, reachable, analysed, translated, unknown
+            own = np.zeros(len(self.entries), dtype=np.float32)
+            reach = self.channels[name].score(terms, own, 1.0)
+            per[name] = (own, reach)
+            scores += own * MIX[name]
+            reachable += reach * MIX[name]
+        return scores, reachable, _Scored(per, analysed, translated, unknown)
 
     def ask_ranked(self, question: str, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` best entries as (faq_id, score in [0, 1]), best first."""
         if not self.entries:
             return []
-        scores, reachable, _analysed, _translated, _unknown = self._scores(question)
+        scores, reachable, _scored = self._scores(question)
         if reachable <= 0:
             return []
         top = _top(scores, k)
@@ -713,7 +1022,8 @@ class FaqIndex:
             return Answer(False, None, None, None, 0.0, reason="prompt")
         if not self.entries:
             return Answer(False, None, None, None, 0.0, reason="no-words")
-        scores, reachable, analysed, translated, unknown = self._scores(written)
+        scores, reachable, scored = self._scores(written)
+        analysed, translated = scored.analysed, scored.translated
         if reachable <= 0 or not (analysed.words or analysed.chars):
             return Answer(False, None, None, None, 0.0, reason="no-words", translated=translated)
         top = [i for i in _top(scores, SUGGESTIONS + 1) if scores[i] > 0]
@@ -721,7 +1031,7 @@ class FaqIndex:
             return Answer(
                 False, None, None, None, 0.0, reason="low-confidence", translated=translated
             )
-        confidence = self._confidence(scores, reachable, top, analysed, unknown)
+        confidence = self._confidence(scores, reachable, scored)
         best = self.entries[top[0]]
         if confidence < self.threshold:
             suggestions = [
@@ -751,27 +1061,76 @@ class FaqIndex:
             translated=translated,
         )
 
-    def _confidence(
-        self,
-        scores: np.ndarray[Any, Any],
-        reachable: float,
-        top: list[int],
-        analysed: Analysed,
-        unknown: list[str],
-    ) -> float:
-        first = float(scores[top[0]]) / reachable
-        second = float(scores[top[1]]) / reachable if len(top) > 1 else 0.0
-        margin = (first - second) / first if first > 0 else 0.0
-        # What the question asks about: its words, a synonym group standing for its members.
-        asked = {w for w in analysed.words if w not in analysed.grouped}
-        asked |= {f"?{w}" for w in unknown}
-        if asked:
-            entry_words = self.word_sets[top[0]]
-            coverage = sum(1 for w in asked if w in entry_words) / len(asked)
-        else:
-            coverage = 0.5  # kana the tokenizer could not split: the readings decide
-        value = 0.55 * first + 0.3 * coverage + 0.15 * min(1.0, margin * 2)
-        return max(0.0, min(1.0, value))
+    def _confidence(self, scores: np.ndarray[Any, Any], reachable: float, scored: _Scored) -> float:
+        features = confidence_features(
+            self, scores, reachable, scored.per, scored.analysed, scored.unknown, scored.translated
+        )
+        logit = float(features @ np.asarray(CONFIDENCE_WEIGHTS)) + CONFIDENCE_BIAS
+        confidence = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+        if any(self._foreign_place(place) for place in scored.analysed.places):
+            # 武蔵野市の粗大ごみ: another municipality's service, which this FAQ does not answer.
+            confidence *= OTHER_PLACE_FACTOR
+        return confidence
+
+    def _foreign_place(self, place: str) -> bool:
+        return place not in self.vocabulary and place + "市" not in self.vocabulary
+
+
+@dataclass(frozen=True)
+class _Scored:
+    per: dict[str, tuple[np.ndarray[Any, Any], float]]  # channel -> (scores, reachable)
+    analysed: Analysed
+    translated: bool
+    unknown: list[str]
+
+
+def confidence_features(
+    index: FaqIndex,
+    scores: np.ndarray[Any, Any],
+    reachable: float,
+    per: Mapping[str, tuple[np.ndarray[Any, Any], float]],
+    analysed: Analysed,
+    unknown: Sequence[str],
+    translated: bool,
+) -> np.ndarray[Any, Any]:
+    """What the confidence is computed from, each roughly in [0, 1] and independent of the
+    FAQ's size: how much of what the question could reach the best entry reaches, how far
+    ahead of the second it is, how much of the question's words it holds, whether the
+    channels agree on it, how many words the FAQ never uses."""
+    top = _top(scores, 2)
+    first = float(scores[top[0]]) / reachable if reachable > 0 else 0.0
+    second = float(scores[top[1]]) / reachable if len(top) > 1 and reachable > 0 else 0.0
+    ratio = second / first if first > 0 else 1.0
+    asked = {w for w in analysed.words if w not in analysed.grouped and w not in analysed.parts}
+    asked |= {f"?{w}" for w in unknown}
+    if asked:
+        coverage = sum(1 for w in asked if w in index.word_sets[top[0]]) / len(asked)
+        unseen = sum(1 for w in asked if w not in index.vocabulary) / len(asked)
+    else:
+        coverage, unseen = 0.5, 0.5  # kana the tokenizer could not split
+    agree = 0.0
+    own = {}
+    for name in CHANNELS:
+        channel_scores, reach = per[name]
+        own[name] = float(channel_scores[top[0]]) / reach if reach > 0 else 0.0
+        if reach > 0 and channel_scores[top[0]] >= channel_scores.max() > 0:
+            agree += MIX[name]
+    return np.array(
+        [
+            first,
+            ratio,
+            coverage,
+            unseen,
+            agree,
+            own["word_q"],
+            own["char_q"],
+            own["word_qa"],
+            min(len(asked), 8) / 8,
+            1.0 if translated else 0.0,
+            # A place or body the FAQ never names (武蔵野市, NHK): most likely not its business.
+            1.0 if any(name not in index.vocabulary for name in analysed.names) else 0.0,
+        ]
+    )
 
 
 def _top(scores: np.ndarray[Any, Any], k: int) -> list[int]:
