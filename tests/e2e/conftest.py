@@ -151,10 +151,17 @@ def axe_check(axe: Axe) -> Callable[[Page, str], None]:
     return check
 
 
+def resize(page: Page, width: int) -> None:
+    """Give the page a new width and wait until its layout has it (a busy renderer applies a
+    resize a frame later, and a width read before then is the old layout's)."""
+    page.set_viewport_size({"width": width, "height": PHONE["height"]})
+    page.wait_for_function("(w) => document.documentElement.clientWidth === w", arg=width)
+
+
 def fits_the_screen(page: Page) -> None:
     """Nothing wider than the phone, also at 200% zoom (a 360 px screen then shows 180 CSS px)."""
     for width in (PHONE["width"], PHONE["width"] // 2):
-        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        resize(page, width)
         used = page.evaluate("document.documentElement.scrollWidth")
         assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
     page.set_viewport_size(PHONE)
