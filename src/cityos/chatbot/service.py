@@ -520,6 +520,69 @@ def asked_question(session: Session, log_id: int) -> AskedQuestion:
     return row
 
 
+# --- chat channels (LINE) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """An answer as one chat message: the text (the answer with its source and link, or the
+    hand-off) and the questions to offer as buttons under it."""
+
+    text: str
+    suggestions: tuple[str, ...]
+
+
+def source_line(answer: Answer, site_url: str = "") -> str:
+    """Where an answer comes from, said in one line (Japanese / English)."""
+    faq_id = answer.faq_id or ""
+    if faq_id.startswith("live:"):
+        where = f"出典: 市のシステムの最新情報（{answer.department}） / Source: live city data"
+    else:
+        where = f"出典: 三鷹市 FAQ {faq_id}（{answer.department}） / Source: Mitaka City FAQ"
+    if answer.updated:
+        where += f" · {answer.updated}"
+    url = answer.url
+    if url.startswith("/"):
+        url = site_url.rstrip("/") + url
+    return f"{where}\n{url}" if url else where
+
+
+def chat_reply(
+    session: Session,
+    question: str,
+    *,
+    channel: str = "line",
+    threshold: float | None = None,
+    site_url: str = "",
+) -> ChatReply | None:
+    """Answer a chat message (logged like a web question); None when the message has nothing
+    to answer (no words, or no FAQ loaded), so that the channel can say how it is used."""
+    asked = ask(session, question, channel=channel, threshold=threshold, site_url=site_url)
+    answer = asked.answer
+    if answer.reason in ("empty", "no-words"):
+        return None
+    suggestions = tuple(s.question for s in answer.suggestions)
+    if answer.answered:
+        text = f"{answer.answer}\n\n{source_line(answer, site_url)}"
+        return ChatReply(text, suggestions)
+    if answer.reason == "prompt":
+        text = (
+            f"{DECLINED_JA}。このチャットは三鷹市の FAQ にだけ答えます。\n"
+            f"{DECLINED_EN} This chat only answers from Mitaka City's FAQ."
+        )
+        return ChatReply(text, ())
+    text = (
+        f"{DECLINED_JA}。下の近い質問から選んでください。"
+        "ご質問は職員が確認し、FAQ に答えを加えます。\n"
+        f"{DECLINED_EN} Choose a close question below; staff will read your question "
+        "and add an answer to the FAQ."
+    )
+    if suggestions:
+        text += "\n\n近い質問 / Close questions:\n" + "\n".join(f"・{q}" for q in suggestions)
+    text += '\n\nお知らせの設定は「ヘルプ」と送ってください / Send "help" for notice settings.'
+    return ChatReply(text, suggestions)
+
+
 def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
     """The public JSON answer: the CLI fields plus the source, speech and the log id."""
     answer = asked.answer
