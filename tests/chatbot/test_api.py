@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cityos.chatbot.models import AskedQuestion
 from cityos.db import Database
+from tests.conftest import LiveServer
 
 
 def ask(client: TestClient, question: str, **extra: str) -> dict:  # type: ignore[type-arg]
@@ -115,3 +120,24 @@ def test_questions_are_rate_limited(client: TestClient, faq_db: Database) -> Non
         client.post("/api/chatbot/ask", json={"question": "ごみ"}).status_code for _ in range(4)
     ]
     assert codes == [200, 200, 200, 429]
+
+
+def test_many_residents_asking_at_once_all_get_answers(
+    app: FastAPI, live_server: LiveServer, faq_db: Database
+) -> None:
+    app.state.settings.chatbot_questions_per_minute = 1000
+    questions = [
+        "粗大ゴミってどうやって出すの？",
+        "住民票の写しはどこで取れますか",
+        "児童手当はいつ？",
+    ]
+
+    def ask_over_http(question: str) -> tuple[int, str | None]:
+        answer = httpx.post(
+            f"{live_server.url}/api/chatbot/ask", json={"question": question}, timeout=60
+        )
+        return answer.status_code, answer.json().get("faq_id")
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(ask_over_http, questions * 8))
+    assert results == [(200, "T001"), (200, "T003"), (200, "T006")] * 8
