@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from cityos.chatbot.models import AskedQuestion
+from cityos.chatbot import service
+from cityos.chatbot.models import AskedQuestion, FaqRow
 from cityos.db import Database
 from tests.conftest import LiveServer
 
@@ -141,3 +143,22 @@ def test_many_residents_asking_at_once_all_get_answers(
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(ask_over_http, questions * 8))
     assert results == [(200, "T001"), (200, "T003"), (200, "T006")] * 8
+
+
+def test_an_entry_written_by_another_process_is_answered_soon(
+    client: TestClient, faq_db: Database, database_url: str
+) -> None:
+    assert ask(client, "図書館の本の返却ポストはどこ？")["answered"] is False
+    other = Database(database_url)  # as `cityos chatbot import` would, from its own process
+    with other.session() as session:
+        session.execute(
+            insert(FaqRow).values(
+                faq_id="T100", question="図書館の本の返却ポストはどこにありますか。",
+                answer="返却ポストは図書館の正面入口の横にあります。", source="import",
+            )
+        )  # fmt: skip
+    other.dispose()
+    time.sleep(service.RECHECK_SECONDS + 0.2)
+    body = ask(client, "図書館の本の返却ポストはどこ？")
+    assert body["answered"] is True
+    assert body["faq_id"] == "T100"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from cityos.chatbot.engine import (
@@ -137,6 +138,7 @@ def store_entries(
             detail={"columns": report.columns}, via=via,
         )  # fmt: skip
     session.flush()
+    changed(session)
     return report
 
 
@@ -245,6 +247,7 @@ def save_entry(
     row.changed_by = actor.name
     session.flush()
     audit.record(session, actor, action, "chatbot_entry", row.faq_id, summary=row.question[:200])
+    changed(session)
     return row
 
 
@@ -254,6 +257,7 @@ def delete_entry(session: Session, actor: User, faq_id: str) -> None:
                  summary=row.question[:200])  # fmt: skip
     session.delete(row)
     session.flush()
+    changed(session)
 
 
 def _next_id(session: Session) -> str:
@@ -321,6 +325,7 @@ def save_synonyms(session: Session, actor: User, written: str) -> int:
     audit.record(session, actor, "chatbot.synonyms", "chatbot_synonyms",
                  summary=f"{len(groups)} synonym groups")  # fmt: skip
     session.flush()
+    changed(session)
     return len(groups)
 
 
@@ -333,6 +338,24 @@ def reset_synonyms(session: Session, actor: User) -> int:
 
 _CACHE: dict[str, tuple[tuple[Any, ...], FaqIndex]] = {}
 _CACHE_LOCK = threading.Lock()
+# Whether the entries changed is read from the database at most this often per process (the
+# read scans the whole entry table: most of a question's time with thousands of entries).
+# A change made through this process is seen at once (see changed); one made by another
+# process (the CLI, another worker) within this many seconds.
+RECHECK_SECONDS = 1.0
+_CHECKED: dict[str, float] = {}  # database -> when its fingerprint was last read
+
+
+def _forget_checks(_session: Session | None = None) -> None:
+    _CHECKED.clear()
+
+
+def changed(session: Session) -> None:
+    """Entries or synonyms were written in ``session``: once it commits, the next question
+    reads the fingerprint again (and rebuilds the index)."""
+    _forget_checks()
+    if not event.contains(session, "after_commit", _forget_checks):
+        event.listen(session, "after_commit", _forget_checks, once=True)
 
 
 def _fingerprint(session: Session) -> tuple[Any, ...]:
@@ -352,8 +375,16 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
 def index_for(session: Session, threshold: float | None = None) -> FaqIndex:
     bind = session.get_bind()
     key = str(bind.url) if hasattr(bind, "url") else str(id(bind))
-    fingerprint = _fingerprint(session)
     cached = _CACHE.get(key)
+    now = time.monotonic()
+    checked = _CHECKED.get(key)
+    if cached is not None and checked is not None and now - checked < RECHECK_SECONDS:
+        index = cached[1]
+        if threshold is not None:
+            index.threshold = threshold
+        return index
+    fingerprint = _fingerprint(session)
+    _CHECKED[key] = now
     if cached is None or cached[0] != fingerprint:
         with _CACHE_LOCK:
             cached = _CACHE.get(key)
