@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from cityos.chatbot.engine import (
     QUESTION_LIMIT,
+    SUGGESTIONS,
     Answer,
     FaqIndex,
     Suggestion,
@@ -456,6 +457,104 @@ def live_answer(session: Session, question: str, site_url: str = "") -> Answer |
     return None
 
 
+# --- the procedure catalog as answers ------------------------------------------------------
+
+# A question about doing something at the city: what to bring, where, online, how to apply.
+_PROCEDURE_CUE = re.compile(
+    r"持ち物|持って|もって|必要な(?:もの|物|書類)|何が(?:必要|いる)|なにが(?:ひつよう|いる)|手続|てつづき"
+    r"|届(?:け|出)|とどけ|申請|しんせい|申し?込|もうしこ|どこで|窓口|まどぐち|オンライン|ネットで"
+    r"|\b(?:bring|documents?|apply|application|online|procedures?|register)\b",
+    re.IGNORECASE,
+)
+PROCEDURE_PREFIX = "procedure:"
+_PROCEDURE_CACHE: dict[str, tuple[tuple[Any, ...], FaqIndex]] = {}
+
+
+def _procedure_index(session: Session) -> FaqIndex:
+    """The catalog's procedures as an index: name, keywords and forms as the question, the
+    summary as the answer (rebuilt when the catalog or the synonyms change)."""
+    from cityos.procedures import service as procedures
+    from cityos.procedures.models import Procedure
+
+    bind = session.get_bind()
+    key = str(bind.url) if hasattr(bind, "url") else str(id(bind))
+    synonyms = session.execute(
+        select(func.count(SynonymGroup.id), func.max(SynonymGroup.changed_at))
+    ).one()
+    catalog = session.execute(select(func.count(), func.max(Procedure.updated_at))).one()
+    fingerprint = (*catalog, *synonyms)
+    cached = _PROCEDURE_CACHE.get(key)
+    if cached is None or cached[0] != fingerprint:
+        entries = [
+            FaqEntry(
+                faq_id=f"{PROCEDURE_PREFIX}{p.id}",
+                question=" ".join([p.name_ja, *map(str, p.keywords), *map(str, p.forms)]),
+                answer=p.summary_ja,
+            )
+            for p in procedures.search(session)
+        ]
+        groups = synonym_groups(session)
+        index = FaqIndex.build(entries, {g[0]: g[1:] for g in groups if g})
+        cached = _PROCEDURE_CACHE[key] = (fingerprint, index)
+    return cached[1]
+
+
+def procedure_answer(
+    session: Session, question: str, site_url: str = "", threshold: float | None = None
+) -> Answer | None:
+    """The catalog entry of the procedure a question asks how to do, made into an answer:
+    what it is, what to bring, where, online or not, the deadline and the fee, and its page."""
+    if not _PROCEDURE_CUE.search(jtext.normalize(question)):
+        return None
+    index = _procedure_index(session)
+    if threshold is not None:
+        index.threshold = threshold
+    found = index.ask(question)
+    if not found.answered or not found.faq_id:
+        return None
+    from cityos.procedures import service as procedures
+
+    procedure = procedures.get(session, found.faq_id.removeprefix(PROCEDURE_PREFIX))
+    lines = [f"【{procedure.name_ja}】{procedure.summary_ja}"]
+    if procedure.bring:
+        lines.append("持ち物 / What to bring:")
+        lines += [f"・{item.get('ja', '')}" for item in procedure.bring if item.get("ja")]
+    if procedure.where_ja:
+        lines.append(f"窓口 / Where: {procedure.where_ja}（{procedure.department_ja}）")
+    if procedure.online:
+        lines.append(f"オンライン / Online: できます / yes. {procedure.online_ja}".rstrip())
+    else:
+        lines.append("オンライン / Online: できません（窓口で） / no, at the counter")
+    if procedure.deadline_ja:
+        lines.append(f"期限 / Deadline: {procedure.deadline_ja}")
+    if procedure.fee_ja:
+        lines.append(f"手数料 / Fee: {procedure.fee_ja}")
+    text = "\n".join(lines)
+    return Answer(
+        True, found.faq_id, f"{procedure.name_ja} / {procedure.name_en}", text,
+        found.confidence, [], speech=speech_text(f"{procedure.name_ja}。{procedure.summary_ja}"),
+        category=PROCEDURE_CATEGORY, department=procedure.department_ja,
+        url=f"{site_url.rstrip('/')}/procedures/{procedure.id}",
+        updated=jtext.to_local(procedure.updated_at).date().isoformat(),
+    )  # fmt: skip
+
+
+PROCEDURE_CATEGORY = "手続きカタログ / Procedure catalog"
+
+
+def _better_of(faq: Answer, procedure: Answer | None) -> Answer:
+    """The procedure's entry when it is more certain than the FAQ's answer; the FAQ's
+    answer (or entry) then leads the suggestions."""
+    if procedure is None or (faq.answered and faq.confidence >= procedure.confidence):
+        return faq
+    offered: list[Suggestion] = []
+    if faq.answered and faq.faq_id and faq.question:
+        offered.append(Suggestion(faq.faq_id, faq.question))
+    offered += faq.suggestions
+    procedure.suggestions = offered[:SUGGESTIONS]
+    return procedure
+
+
 def _live(faq_id: str, question: str, text: str, department: str, url: str) -> Answer:
     return Answer(
         True, faq_id, question, text, 1.0, [], speech=speech_text(text),
@@ -486,6 +585,8 @@ def ask(
     answer = live_answer(session, question, site_url) if question.strip() else None
     if answer is None:
         answer = index_for(session, threshold).ask(question)
+        if answer.reason not in ("empty", "no-words", "prompt"):
+            answer = _better_of(answer, procedure_answer(session, question, site_url, threshold))
     log_id = None
     if log and answer.reason not in ("empty", "no-words"):
         row = AskedQuestion(
@@ -563,11 +664,25 @@ class ChatReply:
     suggestions: tuple[str, ...]
 
 
+def source_kind(answer: Answer) -> str:
+    """Where an answer comes from: ``faq``, ``procedures`` (the catalog) or ``live`` data."""
+    faq_id = answer.faq_id or ""
+    if faq_id.startswith(PROCEDURE_PREFIX):
+        return "procedures"
+    return "live" if faq_id.startswith("live:") else "faq"
+
+
 def source_line(answer: Answer, site_url: str = "") -> str:
     """Where an answer comes from, said in one line (Japanese / English)."""
     faq_id = answer.faq_id or ""
-    if faq_id.startswith("live:"):
+    kind = source_kind(answer)
+    if kind == "live":
         where = f"出典: 市のシステムの最新情報（{answer.department}） / Source: live city data"
+    elif kind == "procedures":
+        where = (
+            f"出典: 三鷹市 手続きカタログ（{answer.department}） / "
+            "Source: Mitaka City procedure catalog"
+        )
     else:
         where = f"出典: 三鷹市 FAQ {faq_id}（{answer.department}） / Source: Mitaka City FAQ"
     if answer.updated:
@@ -618,7 +733,12 @@ def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
     """The public JSON answer: the CLI fields plus the source, speech and the log id."""
     answer = asked.answer
     body = answer.as_json()
-    if answer.answered:
+    kind = source_kind(answer)
+    if answer.answered and kind == "procedures":
+        message = "手続きカタログからの回答です / From the city's procedure catalog"
+    elif answer.answered and kind == "live":
+        message = "市のシステムの最新情報です / Live information from the city's systems"
+    elif answer.answered:
         message = "FAQ の回答です / From the FAQ"
         if answer.translated:
             message = "日本語の FAQ からの回答です / This answer is from the city's Japanese FAQ"
@@ -640,6 +760,7 @@ def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
         message=message,
         speech=answer.speech if answer.answered else f"{DECLINED_JA}。",
         source={
+            "kind": kind,
             "category": answer.category,
             "department": answer.department,
             "url": answer.url,
