@@ -381,7 +381,7 @@ def main() -> int:
     p50, p99 = percentile(ours_ms, 0.5), percentile(ours_ms, 0.99)
     peer_p50, peer_p99 = percentile(peer_ms, 0.5), percentile(peer_ms, 0.99)
     print(machine_line())
-    print(f"load average before the HTTP runs ended: {load_average()}")
+    print(f"load average (1 and 5 min) at the end of the run: {load_average()}")
     print(
         f"chatbot speed: {len(entries):,} FAQ entries (the demo FAQ grown by town and kind of"
         f" resident), {len(asked)} labelled questions"
