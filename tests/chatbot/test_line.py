@@ -146,3 +146,16 @@ def select_entries() -> Any:
     from cityos.chatbot.models import FaqRow
 
     return select(FaqRow)
+
+
+def test_a_how_to_question_gets_the_procedure_catalog_entry_on_line(
+    client: TestClient, faq_db: Database, line_api: Receiver
+) -> None:
+    say(client, "転入届に必要な持ち物は？", "p1")
+    lines = reply_to(line_api, "p1")["text"].splitlines()
+    assert lines[0] == "【転入届】市外から引っ越してきたときの届出です。"
+    assert "・本人確認書類（マイナンバーカード、運転免許証など）" in lines
+    assert lines[-2].startswith(
+        "出典: 三鷹市 手続きカタログ（市民課） / Source: Mitaka City procedure catalog"
+    )
+    assert lines[-1] == "http://testserver/procedures/tennyu"
