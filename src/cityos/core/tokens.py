@@ -42,14 +42,25 @@ def _dictionary() -> tuple[Any, dict[int, tuple[str, str]]]:
     return Dictionary(dict="core"), {}
 
 
-def _tokenizer() -> tuple[Any, Any, dict[int, tuple[str, str]]]:
-    tokenizer = getattr(_PER_THREAD, "tokenizer", None)
-    with _LOCK:  # the first threads to arrive load the dictionary once
-        dictionary, pos_cache = _dictionary()
+def thread_tokenizer(mode: str = "C") -> Any:
+    """This thread's Sudachi tokenizer for split mode ``A``, ``B`` or ``C`` (made once per
+    thread and mode over the one dictionary; never share one between threads)."""
+    found: dict[str, Any] | None = getattr(_PER_THREAD, "tokenizers", None)
+    if found is None:
+        found = _PER_THREAD.tokenizers = {}
+    tokenizer = found.get(mode)
     if tokenizer is None:
         from sudachipy import SplitMode
 
-        tokenizer = _PER_THREAD.tokenizer = dictionary.tokenizer(mode=SplitMode.C)
+        with _LOCK:  # the first threads to arrive load the dictionary once
+            dictionary, _pos = _dictionary()
+        tokenizer = found[mode] = dictionary.tokenizer(mode=getattr(SplitMode, mode))
+    return tokenizer
+
+
+def _tokenizer() -> tuple[Any, Any, dict[int, tuple[str, str]]]:
+    tokenizer = thread_tokenizer("C")
+    dictionary, pos_cache = _dictionary()
     return tokenizer, dictionary, pos_cache
 
 
