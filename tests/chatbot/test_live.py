@@ -36,42 +36,45 @@ def ask(client: TestClient, question: str) -> dict[str, Any]:
 def test_what_to_bring_is_answered_from_the_procedure_catalog(
     client: TestClient, faq_db: Database
 ) -> None:
-    body = ask(client, "転入届に必要な持ち物は？")
+    body = ask(client, "婚姻届に必要な持ち物は？")  # the FAQ has nothing on marriage
     assert body["answered"] is True
-    assert body["faq_id"] == "procedure:tennyu"
+    assert body["faq_id"] == "procedure:kon_in"
     assert "手続きカタログ" in body["message"]
     assert body["source"]["kind"] == "procedures"
-    assert body["source"]["department"] == "市民課"
-    assert body["source"]["url"] == "http://testserver/procedures/tennyu"
+    assert body["source"]["department"] == "市民課 戸籍係"
+    assert body["source"]["url"] == "http://testserver/procedures/kon_in"
     lines = body["answer"].splitlines()
-    assert lines[0] == "【転入届】市外から引っ越してきたときの届出です。"
+    assert lines[0] == "【婚姻届】結婚するときの届出です。受理された日に婚姻が成立します。"
     assert "持ち物 / What to bring:" in lines
-    assert "・本人確認書類（マイナンバーカード、運転免許証など）" in lines
-    assert "窓口 / Where: 市役所 市民課の窓口（市民課）" in lines
+    assert "・本人確認書類" in lines
+    assert (
+        "窓口 / Where: 市役所 市民課の窓口（夜間・休日は守衛室で預かり）（市民課 戸籍係）" in lines
+    )
     assert "オンライン / Online: できません（窓口で） / no, at the counter" in lines
-    assert "期限 / Deadline: 住み始めた日から14日以内" in lines
+    assert "期限 / Deadline: 期限はありません（受理された日が結婚の日）" in lines
     # The page it links to is there.
-    assert client.get("/procedures/tennyu").status_code == 200
+    assert client.get("/procedures/kon_in").status_code == 200
 
 
 def test_a_catalog_edit_is_in_the_next_answer(client: TestClient, faq_db: Database) -> None:
+    assert "本庁舎1階" not in ask(client, "婚姻届に必要な持ち物は？")["answer"]
     with faq_db.session() as session:
         session.execute(
             update(Procedure)
-            .where(Procedure.id == "tennyu")
+            .where(Procedure.id == "kon_in")
             .values(where_ja="市役所 本庁舎1階 市民課の窓口", updated_at=utcnow())
         )
-    body = ask(client, "転入届に必要な持ち物は？")
-    assert "窓口 / Where: 市役所 本庁舎1階 市民課の窓口（市民課）" in body["answer"]
+    body = ask(client, "婚姻届に必要な持ち物は？")
+    assert "窓口 / Where: 市役所 本庁舎1階 市民課の窓口（市民課 戸籍係）" in body["answer"]
 
 
 def test_the_catalog_answers_when_it_beats_the_faq_and_offers_the_faq_entry(
     client: TestClient, faq_db: Database
 ) -> None:
-    body = ask(client, "犬の登録はどこで？")
-    assert body["faq_id"] == "procedure:inu_toroku"
-    assert "オンライン / Online: できます" in body["answer"]
-    assert body["suggestions"][0]["faq_id"] == "T010"  # the FAQ's own entry on dogs
+    body = ask(client, "転入届の持ち物")
+    assert body["faq_id"] == "procedure:tennyu"
+    assert "・本人確認書類（マイナンバーカード、運転免許証など）" in body["answer"]
+    assert body["suggestions"][0]["faq_id"] == "T004"  # the FAQ's own entry on moving in
     # Where the FAQ is surer, the FAQ answers, even when the catalog has the procedure.
     faq = ask(client, "住民票の写しはどこで取れますか")
     assert faq["faq_id"] == "T003"
@@ -86,11 +89,11 @@ def test_the_chat_page_names_the_procedure_catalog_as_the_source(
     page = client.get("/chatbot")
     token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     answer = client.post(
-        "/chatbot", data={"question": "転入届に必要な持ち物は？", "csrf_token": token}
+        "/chatbot", data={"question": "婚姻届に必要な持ち物は？", "csrf_token": token}
     )
     assert answer.status_code == 200
     assert "手続きカタログ" in answer.text
-    assert 'href="http://testserver/procedures/tennyu"' in answer.text
+    assert 'href="http://testserver/procedures/kon_in"' in answer.text
 
 
 # --- open shelters in disaster mode ----------------------------------------------------------

@@ -462,7 +462,7 @@ def live_answer(session: Session, question: str, site_url: str = "") -> Answer |
 # A question about doing something at the city: what to bring, where, online, how to apply.
 _PROCEDURE_CUE = re.compile(
     r"持ち物|持って|もって|必要な(?:もの|物|書類)|何が(?:必要|いる)|なにが(?:ひつよう|いる)|手続|てつづき"
-    r"|届(?:け|出)|とどけ|申請|しんせい|申し?込|もうしこ|どこで|窓口|まどぐち|オンライン|ネットで"
+    r"|届(?:け|出)|とどけ|申請|しんせい|申し?込|もうしこ|どこ(?:で|に)|窓口|まどぐち|オンライン|ネットで"
     r"|\b(?:bring|documents?|apply|application|online|procedures?|register)\b",
     re.IGNORECASE,
 )
