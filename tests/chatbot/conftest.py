@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cityos.chatbot import service
 from cityos.db import Database
+from tests.notify.conftest import LINE_SECRET, LINE_TOKEN, Receiver, serving_receiver
 
 SMALL_FAQ = Path(__file__).with_name("small_faq.csv")
 
@@ -22,3 +24,13 @@ def faq_db(db: Database) -> Database:
     with db.session() as session:
         service.store_entries(session, service.read_faq_csv(SMALL_FAQ), None)
     return db
+
+
+@pytest.fixture
+def line_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """LINE's Messaging API as a real local server, and the city's channel pointed at it."""
+    with serving_receiver() as receiver:
+        monkeypatch.setenv("CITYOS_LINE_API_BASE", receiver.url)
+        monkeypatch.setenv("CITYOS_LINE_CHANNEL_SECRET", LINE_SECRET)
+        monkeypatch.setenv("CITYOS_LINE_CHANNEL_ACCESS_TOKEN", LINE_TOKEN)
+        yield receiver

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-from sqlalchemy import select
+import time
+from concurrent.futures import ThreadPoolExecutor
 
-from cityos.chatbot.models import AskedQuestion
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+
+from cityos.chatbot import service
+from cityos.chatbot.models import AskedQuestion, FaqRow
 from cityos.db import Database
+from tests.conftest import LiveServer
 
 
 def ask(client: TestClient, question: str, **extra: str) -> dict:  # type: ignore[type-arg]
@@ -115,3 +122,43 @@ def test_questions_are_rate_limited(client: TestClient, faq_db: Database) -> Non
         client.post("/api/chatbot/ask", json={"question": "ごみ"}).status_code for _ in range(4)
     ]
     assert codes == [200, 200, 200, 429]
+
+
+def test_many_residents_asking_at_once_all_get_answers(
+    app: FastAPI, live_server: LiveServer, faq_db: Database
+) -> None:
+    app.state.settings.chatbot_questions_per_minute = 1000
+    questions = [
+        "粗大ゴミってどうやって出すの？",
+        "住民票の写しはどこで取れますか",
+        "児童手当はいつ？",
+    ]
+
+    def ask_over_http(question: str) -> tuple[int, str | None]:
+        answer = httpx.post(
+            f"{live_server.url}/api/chatbot/ask", json={"question": question}, timeout=60
+        )
+        return answer.status_code, answer.json().get("faq_id")
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(ask_over_http, questions * 8))
+    assert results == [(200, "T001"), (200, "T003"), (200, "T006")] * 8
+
+
+def test_an_entry_written_by_another_process_is_answered_soon(
+    client: TestClient, faq_db: Database, database_url: str
+) -> None:
+    assert ask(client, "図書館の本の返却ポストはどこ？")["answered"] is False
+    other = Database(database_url)  # as `cityos chatbot import` would, from its own process
+    with other.session() as session:
+        session.execute(
+            insert(FaqRow).values(
+                faq_id="T100", question="図書館の本の返却ポストはどこにありますか。",
+                answer="返却ポストは図書館の正面入口の横にあります。", source="import",
+            )
+        )  # fmt: skip
+    other.dispose()
+    time.sleep(service.RECHECK_SECONDS + 0.2)
+    body = ask(client, "図書館の本の返却ポストはどこ？")
+    assert body["answered"] is True
+    assert body["faq_id"] == "T100"

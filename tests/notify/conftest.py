@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -160,8 +161,9 @@ class Receiver:
         return [r for r in self.requests if r.path == path]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def serving_receiver() -> Iterator[Receiver]:
+    """A :class:`Receiver` listening on a loopback port until the block ends."""
     state = Receiver()
     lock = threading.Lock()
 
@@ -190,9 +192,17 @@ def receiver() -> Iterator[Receiver]:
     state.server = server
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with serving_receiver() as state:
+        yield state
 
 
 # --- a browser's push keys -------------------------------------------------------------------

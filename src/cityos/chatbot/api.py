@@ -63,6 +63,9 @@ class SuggestionOut(BaseModel):
 
 
 class SourceOut(BaseModel):
+    kind: Literal["faq", "procedures", "live"] = Field(
+        description="faq: an FAQ entry; procedures: the procedure catalog; live: live city data"
+    )
     category: str
     department: str
     url: str

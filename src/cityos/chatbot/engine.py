@@ -826,12 +826,9 @@ def _of(words: Sequence[tokens.Word], index: int) -> bool:
     return index + 1 < len(words) and words[index + 1].surface == "の"
 
 
-@cache
 def _splitter() -> Any:
-    from sudachipy import SplitMode
-
-    dictionary = tokens._tokenizer()[1]
-    return dictionary.tokenizer(mode=SplitMode.A)
+    # One a thread: a Sudachi tokenizer fails when two threads use it at once.
+    return tokens.thread_tokenizer("A")
 
 
 @lru_cache(maxsize=65536)

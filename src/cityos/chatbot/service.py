@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from cityos.chatbot.engine import (
     QUESTION_LIMIT,
+    SUGGESTIONS,
     Answer,
     FaqIndex,
     Suggestion,
@@ -137,6 +139,7 @@ def store_entries(
             detail={"columns": report.columns}, via=via,
         )  # fmt: skip
     session.flush()
+    changed(session)
     return report
 
 
@@ -245,6 +248,7 @@ def save_entry(
     row.changed_by = actor.name
     session.flush()
     audit.record(session, actor, action, "chatbot_entry", row.faq_id, summary=row.question[:200])
+    changed(session)
     return row
 
 
@@ -254,6 +258,7 @@ def delete_entry(session: Session, actor: User, faq_id: str) -> None:
                  summary=row.question[:200])  # fmt: skip
     session.delete(row)
     session.flush()
+    changed(session)
 
 
 def _next_id(session: Session) -> str:
@@ -321,6 +326,7 @@ def save_synonyms(session: Session, actor: User, written: str) -> int:
     audit.record(session, actor, "chatbot.synonyms", "chatbot_synonyms",
                  summary=f"{len(groups)} synonym groups")  # fmt: skip
     session.flush()
+    changed(session)
     return len(groups)
 
 
@@ -333,6 +339,24 @@ def reset_synonyms(session: Session, actor: User) -> int:
 
 _CACHE: dict[str, tuple[tuple[Any, ...], FaqIndex]] = {}
 _CACHE_LOCK = threading.Lock()
+# Whether the entries changed is read from the database at most this often per process (the
+# read scans the whole entry table: most of a question's time with thousands of entries).
+# A change made through this process is seen at once (see changed); one made by another
+# process (the CLI, another worker) within this many seconds.
+RECHECK_SECONDS = 1.0
+_CHECKED: dict[str, float] = {}  # database -> when its fingerprint was last read
+
+
+def _forget_checks(_session: Session | None = None) -> None:
+    _CHECKED.clear()
+
+
+def changed(session: Session) -> None:
+    """Entries or synonyms were written in ``session``: once it commits, the next question
+    reads the fingerprint again (and rebuilds the index)."""
+    _forget_checks()
+    if not event.contains(session, "after_commit", _forget_checks):
+        event.listen(session, "after_commit", _forget_checks, once=True)
 
 
 def _fingerprint(session: Session) -> tuple[Any, ...]:
@@ -352,8 +376,16 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
 def index_for(session: Session, threshold: float | None = None) -> FaqIndex:
     bind = session.get_bind()
     key = str(bind.url) if hasattr(bind, "url") else str(id(bind))
-    fingerprint = _fingerprint(session)
     cached = _CACHE.get(key)
+    now = time.monotonic()
+    checked = _CHECKED.get(key)
+    if cached is not None and checked is not None and now - checked < RECHECK_SECONDS:
+        index = cached[1]
+        if threshold is not None:
+            index.threshold = threshold
+        return index
+    fingerprint = _fingerprint(session)
+    _CHECKED[key] = now
     if cached is None or cached[0] != fingerprint:
         with _CACHE_LOCK:
             cached = _CACHE.get(key)
@@ -425,6 +457,104 @@ def live_answer(session: Session, question: str, site_url: str = "") -> Answer |
     return None
 
 
+# --- the procedure catalog as answers ------------------------------------------------------
+
+# A question about doing something at the city: what to bring, where, online, how to apply.
+_PROCEDURE_CUE = re.compile(
+    r"持ち物|持って|もって|必要な(?:もの|物|書類)|何が(?:必要|いる)|なにが(?:ひつよう|いる)|手続|てつづき"
+    r"|届(?:け|出)|とどけ|申請|しんせい|申し?込|もうしこ|どこ(?:で|に)|窓口|まどぐち|オンライン|ネットで"
+    r"|\b(?:bring|documents?|apply|application|online|procedures?|register)\b",
+    re.IGNORECASE,
+)
+PROCEDURE_PREFIX = "procedure:"
+_PROCEDURE_CACHE: dict[str, tuple[tuple[Any, ...], FaqIndex]] = {}
+
+
+def _procedure_index(session: Session) -> FaqIndex:
+    """The catalog's procedures as an index: name, keywords and forms as the question, the
+    summary as the answer (rebuilt when the catalog or the synonyms change)."""
+    from cityos.procedures import service as procedures
+    from cityos.procedures.models import Procedure
+
+    bind = session.get_bind()
+    key = str(bind.url) if hasattr(bind, "url") else str(id(bind))
+    synonyms = session.execute(
+        select(func.count(SynonymGroup.id), func.max(SynonymGroup.changed_at))
+    ).one()
+    catalog = session.execute(select(func.count(), func.max(Procedure.updated_at))).one()
+    fingerprint = (*catalog, *synonyms)
+    cached = _PROCEDURE_CACHE.get(key)
+    if cached is None or cached[0] != fingerprint:
+        entries = [
+            FaqEntry(
+                faq_id=f"{PROCEDURE_PREFIX}{p.id}",
+                question=" ".join([p.name_ja, *map(str, p.keywords), *map(str, p.forms)]),
+                answer=p.summary_ja,
+            )
+            for p in procedures.search(session)
+        ]
+        groups = synonym_groups(session)
+        index = FaqIndex.build(entries, {g[0]: g[1:] for g in groups if g})
+        cached = _PROCEDURE_CACHE[key] = (fingerprint, index)
+    return cached[1]
+
+
+def procedure_answer(
+    session: Session, question: str, site_url: str = "", threshold: float | None = None
+) -> Answer | None:
+    """The catalog entry of the procedure a question asks how to do, made into an answer:
+    what it is, what to bring, where, online or not, the deadline and the fee, and its page."""
+    if not _PROCEDURE_CUE.search(jtext.normalize(question)):
+        return None
+    index = _procedure_index(session)
+    if threshold is not None:
+        index.threshold = threshold
+    found = index.ask(question)
+    if not found.answered or not found.faq_id:
+        return None
+    from cityos.procedures import service as procedures
+
+    procedure = procedures.get(session, found.faq_id.removeprefix(PROCEDURE_PREFIX))
+    lines = [f"【{procedure.name_ja}】{procedure.summary_ja}"]
+    if procedure.bring:
+        lines.append("持ち物 / What to bring:")
+        lines += [f"・{item.get('ja', '')}" for item in procedure.bring if item.get("ja")]
+    if procedure.where_ja:
+        lines.append(f"窓口 / Where: {procedure.where_ja}（{procedure.department_ja}）")
+    if procedure.online:
+        lines.append(f"オンライン / Online: できます / yes. {procedure.online_ja}".rstrip())
+    else:
+        lines.append("オンライン / Online: できません（窓口で） / no, at the counter")
+    if procedure.deadline_ja:
+        lines.append(f"期限 / Deadline: {procedure.deadline_ja}")
+    if procedure.fee_ja:
+        lines.append(f"手数料 / Fee: {procedure.fee_ja}")
+    text = "\n".join(lines)
+    return Answer(
+        True, found.faq_id, f"{procedure.name_ja} / {procedure.name_en}", text,
+        found.confidence, [], speech=speech_text(f"{procedure.name_ja}。{procedure.summary_ja}"),
+        category=PROCEDURE_CATEGORY, department=procedure.department_ja,
+        url=f"{site_url.rstrip('/')}/procedures/{procedure.id}",
+        updated=jtext.to_local(procedure.updated_at).date().isoformat(),
+    )  # fmt: skip
+
+
+PROCEDURE_CATEGORY = "手続きカタログ / Procedure catalog"
+
+
+def _better_of(faq: Answer, procedure: Answer | None) -> Answer:
+    """The procedure's entry when it is more certain than the FAQ's answer; the FAQ's
+    answer (or entry) then leads the suggestions."""
+    if procedure is None or (faq.answered and faq.confidence >= procedure.confidence):
+        return faq
+    offered: list[Suggestion] = []
+    if faq.answered and faq.faq_id and faq.question:
+        offered.append(Suggestion(faq.faq_id, faq.question))
+    offered += faq.suggestions
+    procedure.suggestions = offered[:SUGGESTIONS]
+    return procedure
+
+
 def _live(faq_id: str, question: str, text: str, department: str, url: str) -> Answer:
     return Answer(
         True, faq_id, question, text, 1.0, [], speech=speech_text(text),
@@ -455,6 +585,8 @@ def ask(
     answer = live_answer(session, question, site_url) if question.strip() else None
     if answer is None:
         answer = index_for(session, threshold).ask(question)
+        if answer.reason not in ("empty", "no-words", "prompt"):
+            answer = _better_of(answer, procedure_answer(session, question, site_url, threshold))
     log_id = None
     if log and answer.reason not in ("empty", "no-words"):
         row = AskedQuestion(
@@ -520,11 +652,93 @@ def asked_question(session: Session, log_id: int) -> AskedQuestion:
     return row
 
 
+# --- chat channels (LINE) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """An answer as one chat message: the text (the answer with its source and link, or the
+    hand-off) and the questions to offer as buttons under it."""
+
+    text: str
+    suggestions: tuple[str, ...]
+
+
+def source_kind(answer: Answer) -> str:
+    """Where an answer comes from: ``faq``, ``procedures`` (the catalog) or ``live`` data."""
+    faq_id = answer.faq_id or ""
+    if faq_id.startswith(PROCEDURE_PREFIX):
+        return "procedures"
+    return "live" if faq_id.startswith("live:") else "faq"
+
+
+def source_line(answer: Answer, site_url: str = "") -> str:
+    """Where an answer comes from, said in one line (Japanese / English)."""
+    faq_id = answer.faq_id or ""
+    kind = source_kind(answer)
+    if kind == "live":
+        where = f"出典: 市のシステムの最新情報（{answer.department}） / Source: live city data"
+    elif kind == "procedures":
+        where = (
+            f"出典: 三鷹市 手続きカタログ（{answer.department}） / "
+            "Source: Mitaka City procedure catalog"
+        )
+    else:
+        where = f"出典: 三鷹市 FAQ {faq_id}（{answer.department}） / Source: Mitaka City FAQ"
+    if answer.updated:
+        where += f" · {answer.updated}"
+    url = answer.url
+    if url.startswith("/"):
+        url = site_url.rstrip("/") + url
+    return f"{where}\n{url}" if url else where
+
+
+def chat_reply(
+    session: Session,
+    question: str,
+    *,
+    channel: str = "line",
+    threshold: float | None = None,
+    site_url: str = "",
+) -> ChatReply | None:
+    """Answer a chat message (logged like a web question); None when the message has nothing
+    to answer (no words, or no FAQ loaded), so that the channel can say how it is used."""
+    asked = ask(session, question, channel=channel, threshold=threshold, site_url=site_url)
+    answer = asked.answer
+    if answer.reason in ("empty", "no-words"):
+        return None
+    suggestions = tuple(s.question for s in answer.suggestions)
+    if answer.answered:
+        text = f"{answer.answer}\n\n{source_line(answer, site_url)}"
+        return ChatReply(text, suggestions)
+    if answer.reason == "prompt":
+        text = (
+            f"{DECLINED_JA}。このチャットは三鷹市の FAQ にだけ答えます。\n"
+            f"{DECLINED_EN} This chat only answers from Mitaka City's FAQ."
+        )
+        return ChatReply(text, ())
+    text = (
+        f"{DECLINED_JA}。下の近い質問から選んでください。"
+        "ご質問は職員が確認し、FAQ に答えを加えます。\n"
+        f"{DECLINED_EN} Choose a close question below; staff will read your question "
+        "and add an answer to the FAQ."
+    )
+    if suggestions:
+        text += "\n\n近い質問 / Close questions:\n" + "\n".join(f"・{q}" for q in suggestions)
+    text += '\n\nお知らせの設定は「ヘルプ」と送ってください / Send "help" for notice settings.'
+    return ChatReply(text, suggestions)
+
+
 def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
     """The public JSON answer: the CLI fields plus the source, speech and the log id."""
     answer = asked.answer
     body = answer.as_json()
-    if answer.answered:
+    kind = source_kind(answer)
+    if answer.answered and kind == "procedures":
+        message = "手続きカタログからの回答です / From the city's procedure catalog"
+    elif answer.answered and kind == "live":
+        message = "市のシステムの最新情報です / Live information from the city's systems"
+    elif answer.answered:
         message = "FAQ の回答です / From the FAQ"
         if answer.translated:
             message = "日本語の FAQ からの回答です / This answer is from the city's Japanese FAQ"
@@ -546,6 +760,7 @@ def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
         message=message,
         speech=answer.speech if answer.answered else f"{DECLINED_JA}。",
         source={
+            "kind": kind,
             "category": answer.category,
             "department": answer.department,
             "url": answer.url,

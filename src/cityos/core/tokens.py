@@ -1,6 +1,8 @@
 """Japanese words of a text: SudachiPy with its shipped core dictionary (nothing downloaded).
 
-One tokenizer a process, made on first use (loading the dictionary takes a moment).
+One dictionary a process, loaded on first use (it takes a moment); one tokenizer a thread
+over it, because a Sudachi tokenizer refuses to be used by two threads at once (the web app
+answers in a thread pool).
 SplitMode C: the longest units (保育園, 待機児童 stay whole); each word carries its dictionary
 form (来た → 来る), its normalized form (子ども → 子供, 引越し → 引っ越し), its reading in
 katakana and its part of speech.
@@ -8,6 +10,7 @@ katakana and its part of speech.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -28,12 +31,37 @@ class Word:
     reading: str = ""  # katakana: 住民票 → ジュウミンヒョウ
 
 
-@cache
-def _tokenizer() -> tuple[Any, Any, dict[int, tuple[str, str]]]:
-    from sudachipy import Dictionary, SplitMode
+_LOCK = threading.Lock()
+_PER_THREAD = threading.local()
 
-    dictionary = Dictionary(dict="core")
-    return dictionary.tokenizer(mode=SplitMode.C), dictionary, {}
+
+@cache
+def _dictionary() -> tuple[Any, dict[int, tuple[str, str]]]:
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core"), {}
+
+
+def thread_tokenizer(mode: str = "C") -> Any:
+    """This thread's Sudachi tokenizer for split mode ``A``, ``B`` or ``C`` (made once per
+    thread and mode over the one dictionary; never share one between threads)."""
+    found: dict[str, Any] | None = getattr(_PER_THREAD, "tokenizers", None)
+    if found is None:
+        found = _PER_THREAD.tokenizers = {}
+    tokenizer = found.get(mode)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        with _LOCK:  # the first threads to arrive load the dictionary once
+            dictionary, _pos = _dictionary()
+        tokenizer = found[mode] = dictionary.tokenizer(mode=getattr(SplitMode, mode))
+    return tokenizer
+
+
+def _tokenizer() -> tuple[Any, Any, dict[int, tuple[str, str]]]:
+    tokenizer = thread_tokenizer("C")
+    dictionary, pos_cache = _dictionary()
+    return tokenizer, dictionary, pos_cache
 
 
 def words(written: str) -> list[Word]:

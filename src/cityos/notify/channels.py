@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -292,10 +293,19 @@ def send_line(job: Job, transport: Transport) -> SendResult:
     base = config.line_api_base.rstrip("/")
     if job.kind == "reply":
         url = f"{base}/v2/bot/message/reply"
-        payload = {
-            "replyToken": job.payload.get("reply_token", ""),
-            "messages": [{"type": "text", "text": str(job.payload.get("text", ""))[:5000]}],
-        }
+        message: dict[str, Any] = {"type": "text", "text": str(job.payload.get("text", ""))[:5000]}
+        quick = job.payload.get("quick_replies") or []
+        if quick:
+            message["quickReply"] = {
+                "items": [
+                    {
+                        "type": "action",
+                        "action": {"type": "message", "label": q["label"], "text": q["text"]},
+                    }
+                    for q in quick
+                ]
+            }
+        payload = {"replyToken": job.payload.get("reply_token", ""), "messages": [message]}
         repeatable = False  # a reply token works once
     else:
         url = f"{base}/v2/bot/message/push"

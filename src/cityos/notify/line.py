@@ -37,7 +37,7 @@ def signature_valid(channel_secret: str, body: bytes, signature: str | None) -> 
 
 @dataclass(frozen=True)
 class Command:
-    action: str  # towns, topic, language, status, help
+    action: str  # towns, topic, language, status, help, unknown (not a command: a question?)
     towns: tuple[str, ...] = ()
     topic: str = ""
     on: bool = True
@@ -46,7 +46,8 @@ class Command:
 
 
 def parse_command(message: str) -> Command:
-    """What a resident's message asks for; unknown text asks for help."""
+    """What a resident's message asks for; text that is no command is ``unknown`` (it gets
+    the FAQ chatbot's answer where one is installed, else the help text)."""
     written = text.normalize(message or "").strip()
     if written.lower() in _STATUS_WORDS:
         return Command("status")
@@ -74,7 +75,7 @@ def parse_command(message: str) -> Command:
         except filters.FilterError as exc:
             return Command("topic", error=str(exc))
         return Command("topic", topic=topics[0], on=found.group(2).lower() in _ON_WORDS)
-    return Command("help", error=f"「{written[:30]}」はわかりませんでした / not understood")
+    return Command("unknown", error=f"「{written[:30]}」はわかりませんでした / not understood")
 
 
 def settings_text(towns: list[str], topics: list[str], language: str) -> str:

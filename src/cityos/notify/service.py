@@ -542,6 +542,38 @@ def _evacuation_lead(session: Session) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class TextAnswer:
+    """What the text-message answerer says to a LINE message that is no command: the text,
+    and questions to offer as quick replies (LINE shows them as buttons under the message)."""
+
+    text: str
+    suggestions: tuple[str, ...] = ()
+
+
+# Answers LINE text messages that are no command (the FAQ chatbot, installed by wiring);
+# None from it means "nothing to say", and the resident gets the help text instead.
+TextAnswerer = Callable[[Session, str], TextAnswer | None]
+_ANSWERERS: list[TextAnswerer] = []
+
+
+def set_text_answerer(answerer: TextAnswerer | None) -> None:
+    _ANSWERERS.clear()
+    if answerer is not None:
+        _ANSWERERS.append(answerer)
+
+
+def _answer_text(session: Session, written: str) -> TextAnswer | None:
+    if not _ANSWERERS:
+        return None
+    try:
+        with session.begin_nested():  # a failing answerer leaves no half-written rows
+            return _ANSWERERS[0](session, written)
+    except Exception:  # a reply must still go out
+        log.exception("the text message answerer failed")
+        return None
+
+
 def send_staff_notice(session: Session, user: User, notice_input: NoticeInput) -> Notice:
     """A staff member sends a notice (from the staff page, the API or the CLI); audited."""
     if not can_manage(user):
@@ -1019,10 +1051,24 @@ def _line_subscription(session: Session, user_id: str) -> Subscription:
     return subscription
 
 
+# LINE's limits: 13 quick reply buttons, a label of 20 characters, an action text of 300.
+QUICK_REPLIES = 3
+QUICK_LABEL_MAX = 20
+QUICK_TEXT_MAX = 300
+
+
+def _quick_label(question: str) -> str:
+    written = " ".join(question.split())
+    if len(written) <= QUICK_LABEL_MAX:
+        return written
+    return written[: QUICK_LABEL_MAX - 1] + "…"
+
+
 def _apply_command(subscription: Subscription, command: line.Command) -> str:
     if command.error:
         reply = command.error
-        return reply + ("\n\n" + line.help_text() if command.action == "help" else "")
+        asks_help = command.action in ("help", "unknown")
+        return reply + ("\n\n" + line.help_text() if asks_help else "")
     if command.action == "towns":
         subscription.towns = list(command.towns)
     elif command.action == "topic":
@@ -1034,7 +1080,7 @@ def _apply_command(subscription: Subscription, command: line.Command) -> str:
         subscription.topics = [t for t in filters.TOPICS if t in topics]
     elif command.action == "language":
         subscription.language = command.language
-    elif command.action == "help":
+    elif command.action in ("help", "unknown"):
         return line.help_text()
     settings = line.settings_text(
         list(subscription.towns), list(subscription.topics), subscription.language
@@ -1059,6 +1105,7 @@ def handle_line_events(session: Session, payload: Any, *, now: datetime | None =
         kind = event.get("type")
         reply_token = event.get("replyToken")
         text = ""
+        quick: list[dict[str, str]] = []
         if kind == "follow":
             subscription = _line_subscription(session, user_id)
             text = line.welcome_text(
@@ -1074,16 +1121,28 @@ def handle_line_events(session: Session, payload: Any, *, now: datetime | None =
             if not isinstance(message, dict) or message.get("type") != "text":
                 continue
             subscription = _line_subscription(session, user_id)
-            text = _apply_command(subscription, line.parse_command(str(message.get("text", ""))))
+            written = str(message.get("text", ""))
+            command = line.parse_command(written)
+            answered = _answer_text(session, written) if command.action == "unknown" else None
+            if answered is not None:
+                text = answered.text
+                quick = [
+                    {"label": _quick_label(q), "text": q[:QUICK_TEXT_MAX]}
+                    for q in answered.suggestions[:QUICK_REPLIES]
+                    if q.strip()
+                ]
+            else:
+                text = _apply_command(subscription, command)
         else:
             continue
         if isinstance(reply_token, str) and reply_token and text:
             lead = _evacuation_lead(session)
             if lead:  # in disaster mode, every answer leads with where to go
                 text = f"{lead}\n\n{text}"
-            delivery = _queue(
-                session, subscription, "reply", now, {"reply_token": reply_token, "text": text}, 1
-            )
+            payload_out: dict[str, Any] = {"reply_token": reply_token, "text": text}
+            if quick:
+                payload_out["quick_replies"] = quick
+            delivery = _queue(session, subscription, "reply", now, payload_out, 1)
             replies.append(delivery.id)
     session.flush()
     return replies

@@ -41,7 +41,9 @@
       box.appendChild(el("p", { "class": "chatbot-q" }, a.question));
       a.answer.split("\n").forEach(function (line) { box.appendChild(el("p", { lang: "ja" }, line)); });
       var meta = el("p", { "class": "meta" }, t("担当課", "Department") + ": " + (a.source.department || "-") +
-        " · " + t("更新日", "Updated") + ": " + (a.source.updated || "-") + " · FAQ " + a.faq_id + " ");
+        " · " + t("更新日", "Updated") + ": " + (a.source.updated || "-") + " · " +
+        (a.source.kind === "procedures" ? t("手続きカタログ", "Procedure catalog") :
+         a.source.kind === "live" ? t("市のシステムの最新情報", "Live city data") : "FAQ " + a.faq_id) + " ");
       if (a.source.url) meta.appendChild(el("a", { href: a.source.url }, t("詳しい説明", "Details")));
       box.appendChild(meta);
       if (a.log_id) {
