@@ -100,6 +100,9 @@ run open311_load ${OPEN311_ARGS:-}
 # shellcheck disable=SC2086
 run reservations_race ${RESERVATIONS_ARGS:-}
 # shellcheck disable=SC2086
+run forms_load ${FORMS_ARGS:-}
+run chatbot_quality
+# shellcheck disable=SC2086
 run chatbot_speed ${CHATBOT_SPEED_ARGS:-}
 
 echo
@@ -114,6 +117,7 @@ echo "== summary (also in $out/*-$stamp_time.txt)"
   cat "$out/voice_quality-$stamp_time.txt" "$out/voice_scale-$stamp_time.txt"
   cat "$out/open311_load-$stamp_time.txt"
   cat "$out/reservations_race-$stamp_time.txt"
-  cat "$out/chatbot_speed-$stamp_time.txt"
+  cat "$out/forms_load-$stamp_time.txt"
+  cat "$out/chatbot_quality-$stamp_time.txt" "$out/chatbot_speed-$stamp_time.txt"
 } 2>/dev/null | grep -v '^$' || true
 exit "$failed"
