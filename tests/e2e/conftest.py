@@ -6,6 +6,7 @@ only SQLite: the pages are the same whatever the database, and the API tests cov
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    Locator,
     Page,
     Playwright,
     ViewportSize,
@@ -165,3 +167,24 @@ def fits_the_screen(page: Page) -> None:
         used = page.evaluate("document.documentElement.scrollWidth")
         assert used <= width, f"{page.url} is {used}px wide on a {width}px wide screen"
     page.set_viewport_size(PHONE)
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A 360x740 phone (downloads allowed); a script error on any page fails the test."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, locale="ja-JP", is_mobile=True,
+        has_touch=True, accept_downloads=True,
+    )  # fmt: skip
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"script errors on the pages: {errors}"
+
+
+def field(page: Page, label: str) -> Locator:
+    """A form field by its label, with or without the （必須） (easy: （かならず かく）) mark."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）|（かならず かく）)?$"))

@@ -6,40 +6,19 @@ staff then move it along to 完了 and the resident sees that."""
 from __future__ import annotations
 
 import io
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from cityos.core.models import User
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.e2e.conftest import PHONE, fits_the_screen
+from tests.e2e.conftest import field, fits_the_screen
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[..., None]
-
-
-@pytest.fixture
-def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, locale="ja-JP", is_mobile=True,
-        has_touch=True, accept_downloads=True,
-    )  # fmt: skip
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"script errors on the pages: {errors}"
-
-
-def field(page: Page, label: str) -> Locator:
-    """A form field by its label, with or without the （必須） (easy: （かならず かく）) mark."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）|（かならず かく）)?$"))
 
 
 def test_a_resident_files_a_prefilled_form_and_staff_complete_it(

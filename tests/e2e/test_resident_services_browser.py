@@ -6,40 +6,22 @@ and confirms the e-mail address of the account, then changes it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from cityos.core.models import User
 from cityos.db import Database
 from cityos.notify.models import Delivery, Subscription
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.e2e.conftest import PHONE, fits_the_screen
+from tests.e2e.conftest import field, fits_the_screen
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[..., None]
 CHECKLIST = "/procedures/navi/checklist?event=move_in&age=35&household_ages=3&moving_from=japan"
-
-
-@pytest.fixture
-def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, locale="ja-JP", is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"script errors on the pages: {errors}"
-
-
-def field(page: Page, label: str) -> Locator:
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）)?$"))
 
 
 def sign_up_with_profile(page: Page) -> None:

@@ -4,32 +4,16 @@ on my page; then edits the profile and meets a clear message for a bad reading."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.conftest import LiveServer
-from tests.e2e.conftest import PHONE, fits_the_screen
+from tests.e2e.conftest import fits_the_screen
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[..., None]
-
-
-@pytest.fixture
-def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A 360x740 phone; a script error on any page fails the test."""
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, locale="ja-JP", is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"script errors on the pages: {errors}"
 
 
 def test_a_new_resident_gets_the_moving_in_checklist_and_keeps_it(
