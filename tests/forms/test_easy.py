@@ -125,3 +125,16 @@ def test_staff_add_easy_texts_and_see_which_are_missing(
     easy = client.get("/forms/juminhyo-request?easy=1").text
     assert "つかう ところ" in easy
     assert ">フリガナ" in easy  # no easy text: the Japanese one
+
+
+def test_the_forms_list_speaks_easy_japanese_and_keeps_it_in_its_links(
+    client: TestClient,
+) -> None:
+    easy = client.get("/forms?easy=1").text
+    assert "<h1>インターネットで もうしこむ</h1>" in easy
+    assert "ひっこして きた ときの とどけ（くる まえに かく）" in easy
+    assert 'href="/forms/tennyu-pre?easy=1"' in easy
+    assert 'aria-current="true">やさしい にほんご' in easy
+    english = client.get("/forms?lang=en").text
+    assert "<h1>Online forms</h1>" in english
+    assert 'href="/forms/tennyu-pre"' in english

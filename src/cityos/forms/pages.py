@@ -61,7 +61,7 @@ def _page(
 
 @router.get("/forms")
 def form_list(request: Request, session: SessionDep) -> Response:
-    context = {"forms": service.forms(session), "note": NOT_OFFICIAL}
+    context = {"forms": service.forms(session), "note": NOT_OFFICIAL, "switch": language_links()}
     return _page(request, "forms/list.html", context)
 
 
