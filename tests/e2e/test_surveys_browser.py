@@ -1,12 +1,13 @@
 """Surveys and push notices in a real browser on a 360x740 phone, checked with axe-core:
 staff build a survey by clicking (a conditional question, reordering, preview) and publish it, a resident opens it from its URL (the QR code's), answers it (a
 conditional question appears, a missing answer is told next to the question) and staff see
-the tally change; a resident who opted in on my page receives a targeted notice with the
+the tally change; a resident reads a survey in やさしい日本語; a resident who opted in on my page receives a targeted notice with the
 reason, and stops that topic."""
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from datetime import date
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from cityos.core.models import User
 from cityos.db import Database
 from cityos.residents import service as residents
+from cityos.surveys import service as surveys
 from tests.conftest import ADMIN_PASSWORD, LiveServer
 from tests.e2e.conftest import PHONE, fits_the_screen
 
@@ -187,6 +189,48 @@ def test_staff_build_a_survey_by_clicking_and_a_resident_answers_it(
     )
     expect(staff.get_by_text("ベンチを増やしてほしい")).to_be_visible()
     fits_the_screen(staff)
+
+
+def test_a_resident_switches_a_survey_to_easy_japanese(
+    phone: Page, axe_check: Check, admin: User, db: Database
+) -> None:
+    questions = [
+        {"id": "q1", "type": "single", "label": "公園をよく使いますか", "required": True,
+         "label_easy": "こうえんに よく いきますか", "choices": ["はい", "いいえ"],
+         "choices_easy": ["よく いく", "あまり いかない"]},
+        {"id": "q2", "type": "text", "label": "ご意見"},
+    ]  # fmt: skip
+    with db.session() as session:
+        user = session.get(User, admin.id)
+        assert user is not None
+        given = surveys.SurveyInput(
+            title="公園の使い方アンケート", questions=json.dumps(questions, ensure_ascii=False)
+        )
+        survey = surveys.create_survey(session, user, given)
+        surveys.set_published(session, user, survey, True)
+        slug = survey.slug
+    page = phone
+    page.goto(f"/surveys/{slug}")
+    expect(page.get_by_role("button", name="回答を送る")).to_be_visible()
+    page.get_by_role("navigation", name="表示する言葉").get_by_role(
+        "link", name="やさしい にほんご"
+    ).click()
+    expect(page.get_by_role("button", name="回答（かいとう）を おくる")).to_be_visible()
+    expect(page.get_by_label("よく いく")).to_be_visible()
+    expect(page.get_by_role("link", name="やさしい にほんご")).to_have_attribute(
+        "aria-current", "true"
+    )
+    axe_check(page, "the survey in easy Japanese")
+    fits_the_screen(page)
+    page.get_by_role("button", name="回答（かいとう）を おくる").click()
+    # Told next to the question in easy Japanese, and the page stays in easy Japanese.
+    expect(page.locator("#q1-error")).to_have_text("この しつもんには かならず こたえて ください")
+    axe_check(page, "the easy survey with a missing answer")
+    page.get_by_label("よく いく").check()
+    page.get_by_role("button", name="回答（かいとう）を おくる").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("回答（かいとう）を うけとりました")
+    axe_check(page, "the thank-you page in easy Japanese")
+    fits_the_screen(page)
 
 
 def test_an_opted_in_resident_gets_a_targeted_notice_with_the_reason(

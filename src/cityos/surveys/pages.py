@@ -16,11 +16,19 @@ from sqlalchemy.orm import Session
 
 from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.models import User
-from cityos.core.web import SessionDep, check_csrf, database_of, require, session_user, settings_of
+from cityos.core.web import (
+    SessionDep,
+    check_csrf,
+    database_of,
+    language_of,
+    require,
+    session_user,
+    settings_of,
+)
 from cityos.residents import sessions
 from cityos.surveys import service
 from cityos.surveys.models import MODES, Survey
-from cityos.web.templating import render
+from cityos.web.templating import language_links, render, text_helpers, text_mode
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=1024)]
@@ -34,6 +42,29 @@ def public_url(request: Request, survey: Survey) -> str:
 
 
 # --- residents: answering ---------------------------------------------------------------------
+
+
+def _resident_texts(mode: str) -> dict[str, Any]:
+    """say/said for the fixed texts, and ``worded`` for what staff wrote.
+
+    A survey's title and description, and a question's label, choices and scale ends, may have
+    English (``label_en``) and やさしい日本語 (``label_easy``, from the JSON editor) wording;
+    whatever is missing is shown in Japanese."""
+
+    def worded(item: Any, key: str, index: int | None = None) -> str:
+        def get(name: str) -> Any:
+            if isinstance(item, dict):
+                return item.get(name)
+            return getattr(item, name, None)
+
+        own = get(f"{key}_{mode}") if mode != "ja" else None
+        if index is not None:
+            texts = own if isinstance(own, list) else []
+            own = texts[index] if index < len(texts) else None
+            return str(own or get(key)[index])
+        return str(own or get(key) or "")
+
+    return {**text_helpers(mode), "worded": worded}
 
 
 def _answer_page(
@@ -55,6 +86,8 @@ def _answer_page(
         "errors": problem.errors if problem else {},
         "error": problem.detail if problem else "",
         "needs_csrf": True,
+        "switch": language_links(),
+        **_resident_texts(text_mode(request)),
     }
     status = problem.status if problem else 200
     return render(request, "surveys/answer.html", context, session=session, status=status)
@@ -86,7 +119,12 @@ def _answer_sync(request: Request, slug: str, submitted: dict[str, list[str]]) -
         except ProblemError as problem:
             session.rollback()
             return _answer_page(request, session, survey, values=submitted, problem=problem)
-        return render(request, "surveys/thanks.html", {"survey": survey})
+        context = {
+            "survey": survey,
+            "switch": language_links(),
+            **_resident_texts(text_mode(request)),
+        }
+        return render(request, "surveys/thanks.html", context)
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -474,6 +512,7 @@ def staff_preview(request: Request, session: SessionDep, survey_id: RowId) -> Re
         "errors": {},
         "error": "",
         "login_url": "",
+        **_resident_texts(language_of(request)),
     }
     return render(request, "surveys/answer.html", context)
 

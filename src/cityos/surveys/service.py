@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 
 from cityos.core import audit
 from cityos.core.csvexport import excel_csv
-from cityos.core.errors import ConflictProblem, ForbiddenProblem, NotFoundProblem, ValidationProblem
+from cityos.core.errors import (
+    ConflictProblem,
+    ForbiddenProblem,
+    Message,
+    NotFoundProblem,
+    ValidationProblem,
+)
 from cityos.core.models import User
 from cityos.core.text import TOKYO
 from cityos.db import utcnow
@@ -47,6 +53,9 @@ QUESTION_TYPES: dict[str, tuple[str, str]] = {
     "scale": ("段階評価", "Scale"),
     "text": ("自由記述", "Free text"),
 }
+SCALE_ENDS = (
+    "min_label", "max_label", "min_label_en", "max_label_en", "min_label_easy", "max_label_easy"
+)  # fmt: skip
 MAX_QUESTIONS = 50
 MAX_CHOICES = 30
 MAX_TEXT_ANSWER = 2000
@@ -95,9 +104,11 @@ def _check_question(index: int, raw: Any, earlier: Mapping[str, dict[str, Any]])
     question: dict[str, Any] = {
         "id": qid, "type": kind, "label": label.strip(), "required": raw.get("required") is True,
     }  # fmt: skip
-    label_en = raw.get("label_en")
-    if isinstance(label_en, str) and label_en.strip():
-        question["label_en"] = label_en.strip()[:300]
+    # English and やさしい日本語 wording are optional: the answer page falls back to Japanese.
+    for key in ("label_en", "label_easy"):
+        text = raw.get(key)
+        if isinstance(text, str) and text.strip():
+            question[key] = text.strip()[:300]
     if kind in ("single", "multiple"):
         choices = raw.get("choices")
         if (
@@ -112,15 +123,16 @@ def _check_question(index: int, raw: Any, earlier: Mapping[str, dict[str, Any]])
                 "different texts",
             )
         question["choices"] = [c.strip() for c in choices]
-        english = raw.get("choices_en")
-        if isinstance(english, list) and any(isinstance(c, str) and c.strip() for c in english):
-            if len(english) != len(choices) or not all(isinstance(c, str) for c in english):
-                raise _question_problem(
-                    index,
-                    "choices_en は choices と同じ数の英語の選択肢です / choices_en: one English "
-                    "text for each choice",
-                )
-            question["choices_en"] = [c.strip()[:200] for c in english]
+        for key, language in (("choices_en", "英語"), ("choices_easy", "やさしい日本語")):
+            texts = raw.get(key)
+            if isinstance(texts, list) and any(isinstance(c, str) and c.strip() for c in texts):
+                if len(texts) != len(choices) or not all(isinstance(c, str) for c in texts):
+                    raise _question_problem(
+                        index,
+                        f"{key} は choices と同じ数の{language}の選択肢です / {key}: one text "
+                        "for each choice",
+                    )
+                question[key] = [c.strip()[:200] for c in texts]
     if kind == "scale":
         low, high = raw.get("min", 1), raw.get("max", 5)
         if not (isinstance(low, int) and isinstance(high, int)) or not 0 <= low < high <= 10:
@@ -128,7 +140,7 @@ def _check_question(index: int, raw: Any, earlier: Mapping[str, dict[str, Any]])
                 index, "min と max は 0〜10 の整数で min < max です / min < max, whole numbers 0-10"
             )
         question.update(min=low, max=high)
-        for end in ("min_label", "max_label", "min_label_en", "max_label_en"):
+        for end in SCALE_ENDS:
             if isinstance(raw.get(end), str) and raw[end].strip():
                 question[end] = raw[end].strip()[:100]
     condition = raw.get("show_if")
@@ -288,8 +300,8 @@ def create_survey(session: Session, user: User, given: SurveyInput) -> Survey:
 # What staff may still correct once answers have arrived: wording, not what was asked or
 # which answers count (the tallies, the CSV and the voice export read the stored answers).
 TEXT_KEYS = frozenset(
-    {"label", "label_en", "choices_en", "min_label", "max_label", "min_label_en",
-     "max_label_en", "required"}
+    {"label", "label_en", "label_easy", "choices_en", "choices_easy", "min_label", "max_label",
+     "min_label_en", "max_label_en", "min_label_easy", "max_label_easy", "required"}
 )  # fmt: skip
 
 
@@ -492,6 +504,12 @@ def edit_question(
     question = _built_question(qid, given, survey.questions[:index])
     if given.type == "scale":  # a scale keeps its range (a JSON-made one may not be 1-5)
         question.update(min=survey.questions[index]["min"], max=survey.questions[index]["max"])
+    # The builder has no やさしい日本語 fields: wording written in the JSON editor stays while
+    # the Japanese text it renders is unchanged.
+    saved = survey.questions[index]
+    for key in ("label", "choices", "min_label", "max_label"):
+        if f"{key}_easy" in saved and saved.get(key) == question.get(key):
+            question[f"{key}_easy"] = saved[f"{key}_easy"]
     questions = list(survey.questions)
     questions[index] = question
     _save_questions(session, user, survey, questions, "edit", qid)
@@ -593,25 +611,31 @@ def _answer_of(question: Mapping[str, Any], values: list[str]) -> tuple[Any, str
         return None, ""
     if kind == "single":
         if len(values) != 1 or values[0] not in question["choices"]:
-            return None, "選択肢から1つ選んでください / choose one of the options"
+            return None, Message(
+                "選択肢から1つ選んでください", "choose one of the options",
+                "えらぶ ものから 1つ えらんで ください",
+            )  # fmt: skip
         return values[0], ""
     if kind == "multiple":
         if not set(values) <= set(question["choices"]) or len(set(values)) != len(values):
-            return None, "選択肢から選んでください / choose from the options"
+            return None, Message(
+                "選択肢から選んでください", "choose from the options",
+                "えらぶ ものから えらんで ください",
+            )  # fmt: skip
         return [c for c in question["choices"] if c in values], ""
     if kind == "scale":
         low, high = question["min"], question["max"]
         if len(values) != 1 or not values[0].isdecimal() or not low <= int(values[0]) <= high:
-            return (
-                None,
-                f"{low}〜{high} の数で答えてください / answer with a number from {low} to {high}",
-            )
+            return None, Message(
+                f"{low}〜{high} の数で答えてください", f"answer with a number from {low} to {high}",
+                f"{low} から {high} までの かずで こたえて ください",
+            )  # fmt: skip
         return int(values[0]), ""
     if len(values) != 1 or len(values[0]) > MAX_TEXT_ANSWER:
-        return (
-            None,
-            f"{MAX_TEXT_ANSWER}字以内で書いてください / {MAX_TEXT_ANSWER} characters at most",
-        )
+        return None, Message(
+            f"{MAX_TEXT_ANSWER}字以内で書いてください", f"{MAX_TEXT_ANSWER} characters at most",
+            f"{MAX_TEXT_ANSWER} もじ までで かいて ください",
+        )  # fmt: skip
     return values[0], ""
 
 
@@ -630,20 +654,34 @@ def check_answers(
         if not is_shown(question, answers):
             if given:
                 errors[qid] = [
-                    "この質問は前の回答により対象外です。回答を消してください / this question "
-                    "does not apply after your earlier answer; leave it empty"
+                    Message(
+                        "この質問は前の回答により対象外です。回答を消してください",
+                        "this question does not apply after your earlier answer; leave it empty",
+                        "まえの こたえで、この しつもんには こたえなくて いいです。"
+                        "こたえを けして ください",
+                    )
                 ]
             continue
         answer, problem = _answer_of(question, given)
         if problem:
             errors[qid] = [problem]
         elif answer is None and question.get("required"):
-            errors[qid] = ["この質問は回答が必要です / this question needs an answer"]
+            errors[qid] = [
+                Message(
+                    "この質問は回答が必要です",
+                    "this question needs an answer",
+                    "この しつもんには かならず こたえて ください",
+                )
+            ]
         elif answer is not None:
             answers[qid] = answer
     if errors:
         raise ValidationProblem(
-            f"{len(errors)} 件の回答を確認してください / please check {len(errors)} answer(s)",
+            Message(
+                f"{len(errors)} 件の回答を確認してください",
+                f"please check {len(errors)} answer(s)",
+                f"{len(errors)}この こたえを もういちど みて ください",
+            ),
             errors=errors,
         )
     return answers
@@ -667,13 +705,14 @@ def submit(
     """Keep one response; nothing is kept when any answer is refused."""
     current = state(survey)
     if current != "open":
-        raise ForbiddenProblem(
-            "このアンケートは回答を受け付けていません / this survey is not taking answers"
-            + ("（終了しました / it has closed）" if current == "closed" else ""),
-        )
+        raise ForbiddenProblem(_CLOSED if current == "closed" else _NOT_OPEN)
     if survey.mode == "resident" and resident is None:
         raise ForbiddenProblem(
-            "このアンケートはログインした住民が1人1回回答できます / log in to answer this survey"
+            Message(
+                "このアンケートはログインした住民が1人1回回答できます",
+                "log in to answer this survey",
+                "ログインして から こたえて ください。1人 1かい こたえる ことが できます",
+            )
         )
     answers = check_answers(survey.questions, submitted)
     if already_answered(session, survey, resident):
@@ -693,9 +732,20 @@ def submit(
     return response
 
 
-_ANSWERED_TWICE = (
-    "このアンケートにはすでに回答しています（1人1回です） / you have already answered this "
-    "survey (one response per resident)"
+_ANSWERED_TWICE = Message(
+    "このアンケートにはすでに回答しています（1人1回です）",
+    "you have already answered this survey (one response per resident)",
+    "あなたは もう この アンケートに こたえました。1人 1かい だけ です",
+)
+_NOT_OPEN = Message(
+    "このアンケートは回答を受け付けていません",
+    "this survey is not taking answers",
+    "この アンケートには いま こたえる ことが できません",
+)
+_CLOSED = Message(
+    "このアンケートは回答を受け付けていません（終了しました）",
+    "this survey is not taking answers (it has closed)",
+    "この アンケートは おわりました。もう こたえる ことが できません",
 )
 
 
