@@ -58,6 +58,9 @@ def _channel_data(index: Any, questions: list[Any]) -> list[dict[str, Any]]:
 
 
 def _mixed(row: dict[str, Any], mix: dict[str, float]) -> tuple[np.ndarray[Any, Any], float]:
+    from cityos.chatbot import engine
+
+    mix = engine.length_mix(engine.question_length(row["analysed"]), mix)
     scores = sum(row["per"][n][0] * w for n, w in mix.items())
     reach = sum(row["per"][n][1] * w for n, w in mix.items())
     return np.asarray(scores), float(reach)
@@ -150,10 +153,40 @@ def _best_cut(
     return best_cut
 
 
+def _cross_validate_long(
+    rows: list[dict[str, Any]], parts: list[np.ndarray[Any, Any]], mix: dict[str, float]
+) -> None:
+    """Choose LONG_START, LONG_SPAN and LONG_SHIFT on four folds, measure on the fifth."""
+    from cityos.chatbot import engine
+
+    grid = list(itertools.product((3, 4, 5, 6, 7), (4, 8), (0.0, 0.3, 0.6, 0.9)))
+    saved = engine.LONG_START, engine.LONG_SPAN, engine.LONG_SHIFT
+
+    def top1(subset: list[dict[str, Any]], point: tuple[int, int, float]) -> float:
+        engine.LONG_START, engine.LONG_SPAN, engine.LONG_SHIFT = point
+        return _top1(subset, mix)
+
+    got = 0.0
+    for k in range(FOLDS):
+        train = [rows[i] for j, p in enumerate(parts) if j != k for i in p]
+        test = [rows[i] for i in parts[k]]
+        # Ties go to the smaller shift (the grid's order), so no evidence means no change.
+        chosen = max(grid, key=lambda point: (top1(train, point), -point[2]))
+        got += top1(test, chosen) * len(test)
+        print(f"  fold {k}: chose start, span, shift = {chosen}")
+    print(f"cross-validated top-1 of choosing the long-question shift: {got / len(rows):.3f}")
+    best = max(grid, key=lambda point: (top1(rows, point), -point[2]))
+    print(f"best on all of dev: {best}, top-1 {top1(rows, best):.3f}")
+    engine.LONG_START, engine.LONG_SPAN, engine.LONG_SHIFT = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fit", action="store_true", help="fit on all of dev and print weights")
     parser.add_argument("--mixes", action="store_true", help="cross-validate the channel mix")
+    parser.add_argument(
+        "--long", action="store_true", help="cross-validate the shift of weight on long questions"
+    )
     parser.add_argument(
         "--try",
         dest="overrides",
@@ -192,6 +225,9 @@ def main() -> None:
         best = max(candidates, key=lambda m: _top1(rows, m))
         print(f"best on all of dev: {({n: round(v, 3) for n, v in best.items()})} "
               f"top-1 {_top1(rows, best):.3f}")  # fmt: skip
+
+    if args.long:
+        _cross_validate_long(rows, parts, mix)
 
     x = np.array([_features(index, r, mix) for r in rows])
     ranked = [_ranked(r, mix) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cityos.chatbot import engine
 from cityos.chatbot.engine import speech_text
 from cityos.chatbot.service import FaqEntry, FaqIndex
 
@@ -204,3 +205,79 @@ def test_another_citys_service_is_declined(small_index: FaqIndex) -> None:
     answer = small_index.ask("武蔵野市の住民票の写しの手数料")
     assert not answer.answered
     assert answer.suggestions  # still offered the closest entries
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        (
+            "いつもお世話になっております。突然のご連絡失礼いたします。住民票の写しについて、"
+            "どちらで取得できるのか教えていただけますでしょうか。よろしくお願いいたします。",
+            "T003",
+        ),
+        (
+            "お忙しいところ恐れ入ります。子どもの医療費の助成について伺いたいのですが、"
+            "ご教示いただけますと幸いです。",
+            "T007",
+        ),
+        (
+            "恐れ入りますが、犬を飼い始めた際の登録についてお知らせいただけますでしょうか。",
+            "T010",
+        ),
+    ],
+)
+def test_letter_like_polite_questions_find_the_entry(
+    small_index: FaqIndex, question: str, faq_id: str
+) -> None:
+    assert small_index.ask_ranked(question)[0][0] == faq_id
+    assert small_index.ask(question).faq_id == faq_id
+
+
+def test_politeness_adds_no_terms_of_its_own(small_index: FaqIndex) -> None:
+    words, chars, _analysed, _translated, _unknown = small_index._query_terms(
+        "いつもお世話になっております。お忙しいところ恐れ入りますが、よろしくお願いいたします。"
+    )
+    assert "いつも" not in words
+    assert not [w for w in words if w in {"忙しい", "恐れ入る", "願う", "お願い"}]
+    # nor reading n-grams that every polite letter shares
+    assert "おね" not in chars
+    assert "いた" not in chars
+
+
+def test_long_questions_lean_on_words_more_than_on_readings() -> None:
+    short = engine.length_mix(engine.LONG_START)
+    long = engine.length_mix(engine.LONG_START + engine.LONG_SPAN + 5)
+    assert short == engine.MIX
+    assert sum(long.values()) == pytest.approx(sum(engine.MIX.values()))
+    assert long["char_q"] < short["char_q"]
+    assert long["char_a"] < short["char_a"]
+    assert long["word_qa"] > short["word_qa"]
+    assert long["word_q"] == short["word_q"]
+    middle = engine.length_mix(engine.LONG_START + engine.LONG_SPAN // 2)
+    assert long["char_q"] < middle["char_q"] < short["char_q"]
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        ("I lost my seal registration card, can it be reissued?", "T011"),
+        ("Which documents do I need after I arrive in the city?", "T004"),
+        ("When are child benefits paid?", "T006"),
+    ],
+)
+def test_general_english_words_are_translated(
+    small_index: FaqIndex, question: str, faq_id: str
+) -> None:
+    assert small_index.ask_ranked(question)[0][0] == faq_id
+
+
+def test_general_synonyms_meet_the_entrys_words() -> None:
+    entries = [
+        FaqEntry("A", "保育園に入園を申し込みたい。", "申込書を保育課に出してください。"),
+        FaqEntry("B", "証明書を郵送で請求したい。", "郵送請求の方法です。"),
+        FaqEntry("C", "マイナンバーカードを紛失したときは。", "再発行の手続きをしてください。"),
+    ]
+    index = FaqIndex.build(entries)
+    assert index.ask_ranked("保育所の入所")[0][0] == "A"
+    assert index.ask_ranked("証明書を郵便で取り寄せたい")[0][0] == "B"
+    assert index.ask_ranked("マイナンバーカードをなくした、再交付できる？")[0][0] == "C"

@@ -18,7 +18,9 @@ Japanese terms with a bundled glossary (kanji-only text is Chinese only when it 
 Japanese does not write or a Chinese function word).
 
 Each channel's score is divided by the best score the question could reach in it, so the
-mix is in [0, 1] and comparable between questions. The confidence is a logistic model over
+mix is in [0, 1] and comparable between questions. On a long question part of the reading
+channels' weight moves to the words (length_mix()), and words that only make a question polite
+(POLITE) give neither words nor readings. The confidence is a logistic model over
 size-independent features (how much of what it could reach the best entry reaches, how far
 ahead it is, how many of the question's words it holds, how many the FAQ never uses, whether
 the channels agree), fitted on the dev set; a question about another municipality's service
@@ -50,129 +52,19 @@ SUGGESTIONS = 3
 SPEECH_MAX = 120
 
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "副詞"})
-# Words that say how a question is asked, not what it is about.
-STOPWORDS = frozenset(
+# Words that only make a question polite (いただけますでしょうか, お忙しいところ恐れ入りますが,
+# よろしくお願いいたします): neither their words nor their readings are matched, so that a
+# long polite question is matched on what it asks.
+POLITE = frozenset(
     [
-        "する",
-        "できる",
-        "ある",
-        "いる",
-        "なる",
-        "れる",
-        "られる",
-        "いう",
-        "言う",
-        "おる",
-        "居る",
-        "くる",
-        "来る",
-        "いく",
-        "行く",
-        "もらう",
-        "貰う",
-        "くれる",
-        "下さる",
-        "くださる",
-        "為る",
-        "思う",
-        "考える",
-        "知る",
-        "分かる",
-        "わかる",
-        "教える",
-        "聞く",
-        "訊く",
-        "尋ねる",
-        "良い",
-        "いい",
-        "よい",
-        "ない",
-        "無い",
-        "欲しい",
-        "ほしい",
-        "様",
-        "よう",
-        "こと",
-        "事",
-        "もの",
-        "物",
-        "ため",
-        "為",
-        "場合",
-        "とき",
-        "時",
-        "ところ",
-        "所",
-        "方",
-        "かた",
-        "など",
-        "等",
-        "的",
-        "際",
-        "上",
-        "中",
-        "件",
-        "今",
-        "みたい",
-        "感じ",
-        "ちょっと",
-        "少し",
-        "一寸",
-        "すごい",
-        "ください",
-        "です",
-        "ます",
-        "どう",
-        "どの",
-        "どこ",
-        "いつ",
-        "何",
-        "なに",
-        "なん",
-        "誰",
-        "だれ",
-        "どれ",
-        "どちら",
-        "どんな",
-        "いくら",
-        "本当",
-        "ほんと",
-        "全然",
-        "やはり",
-        "もう",
-        "まだ",
-        "とても",
-        "すぐ",
-        "たぶん",
-        "多分",
-        "結局",
-        "ちゃんと",
-        "一応",
-        "とりあえず",
-        "取り敢えず",
-        "又",
-        "また",
-        "質問",
-        "回答",
-        "答え",
-        "問い合わせ",
-        "問合せ",
-        "教え",
-        "知りたい",
-        "方法",
-        "仕方",
-        "やり方",
-        "さん",
-        "様子",
         "よろしく",
         "宜しく",
         "お願い",
         "願い",
         "願う",
-        "困る",
-        "助かる",
-        "急ぎ",
-        "急ぐ",
+        "ください",
+        "です",
+        "ます",
         # humble and polite verbs (戻ってまいりました, 教えていただけますか)
         "参る",
         "まいる",
@@ -219,7 +111,138 @@ STOPWORDS = frozenset(
         "知らせ",
         "知らせる",
         "流れ",
+        # set phrases of a polite letter (いつもお世話に, 突然のご連絡, について)
+        "いつも",
+        "突然",
+        "宜しい",
+        "よろしい",
+        "付く",
+        "早速",
+        "お手数",
+        "たびたび",
+        "度々",
+        "恐れる",
     ]
+)
+# Words that say how a question is asked, not what it is about.
+STOPWORDS = (
+    frozenset(
+        [
+            "する",
+            "できる",
+            "ある",
+            "いる",
+            "なる",
+            "れる",
+            "られる",
+            "いう",
+            "言う",
+            "おる",
+            "居る",
+            "くる",
+            "来る",
+            "いく",
+            "行く",
+            "もらう",
+            "貰う",
+            "くれる",
+            "下さる",
+            "くださる",
+            "為る",
+            "思う",
+            "考える",
+            "知る",
+            "分かる",
+            "わかる",
+            "教える",
+            "聞く",
+            "訊く",
+            "尋ねる",
+            "良い",
+            "いい",
+            "よい",
+            "ない",
+            "無い",
+            "欲しい",
+            "ほしい",
+            "様",
+            "よう",
+            "こと",
+            "事",
+            "もの",
+            "物",
+            "ため",
+            "為",
+            "場合",
+            "とき",
+            "時",
+            "ところ",
+            "所",
+            "方",
+            "かた",
+            "など",
+            "等",
+            "的",
+            "際",
+            "上",
+            "中",
+            "件",
+            "今",
+            "みたい",
+            "感じ",
+            "ちょっと",
+            "少し",
+            "一寸",
+            "すごい",
+            "どう",
+            "どの",
+            "どこ",
+            "いつ",
+            "何",
+            "なに",
+            "なん",
+            "誰",
+            "だれ",
+            "どれ",
+            "どちら",
+            "どんな",
+            "いくら",
+            "本当",
+            "ほんと",
+            "全然",
+            "やはり",
+            "もう",
+            "まだ",
+            "とても",
+            "すぐ",
+            "たぶん",
+            "多分",
+            "結局",
+            "ちゃんと",
+            "一応",
+            "とりあえず",
+            "取り敢えず",
+            "又",
+            "また",
+            "質問",
+            "回答",
+            "答え",
+            "問い合わせ",
+            "問合せ",
+            "教え",
+            "知りたい",
+            "方法",
+            "仕方",
+            "やり方",
+            "さん",
+            "様子",
+            "困る",
+            "助かる",
+            "急ぎ",
+            "急ぐ",
+        ]
+    )
+    | POLITE
 )
 _ENGLISH_STOP = frozenset(
     [
@@ -405,6 +428,14 @@ B = 0.75
 CHANNELS = ("word_q", "word_a", "char_q", "char_a", "word_qa")
 MIX = {"word_q": 0.25, "word_a": 0.0417, "char_q": 0.25, "char_a": 0.0833, "word_qa": 0.375}
 BM25: dict[str, tuple[float, float]] = {}  # channel -> (k1, b) where not K1, B
+# On a question of more than LONG_START word terms, up to LONG_SHIFT of the reading channels'
+# weight moves to word_qa (all of it LONG_SPAN terms later): see length_mix(). Chosen on dev
+# by 5-fold cross-validation (benchmarks/chatbot_tune.py --long: four folds of five chose this
+# point; top-1 on dev 0.864 -> 0.873, and on dev questions padded with polite set phrases
+# 0.832 -> 0.847).
+LONG_START = 4
+LONG_SPAN = 4
+LONG_SHIFT = 0.6
 # A question word the FAQ never uses counts in the reachable score as a rare word would.
 OOV_DF = 1.0
 GROUPED_WEIGHT = 0.3
@@ -671,7 +702,7 @@ class Analyzer:
 
     @staticmethod
     def _content(
-        words: Sequence[tokens.Word], names: set[str] | None = None
+        words: Sequence[tokens.Word], names: set[str] | None = None, asked: bool = False
     ) -> tuple[list[str], list[str], list[str]]:
         keys: list[str] = []
         readings: list[str] = []
@@ -684,8 +715,11 @@ class Analyzer:
                 reading = surface.casefold()
             else:
                 reading = jtext.search_key(word.reading or surface)
-            readings.append(reading)
             key = Analyzer._key(word)
+            if key is not None or not (asked and _said_how(word)):
+                # Words that only say how a question is asked (いただけますでしょうか,
+                # お忙しいところ) would fill the reading channels with noise on long questions.
+                readings.append(reading)
             if surface == "何" and index + 1 < len(words) and words[index + 1].surface == "時":
                 key = "何時"  # 何 + 時 as Sudachi sometimes cuts it
             if key is not None:
@@ -779,7 +813,7 @@ class Analyzer:
     ) -> Analysed:
         names: set[str] = set()
         keys, readings, parts = self._content(
-            tokens.words(written) if words is None else words, names
+            tokens.words(written) if words is None else words, names, asked
         )
         if asked and self.lexicon:
             chunks = _CHUNK.findall(written)
@@ -818,6 +852,12 @@ _UNVOICED = "かきくけこさしすせそたちつてとはひふへほはひ�
 _SMALL = "ぁぃぅぇぉっゃゅょゎゕゖ"
 _LARGE = "あいうえおつやゆよわかけ"
 _FOLD = str.maketrans(_VOICED + _SMALL, _UNVOICED + _LARGE, "ー")
+
+
+def _said_how(word: tokens.Word) -> bool:
+    """Whether a word is only politeness (POLITE: いただく, 恐れ入る, よろしく ...)."""
+    normalized = jtext.search_key(word.normalized or word.base or word.surface)
+    return normalized in POLITE or word.base in POLITE or word.surface in POLITE
 
 
 def _of(words: Sequence[tokens.Word], index: int) -> bool:
@@ -990,13 +1030,14 @@ class FaqIndex:
         scores = np.zeros(len(self.entries), dtype=np.float32)
         reachable = 0.0
         per: dict[str, tuple[np.ndarray[Any, Any], float]] = {}
+        mix = length_mix(question_length(analysed))
         for name in CHANNELS:
             terms = words if name.startswith("word") else chars
             own = np.zeros(len(self.entries), dtype=np.float32)
             reach = self.channels[name].score(terms, own, 1.0)
             per[name] = (own, reach)
-            scores += own * MIX[name]
-            reachable += reach * MIX[name]
+            scores += own * mix[name]
+            reachable += reach * mix[name]
         return scores, reachable, _Scored(per, analysed, translated, unknown)
 
     def ask_ranked(self, question: str, k: int = 3) -> list[tuple[str, float]]:
@@ -1071,6 +1112,29 @@ class FaqIndex:
 
     def _foreign_place(self, place: str) -> bool:
         return place not in self.vocabulary and place + "市" not in self.vocabulary
+
+
+def question_length(analysed: Analysed) -> int:
+    """How many word terms a question has (with the synonym group terms and compound parts
+    its words add), not counting numbers: a phone number is not a longer question."""
+    return sum(1 for w in analysed.words if not w.isdigit())
+
+
+def length_mix(words: int, base: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The channel mix for a question of ``words`` word terms: past LONG_START words a share
+    of the reading channels' weight (up to LONG_SHIFT of it, reached LONG_SPAN words later)
+    moves to word_qa, since on a long question the reading n-grams of its many words are
+    mostly noise while its words still say what it is about."""
+    mix = dict(MIX if base is None else base)
+    if words <= LONG_START or LONG_SHIFT <= 0:
+        return mix
+    share = LONG_SHIFT * min(1.0, (words - LONG_START) / LONG_SPAN)
+    moved = 0.0
+    for name in ("char_q", "char_a"):
+        moved += mix[name] * share
+        mix[name] *= 1 - share
+    mix["word_qa"] += moved
+    return mix
 
 
 @dataclass(frozen=True)
