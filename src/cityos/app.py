@@ -54,6 +54,7 @@ from cityos.reports import service as reports_service
 from cityos.reservations import api as reservations_api
 from cityos.reservations import pages as reservations_pages
 from cityos.residents import pages as residents_pages
+from cityos.residents import sessions as resident_sessions
 from cityos.sensors import api as sensors_api
 from cityos.sensors import pages as sensors_pages
 from cityos.sensors import service as sensors_service
@@ -231,6 +232,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ProblemError, _problem_response)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    # Resident pages raise this rather than each returning its own redirect to login.
+    app.add_exception_handler(resident_sessions.SignInRequired, resident_sessions.sign_in_redirect)
 
     # Domains, in one explicit list: (JSON API routers, page routers).
     app.include_router(opendata_api.build_router())

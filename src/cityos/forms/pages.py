@@ -110,9 +110,7 @@ def form_page(
 ) -> Response:
     """A form to fill; ``navi`` (the answers of a 手続きナビ checklist) when opened from one."""
     found = service.form(session, form_id)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     return _form_page(request, session, resident, found, navi=navi)
 
 
@@ -152,9 +150,7 @@ def _submit(
                 status=400,
                 errors={"form_id": ["mismatch"]},
             )
-        resident = sessions.current_resident(request, session)
-        if resident is None:
-            return sessions.to_login(request)
+        resident = sessions.signed_in_resident(request, session)
         key = raw.pop("idempotency_key", "")
         navi = raw.pop("navi", "")[: service.NAVI_LIMIT]
         try:
@@ -183,9 +179,7 @@ def _submit(
 def application(
     request: Request, session: SessionDep, submission_id: RowId, navi: NaviQuery = ""
 ) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     found = service.submission_for(session, resident, submission_id)
     context = {
         "submission": found,
@@ -222,9 +216,7 @@ def _correct_page(
 
 @router.get("/my/applications/{submission_id}/correct")
 def correct_page(request: Request, session: SessionDep, submission_id: RowId) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     found = service.correctable(session, resident, submission_id)
     if found.status != "returned":
         raise service.not_returned(found)
@@ -243,9 +235,7 @@ def _resubmit(
     check_csrf(request, raw.pop("csrf_token", None))
     settings = settings_of(request)
     with database_of(request).session() as session:
-        resident = sessions.current_resident(request, session)
-        if resident is None:
-            return sessions.to_login(request)
+        resident = sessions.signed_in_resident(request, session)
         key = raw.pop("idempotency_key", "")
         try:
             found, _created = service.resubmit(
@@ -288,9 +278,7 @@ def _pdf_response(request: Request, found: Submission) -> Response:
 
 @router.get("/my/applications/{submission_id}/form.pdf")
 def application_pdf(request: Request, session: SessionDep, submission_id: RowId) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     return _pdf_response(request, service.submission_for(session, resident, submission_id))
 
 

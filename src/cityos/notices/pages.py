@@ -32,9 +32,7 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.get("/my/notices")
 def settings_form(request: Request, session: SessionDep) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     context = {
         "pref": service.preference(session, resident),
         "facts": service.facts_of(resident),
@@ -57,9 +55,7 @@ async def settings_save(request: Request) -> Response:
 def _settings_sync(request: Request, fields: dict[str, str], interests: list[str]) -> Response:
     check_csrf(request, fields.get("csrf_token"))
     with database_of(request).session() as session:
-        resident = sessions.current_resident(request, session)
-        if resident is None:
-            return sessions.to_login(request)
+        resident = sessions.signed_in_resident(request, session)
         service.save_preference(
             session, resident, enabled=fields.get("enabled") == "1",
             share_age=fields.get("share_age") == "1",
@@ -79,9 +75,7 @@ def stop(
     csrf_token: Text = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     service.stop(session, resident, delivery_id, "all" if what == "all" else "interest")
     return RedirectResponse("/my/notices?saved=1", status_code=303)
 

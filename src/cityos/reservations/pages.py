@@ -153,9 +153,7 @@ def _own_context(
 def booking_page(
     request: Request, session: SessionDep, booking_id: RowId, week: str = ""
 ) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     booking = service.booking_of(session, resident, booking_id)
     context = _own_context(session, booking, _week(week), resident)
     context.update(
@@ -175,9 +173,7 @@ def booking_change(
     csrf_token: Text = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     try:
         service.change(session, resident, booking_id, slot)
     except ProblemError as problem:
@@ -196,9 +192,7 @@ def booking_cancel(
     request: Request, session: SessionDep, booking_id: RowId, csrf_token: Text = ""
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     service.cancel(session, resident, booking_id)
     return RedirectResponse("/my#reservations", status_code=303)
 

@@ -117,9 +117,7 @@ def confirm(
 @router.post("/my/email/confirm", dependencies=[ConfirmLimit])
 def confirm_resend(request: Request, session: SessionDep, csrf_token: Text = "") -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     try:
         _send_confirmation(request, session, resident, resend=True)
     except ProblemError as problem:
@@ -138,9 +136,7 @@ def email_change(
     csrf_token: Text = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     try:
         service.change_email(session, resident, email, password)
         _send_confirmation(request, session, resident)
@@ -215,9 +211,7 @@ def _my_context(session: Session, resident: Resident) -> dict[str, Any]:
 
 @router.get("/my")
 def my_page(request: Request, session: SessionDep) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     context = {
         **_my_context(session, resident),
         "confirmation_sent": request.query_params.get("confirmation") == "sent",
@@ -262,9 +256,7 @@ def _profile_page(
 
 @router.get("/my/profile")
 def profile_form(request: Request, session: SessionDep) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     return _profile_page(
         request, session, resident, saved=request.query_params.get("saved") == "1",
         email_sent=request.query_params.get("email_sent") == "1",
@@ -282,9 +274,7 @@ def profile_save(
     csrf_token: Text = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     given = service.ProfileInput(name=name, kana=kana, birth_date=birth_date, address=address)
     try:
         service.update_profile(
@@ -307,9 +297,7 @@ def member_add(
     csrf_token: Text = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     try:
         service.add_member(
             session, resident, name=member_name, kana=member_kana,
@@ -332,18 +320,14 @@ def member_remove(
     request: Request, session: SessionDep, member_id: RowId, csrf_token: Text = ""
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     service.remove_member(session, resident, member_id)
     return RedirectResponse("/my/profile#household", status_code=303)
 
 
 @router.get("/my/export.json")
 def export(request: Request, session: SessionDep) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     kept = {
         **service.export(resident),
         "notices": notices.export_of(session, resident),
@@ -363,9 +347,7 @@ def export(request: Request, session: SessionDep) -> Response:
 
 @router.get("/my/delete")
 def delete_form(request: Request, session: SessionDep) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     return _page(request, "residents/delete.html", {"resident": resident, "errors": {}})
 
 
@@ -378,9 +360,7 @@ def delete(
     csrf_token: Text = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     errors: dict[str, list[str]] = {}
     if confirm != "yes":
         errors["confirm"] = [
@@ -438,9 +418,7 @@ def _checklist_texts(lang: str) -> dict[str, Any]:
 
 @router.get("/my/checklists/{checklist_id}")
 def checklist_show(request: Request, session: SessionDep, checklist_id: RowId) -> Response:
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     saved = service.checklist(session, resident, checklist_id)
     items = procedures.checklist_of(session, list(saved.procedure_ids))
     ids = [p.id for p in items]
@@ -463,8 +441,6 @@ def checklist_remove(
     request: Request, session: SessionDep, checklist_id: RowId, csrf_token: Text = ""
 ) -> Response:
     check_csrf(request, csrf_token)
-    resident = sessions.current_resident(request, session)
-    if resident is None:
-        return sessions.to_login(request)
+    resident = sessions.signed_in_resident(request, session)
     service.remove_checklist(session, resident, checklist_id)
     return RedirectResponse("/my", status_code=303)

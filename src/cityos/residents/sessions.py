@@ -44,6 +44,18 @@ def current_resident(request: Request, session: Session) -> Resident | None:
     return resident
 
 
+class SignInRequired(Exception):
+    """Raised where a page needs a signed-in resident; the app answers with the login page."""
+
+
+def signed_in_resident(request: Request, session: Session) -> Resident:
+    """The signed-in resident, or :class:`SignInRequired` (a redirect to login and back)."""
+    resident = current_resident(request, session)
+    if resident is None:
+        raise SignInRequired
+    return resident
+
+
 def start(request: Request, response: Response, resident: Resident) -> None:
     value = _signer(request).sign(f"{resident.id}.{resident.session_epoch}").decode()
     response.set_cookie(
@@ -64,3 +76,8 @@ def to_login(request: Request) -> Response:
     """Send a resident who is not signed in to the login page, and back here afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse("/residents/login?" + urlencode({"next": target}), status_code=303)
+
+
+def sign_in_redirect(request: Request, _exc: Exception) -> Response:
+    """The app's answer to :class:`SignInRequired`."""
+    return to_login(request)
