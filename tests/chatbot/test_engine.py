@@ -281,3 +281,61 @@ def test_general_synonyms_meet_the_entrys_words() -> None:
     assert index.ask_ranked("保育所の入所")[0][0] == "A"
     assert index.ask_ranked("証明書を郵便で取り寄せたい")[0][0] == "B"
     assert index.ask_ranked("マイナンバーカードをなくした、再交付できる？")[0][0] == "C"
+
+
+def _pest_faq() -> FaqIndex:
+    return FaqIndex.build(
+        [
+            FaqEntry(
+                "P1", "家に白蟻が出たときの相談先は？", "白蟻の駆除は専門業者に依頼してください。"
+            ),
+            FaqEntry("P2", "軒下に蜂の巣ができた。", "蜂の巣の駆除は専門業者に依頼してください。"),
+            FaqEntry("P3", "住民票の写しはどこで取れますか。", "市民課の窓口で取れます。"),
+        ],
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        # Words the curated glossary does not list, looked up in the general JMdict list.
+        ("Who can I call about termites in my house?", "P1"),
+        ("There is a beehive under my roof. What should I do?", "P2"),
+    ],
+)
+def test_english_words_outside_the_glossary_are_looked_up_in_jmdict(
+    question: str, faq_id: str
+) -> None:
+    """The dictionary ranks the right entry first; since its headwords are only guesses, the
+    confidence still counts those words as unknown, so the resident is answered or shown the
+    entry first among the suggestions."""
+    index = _pest_faq()
+    assert not any(w in engine.glossary()[0] for w in [("termit",), ("beehiv",)])
+    assert index.ask_ranked(question, 1)[0][0] == faq_id
+    answer = index.ask(question)
+    shown = answer.faq_id if answer.answered else answer.suggestions[0].faq_id
+    assert shown == faq_id, answer
+
+
+def test_jmdict_headwords_the_faq_does_not_use_add_nothing() -> None:
+    """ "movie" is in JMdict (映画), but no entry says 映画: the question is not pulled towards
+    an entry by a dictionary word, and the chatbot declines it."""
+    index = _pest_faq()
+    words, _chars, _analysed, _translated, unknown = index._query_terms(
+        "Can you recommend a good movie?"
+    )
+    assert "movi" in unknown
+    assert not any(term in ("映画", "動画") for term in words)
+    assert not index.ask("Can you recommend a good movie?").answered
+
+
+def test_a_word_as_written_is_looked_up_before_its_other_forms() -> None:
+    """ "good" is listed (グッド …): it is not read as "goods" (品物), which the FAQ uses."""
+    index = FaqIndex.build(
+        [FaqEntry("G", "救援の品物を送りたい。", "品物は社会福祉協議会で受け付けます。")], {}
+    )
+    words, *_rest = index._query_terms("Is this a good idea?")
+    assert "品物" not in words
+    words, *_rest = index._query_terms("Where can I send relief goods?")
+    assert "品物" in words

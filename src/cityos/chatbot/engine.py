@@ -15,7 +15,10 @@ A kana-only chunk of a question (じゅうみんひょう ほしい, しゅう�
 into the FAQ's own words by their readings (voicing, small kana and long vowels folded), as
 learnt from the entries at build time. English, Chinese and Korean questions are turned into
 Japanese terms with a bundled glossary (kanji-only text is Chinese only when it has a character
-Japanese does not write or a Chinese function word).
+Japanese does not write or a Chinese function word). English nouns the glossary does not know
+are looked up in a general list derived from JMdict (general_lexicon()), keeping only headwords
+the FAQ itself uses; they help rank the entries but do not raise the confidence, and a question
+understood only through them gets suggestions, never an answer.
 
 Each channel's score is divided by the best score the question could reach in it, so the
 mix is in [0, 1] and comparable between questions. On a long question part of the reading
@@ -30,11 +33,12 @@ entry's own text.
 
 from __future__ import annotations
 
+import gzip
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache, lru_cache
 from importlib import resources
@@ -465,6 +469,12 @@ OTHER_PLACE_FACTOR = 0.4  # "<a municipality the FAQ never names>の ..."
 CONFIDENCE_BIAS = -2.0101
 # A kana-only chunk is read as the FAQ's words when they cover this share of its kana.
 KANA_COVERAGE = 0.5
+# An English word (or phrase of up to three) the glossary does not know is looked up in the
+# general JMdict list (general_lexicon()); of its headwords, the first GENERAL_TOP that the FAQ
+# itself uses are asked, sharing GENERAL_WEIGHT between them.
+GENERAL_TOP = 2
+GENERAL_WEIGHT = 1.0
+GENERAL_LONGEST = 3
 
 
 @dataclass(frozen=True)
@@ -567,6 +577,27 @@ def glossary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
     return phrases, strings
 
 
+@cache
+def general_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...], tuple[str, ...]]]:
+    """English nouns and short noun phrases -> Japanese headwords, best first: the JMdict list
+    built by scripts/build_en_ja_lexicon.py, by the words as written (goods) and by their stems
+    (good, goods), where the forms of a word share their headwords in the order they come."""
+    path = resources.files("cityos.chatbot") / "data" / "en_ja_jmdict.tsv.gz"
+    written: dict[str, tuple[str, ...]] = {}
+    merged: dict[tuple[str, ...], list[str]] = {}
+    for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        english, *japanese = line.split("\t")
+        key = tuple(_stem(w) for w in _LATIN_WORD.findall(english))
+        if not key or not japanese:
+            continue
+        written[english] = tuple(japanese)
+        forms = merged.setdefault(key, [])
+        forms.extend(form for form in japanese if form not in forms)
+    return written, {key: tuple(forms) for key, forms in merged.items()}
+
+
 def _stem(word: str) -> str:
     """A crude English stem, the same for a word's forms (move, moves, moved, moving)."""
     if word.endswith("'s"):
@@ -606,10 +637,18 @@ def _chinese(written: str) -> bool:
     return False
 
 
-def translate(question: str) -> tuple[str, bool, list[str]]:
-    """Japanese terms for an English, Chinese or Korean question; Japanese passes through.
+@dataclass(frozen=True)
+class Translation:
+    text: str  # Japanese (the question's own, or the glossary's terms)
+    translated: bool
+    unknown: list[str]  # stemmed foreign words the glossary does not know
+    # Runs of consecutive English words the glossary left (as written, lower case; function
+    # words kept, so that "certificate of residence" can still be looked up as a phrase).
+    runs: tuple[tuple[str, ...], ...] = ()
 
-    Answers (text, translated?, unknown foreign words)."""
+
+def translate(question: str) -> Translation:
+    """Japanese terms for an English, Chinese or Korean question; Japanese passes through."""
     written = jtext.normalize(question)
     has_kana = _KANA.search(written) is not None
     latin = [w for w in _LATIN_WORD.findall(written.casefold()) if not w.isdigit()]
@@ -618,9 +657,9 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
     # Japanese: kana, or kanji that is not Chinese (3歳児健診, AED 場所, 転入届).
     japanese = has_kana or (not chinese and not hangul and _KANJI.search(written) is not None)
     if japanese and len(latin) < 3:
-        return written, False, []
+        return Translation(written, False, [])
     if not latin and not hangul and not chinese:
-        return written, False, []
+        return Translation(written, False, [])
     phrases, strings = glossary()
     terms: list[str] = []
     unknown: list[str] = []
@@ -633,6 +672,8 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
     raw = _LATIN_WORD.findall(rest.casefold())
     words = [_stem(w) for w in raw]
     stop = _english_stop()
+    runs: list[tuple[str, ...]] = []
+    run: list[str] = []
     i = 0
     while i < len(words):
         for size in (5, 4, 3, 2, 1):
@@ -642,11 +683,17 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
             if found is not None:
                 terms.append(found)
                 i += size
+                if run:
+                    runs.append(tuple(run))
+                    run = []
                 break
         else:
             if words[i] not in stop:
                 unknown.append(words[i])
+            run.append(raw[i])
             i += 1
+    if run:
+        runs.append(tuple(run))
     if hangul:
         unknown += [
             w
@@ -661,7 +708,9 @@ def translate(question: str) -> tuple[str, bool, list[str]]:
         terms.append(re.sub(r"[^\u4e00-\u9fff]+", " ", rest))
     if japanese:
         terms.insert(0, re.sub(r"[A-Za-z][A-Za-z'\-]*", " ", written))
-    return " ".join(terms), found_any or bool(latin) or hangul, unknown
+    # Runs made only of function words (how, do, I) look nothing up.
+    kept = tuple(r for r in runs if any(_stem(w) not in stop for w in r))
+    return Translation(" ".join(terms), found_any or bool(latin) or hangul, unknown, kept)
 
 
 # --- analysing text ----------------------------------------------------------------------
@@ -675,6 +724,9 @@ class Analysed:
     parts: frozenset[str] = frozenset()  # words that are only parts of a compound (転入 of 転入届)
     names: frozenset[str] = frozenset()  # proper nouns (武蔵野, 八王子, NHK)
     places: frozenset[str] = frozenset()  # municipalities whose service is asked (武蔵野市の)
+    # Word terms looked up for English the glossary left (FaqIndex._general_terms): ranked on,
+    # but not counted as the question's own words when the confidence is computed.
+    general: frozenset[str] = frozenset()
 
 
 class Analyzer:
@@ -953,6 +1005,8 @@ class FaqIndex:
     by_id: dict[str, int]
     threshold: float = DEFAULT_THRESHOLD
     vocabulary: frozenset[str] = frozenset()  # every word term of every entry
+    # A JMdict headword -> its word terms (see _used_forms); filled as questions need them.
+    _form_keys: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -1008,10 +1062,16 @@ class FaqIndex:
     ) -> tuple[dict[str, float], dict[str, float], Analysed, bool, list[str]]:
         """The question's word terms (term -> weight), reading n-grams, analysis, whether it
         was translated, and the foreign words the glossary did not know."""
-        japanese, translated, unknown = translate(question[:QUESTION_LIMIT])
+        translation = translate(question[:QUESTION_LIMIT])
+        japanese, translated, unknown = (
+            translation.text,
+            translation.translated,
+            translation.unknown,
+        )
         analysed = (
             self.analyzer.analyse(japanese, asked=True) if japanese.strip() else Analysed([], [])
         )
+        general, looked_up = self._general_terms(translation.runs)
         words: dict[str, float] = {}
         for word in analysed.words:
             # A word with synonyms counts mostly through its group's term, so that 大型ごみ
@@ -1020,10 +1080,64 @@ class FaqIndex:
             if word in analysed.parts:
                 weight = PART_WEIGHT
             words[word] = words.get(word, 0.0) + weight
+        for word, weight in general.items():
+            words[word] = words.get(word, 0.0) + weight
         for word in unknown:
-            words[f"?{word}"] = words.get(f"?{word}", 0.0) + 1.0
+            if word not in looked_up:
+                words[f"?{word}"] = words.get(f"?{word}", 0.0) + 1.0
         chars = {gram: float(count) for gram, count in Counter(analysed.chars).items()}
+        if general:
+            analysed = replace(analysed, general=frozenset(general))
         return words, chars, analysed, translated, unknown
+
+    def _general_terms(self, runs: Sequence[Sequence[str]]) -> tuple[dict[str, float], set[str]]:
+        """Word terms for the English the glossary left, from the general JMdict list: each
+        word or phrase (longest first) gives the first GENERAL_TOP of its headwords that this
+        FAQ uses. Answers the terms (term -> weight) and the English stems they stand for."""
+        if not runs:
+            return {}, set()
+        written, stemmed = general_lexicon()
+        stop = _english_stop()
+        terms: dict[str, float] = {}
+        looked_up: set[str] = set()
+        for run in runs:
+            stems = [_stem(w) for w in run]
+            i = 0
+            while i < len(run):
+                for size in range(min(GENERAL_LONGEST, len(run) - i), 0, -1):
+                    phrase = tuple(stems[i : i + size])
+                    if phrase[0] in stop or phrase[-1] in stop:
+                        continue
+                    # The words as written first (goods), then any form of them (good).
+                    # The words as written (goods); only when they are not listed, any form
+                    # of them (good, goods).
+                    found = written.get(" ".join(run[i : i + size]))
+                    chosen = self._used_forms(stemmed.get(phrase, ()) if found is None else found)
+                    if chosen:
+                        for keys in chosen:
+                            for key in keys:
+                                share = GENERAL_WEIGHT / len(chosen) / len(keys)
+                                terms[key] = terms.get(key, 0.0) + share
+                        looked_up.update(phrase)
+                        i += size
+                        break
+                else:
+                    i += 1
+        return terms, looked_up
+
+    def _used_forms(self, forms: Sequence[str]) -> list[tuple[str, ...]]:
+        """The word terms of the first GENERAL_TOP of ``forms`` whose every term this FAQ uses."""
+        chosen: list[tuple[str, ...]] = []
+        for form in forms:
+            keys = self._form_keys.get(form)
+            if keys is None:
+                keys = tuple(dict.fromkeys(Analyzer._content(tokens.words(form))[0]))
+                self._form_keys[form] = keys
+            if keys and all(k in self.vocabulary for k in keys) and keys not in chosen:
+                chosen.append(keys)
+                if len(chosen) == GENERAL_TOP:
+                    break
+        return chosen
 
     def _scores(self, question: str) -> tuple[np.ndarray[Any, Any], float, _Scored]:
         words, chars, analysed, translated, unknown = self._query_terms(question)
@@ -1062,7 +1176,7 @@ class FaqIndex:
             return Answer(False, None, None, None, 0.0, reason="no-words")
         scores, reachable, scored = self._scores(written)
         analysed, translated = scored.analysed, scored.translated
-        if reachable <= 0 or not (analysed.words or analysed.chars):
+        if reachable <= 0 or not (analysed.words or analysed.chars or analysed.general):
             return Answer(False, None, None, None, 0.0, reason="no-words", translated=translated)
         top = [i for i in _top(scores, SUGGESTIONS + 1) if scores[i] > 0]
         if not top:
@@ -1071,7 +1185,9 @@ class FaqIndex:
             )
         confidence = self._confidence(scores, reachable, scored)
         best = self.entries[top[0]]
-        if confidence < self.threshold:
+        # Understood only through the general dictionary's guesses: suggest, never answer.
+        guessed = not (analysed.words or analysed.chars)
+        if confidence < self.threshold or guessed:
             suggestions = [
                 Suggestion(self.entries[i].faq_id, self.entries[i].question)
                 for i in top[:SUGGESTIONS]
