@@ -65,8 +65,9 @@ class SuggestionOut(BaseModel):
 
 
 class SourceOut(BaseModel):
-    kind: Literal["faq", "procedures", "live"] = Field(
-        description="faq: an FAQ entry; procedures: the procedure catalog; live: live city data"
+    kind: Literal["faq", "procedures", "live", "greeting"] = Field(
+        description="faq: an FAQ entry; procedures: the procedure catalog; live: live city data;"
+        " greeting: the reply to a greeting or thanks (the suggestions are example questions)"
     )
     category: str
     department: str

@@ -27,8 +27,10 @@ from cityos.chatbot.engine import (
     SUGGESTIONS,
     Answer,
     FaqIndex,
+    Greeting,
     Suggestion,
     bundled_synonyms,
+    greeting_of,
     speech_text,
 )
 from cityos.chatbot.faqcsv import (
@@ -365,6 +367,7 @@ class Served:
     index: FaqIndex
     built_at: datetime
     generation: int  # builds of one database are numbered as they start reading
+    examples: tuple[Suggestion, ...] = ()  # offered with a reply to a greeting
 
 
 @dataclass
@@ -417,6 +420,25 @@ def build_index(entries: list[FaqEntry], synonyms: dict[str, list[str]]) -> FaqI
     return FaqIndex.build(entries, synonyms)
 
 
+# Questions whose entries are offered as examples with the reply to a greeting (the entries the
+# FAQ has for them: garbage, a certificate, child allowance, tax).
+EXAMPLE_QUESTIONS = (
+    "粗大ごみを出したい",
+    "住民票の写しはどこで取れますか",
+    "児童手当はいつ支給されますか",
+    "住民税の納め方",
+)
+
+
+def _examples(index: FaqIndex) -> tuple[Suggestion, ...]:
+    found: dict[str, Suggestion] = {}
+    for question in EXAMPLE_QUESTIONS:
+        answer = index.ask(question)
+        if answer.answered and answer.faq_id and answer.question:
+            found.setdefault(answer.faq_id, Suggestion(answer.faq_id, answer.question))
+    return tuple(found.values())[:SUGGESTIONS]
+
+
 def _build(session: Session, slot: _Slot) -> Served:
     """Read the entries and synonyms and build their index (the fingerprint is read first, so
     the entries are at least as new as it: a change during the read is rebuilt later)."""
@@ -427,7 +449,7 @@ def _build(session: Session, slot: _Slot) -> Served:
     entries = [entry_of(r) for r in session.scalars(select(FaqRow).order_by(FaqRow.id))]
     groups = synonym_groups(session)
     index = build_index(entries, {g[0]: g[1:] for g in groups if g})
-    return Served(fingerprint, index, utcnow(), generation)
+    return Served(fingerprint, index, utcnow(), generation, _examples(index))
 
 
 def _publish(slot: _Slot, served: Served) -> Served:
@@ -782,6 +804,54 @@ def _live(faq_id: str, question: str, text: str, department: str, url: str) -> A
     )  # fmt: skip
 
 
+# --- greetings and thanks ------------------------------------------------------------------
+
+GREETING_PREFIX = "greeting:"
+_CAN_ASK = {
+    "ja": "三鷹市のごみ・税・子育て・手続きなどについて質問してください。",
+    "en": "Ask me about Mitaka City's garbage, taxes, child care, procedures and more.",
+    "zh": "请提问有关三鹰市的垃圾、税金、育儿、各种手续等问题。",
+    "ko": "미타카시의 쓰레기, 세금, 육아, 각종 절차 등에 대해 질문해 주세요.",
+}
+_CAN_ASK_MORE = {
+    "ja": "ほかにも三鷹市のごみ・税・子育て・手続きなどについて、いつでも質問してください。",
+    "en": "Ask me anything else about Mitaka City's garbage, taxes, child care, procedures "
+    "and more.",
+    "zh": "还可以随时提问有关三鹰市的垃圾、税金、育儿、各种手续等问题。",
+    "ko": "미타카시의 쓰레기, 세금, 육아, 각종 절차 등에 대해 언제든지 질문해 주세요.",
+}
+_GREETED = {
+    "ja": {"hello": "こんにちは。", "morning": "おはようございます。", "evening": "こんばんは。",
+           "thanks": "どういたしまして。"},
+    "en": {"hello": "Hello!", "morning": "Good morning!", "evening": "Good evening!",
+           "thanks": "You're welcome!"},
+    "zh": {"hello": "你好！", "morning": "早上好！", "evening": "晚上好！", "thanks": "不客气！"},
+    "ko": {"hello": "안녕하세요!", "morning": "좋은 아침입니다!", "evening": "안녕하세요!",
+           "thanks": "천만에요!"},
+}  # fmt: skip
+_EXAMPLES_HEADING = {
+    "ja": "質問の例:",
+    "en": "For example (the FAQ is in Japanese):",
+    "zh": "例如（FAQ 为日语）：",
+    "ko": "예를 들어 (FAQ는 일본어입니다):",
+}
+_GREETING_LABEL = {"thanks": "お礼 / Thanks"}
+
+
+def greeting_answer(greeting: Greeting, examples: tuple[Suggestion, ...] = ()) -> Answer:
+    """The reply to a message that only greets or thanks: short, in its language, saying what
+    can be asked, with entries of the FAQ as example questions."""
+    language = greeting.language if greeting.language in _CAN_ASK else "ja"
+    more = _CAN_ASK_MORE if greeting.kind == "thanks" else _CAN_ASK
+    space = " " if language in ("en", "ko") else ""  # ja and zh write no space after 。！
+    text = f"{_GREETED[language][greeting.kind]}{space}{more[language]}"
+    return Answer(
+        True, f"{GREETING_PREFIX}{language}",
+        _GREETING_LABEL.get(greeting.kind, "あいさつ / Greeting"), text, 1.0, list(examples),
+        speech=text,
+    )  # fmt: skip
+
+
 # --- asking --------------------------------------------------------------------------------
 
 
@@ -802,6 +872,11 @@ def ask(
 ) -> Asked:
     """Answer a resident's question and log it (masked) for staff."""
     question = (question or "")[: QUESTION_LIMIT * 2]
+    greeting = greeting_of(question)
+    if greeting is not None:  # not a question for the FAQ: not logged for staff either
+        served = served_index(session)
+        if len(served.index):  # without an FAQ there is nothing to invite questions about
+            return Asked(greeting_answer(greeting, served.examples), None)
     answer = live_answer(session, question, site_url) if question.strip() else None
     if answer is None:
         answer = index_for(session, threshold).ask(question)
@@ -885,11 +960,20 @@ class ChatReply:
 
 
 def source_kind(answer: Answer) -> str:
-    """Where an answer comes from: ``faq``, ``procedures`` (the catalog) or ``live`` data."""
+    """Where an answer comes from: ``faq``, ``procedures`` (the catalog), ``live`` data, or
+    ``greeting`` (the reply to a greeting or thanks)."""
     faq_id = answer.faq_id or ""
     if faq_id.startswith(PROCEDURE_PREFIX):
         return "procedures"
+    if faq_id.startswith(GREETING_PREFIX):
+        return "greeting"
     return "live" if faq_id.startswith("live:") else "faq"
+
+
+def greeting_language(answer: Answer) -> str:
+    """The language of a reply to a greeting (ja, en, zh, ko); "" for any other answer."""
+    faq_id = answer.faq_id or ""
+    return faq_id.removeprefix(GREETING_PREFIX) if faq_id.startswith(GREETING_PREFIX) else ""
 
 
 def source_line(answer: Answer, site_url: str = "") -> str:
@@ -928,6 +1012,12 @@ def chat_reply(
     if answer.reason in ("empty", "no-words"):
         return None
     suggestions = tuple(s.question for s in answer.suggestions)
+    if source_kind(answer) == "greeting":
+        text = answer.answer or ""
+        if suggestions:
+            heading = _EXAMPLES_HEADING.get(greeting_language(answer), _EXAMPLES_HEADING["ja"])
+            text += f"\n\n{heading}\n" + "\n".join(f"・{q}" for q in suggestions)
+        return ChatReply(text, suggestions)
     if answer.answered:
         text = f"{answer.answer}\n\n{source_line(answer, site_url)}"
         return ChatReply(text, suggestions)
@@ -954,7 +1044,9 @@ def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
     answer = asked.answer
     body = answer.as_json()
     kind = source_kind(answer)
-    if answer.answered and kind == "procedures":
+    if kind == "greeting":
+        message = "質問の例から選ぶか、質問を書いてください / Choose an example or type a question."
+    elif answer.answered and kind == "procedures":
         message = "手続きカタログからの回答です / From the city's procedure catalog"
     elif answer.answered and kind == "live":
         message = "市のシステムの最新情報です / Live information from the city's systems"
