@@ -27,6 +27,7 @@ from cityos import __version__, wiring
 from cityos.address import api as address_api
 from cityos.chatbot import api as chatbot_api
 from cityos.chatbot import pages as chatbot_pages
+from cityos.chatbot import service as chatbot_service
 from cityos.core import pages as core_pages
 from cityos.core.errors import PROBLEM_MEDIA_TYPE, ProblemError
 from cityos.core.events import EventBus
@@ -194,6 +195,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(write_snapshot)
+        # The chatbot's index is built in a thread: serving starts at once, and a question
+        # asked before it is ready waits for this build rather than starting its own.
+        chatbot_service.warm_index(db.engine)
         # Alerts expire by the clock, not by an edit: refresh the static copy every minute.
         # Sensors fall silent by the clock too: look for stations past their interval.
         tasks = [

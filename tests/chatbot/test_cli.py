@@ -43,6 +43,15 @@ def test_after_the_demo_ask_json_answers_and_declines(database_url: str, tmp_pat
     assert len(body["suggestions"]) == 3
     assert all(re.fullmatch(r"FAQ-\d{4}", s["faq_id"]) for s in body["suggestions"])
 
+    greeted = cityos(env, "chatbot", "ask", "--json", "こんにちは！")
+    assert greeted.returncode == 0, greeted.stderr
+    body = json.loads(greeted.stdout)
+    assert list(body) == ANSWER_KEYS
+    assert (body["answered"], body["faq_id"]) == (True, "greeting:ja")
+    assert body["answer"].startswith("こんにちは。三鷹市のごみ・税・子育て・手続きなどについて")
+    assert 2 <= len(body["suggestions"]) <= 3
+    assert all(re.fullmatch(r"FAQ-\d{4}", s["faq_id"]) for s in body["suggestions"])
+
     plain = cityos(env, "chatbot", "ask", "今日の天気を教えて")
     assert "お答えできませんでした / Sorry, I could not find an answer." in plain.stdout
     db = Database(database_url)

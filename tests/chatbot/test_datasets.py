@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from cityos.chatbot.engine import greeting_of
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "chatbot"
 DEMO_FAQ = ROOT / "src" / "cityos" / "chatbot" / "data" / "demo_faq.csv"
@@ -141,3 +143,12 @@ def test_sets_are_varied() -> None:
         assert 0.15 <= english <= 0.35, name
         assert {row["lang"] for row in rows} == LANGS, name
         assert {row["style"] for row in rows} == STYLES, name
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_no_answerable_question_is_taken_for_a_greeting(name: str) -> None:
+    """Greetings get their own reply before the FAQ is searched: none of the labelled questions
+    the FAQ answers may be one; the greetings in the sets are unanswerable chit-chat."""
+    for row in questions(name):
+        if greeting_of(row["question"]) is not None:
+            assert row["faq_id"] is None, row

@@ -339,3 +339,56 @@ def test_a_word_as_written_is_looked_up_before_its_other_forms() -> None:
     assert "品物" not in words
     words, *_rest = index._query_terms("Where can I send relief goods?")
     assert "品物" in words
+
+
+@pytest.mark.parametrize(
+    ("message", "language", "kind"),
+    [
+        ("こんにちは", "ja", "hello"),
+        ("おはよう", "ja", "morning"),
+        ("おはようございます！", "ja", "morning"),
+        ("こんばんは〜", "ja", "evening"),
+        ("ありがとう", "ja", "thanks"),
+        ("どうもありがとうございました😊", "ja", "thanks"),
+        ("助かりました", "ja", "thanks"),
+        ("ありがとうございます、本当に助かりました！", "ja", "thanks"),
+        ("ｺﾝﾆﾁﾊ", "ja", "hello"),
+        ("ありがとー", "ja", "thanks"),
+        ("hello", "en", "hello"),
+        ("Hi there!", "en", "hello"),
+        ("thanks", "en", "thanks"),
+        ("Thank you so much!!", "en", "thanks"),
+        ("Good morning 👋", "en", "morning"),
+        ("你好", "zh", "hello"),
+        ("谢谢！", "zh", "thanks"),
+        ("非常感谢", "zh", "thanks"),
+        ("안녕하세요", "ko", "hello"),
+        ("감사합니다", "ko", "thanks"),
+        ("정말 감사합니다", "ko", "thanks"),
+    ],
+)
+def test_a_message_that_only_greets_or_thanks_is_a_greeting(
+    message: str, language: str, kind: str
+) -> None:
+    assert engine.greeting_of(message) == engine.Greeting(language, kind)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "こんにちは、粗大ごみの出し方は？",
+        "ありがとう。住民票はどこで取れますか",
+        "hi, where is city hall?",
+        "thanks, and when is garbage day?",
+        "你好，粗大垃圾怎么扔？",
+        "안녕하세요 쓰레기 버리는 날",
+        "本当に",  # a word that goes with a greeting, never one alone
+        "good",
+        "help",
+        "😀😀😀",
+        "",
+        "こんにちは" * 20,  # too long to be only a greeting
+    ],
+)
+def test_a_message_that_asks_something_is_no_greeting(message: str) -> None:
+    assert engine.greeting_of(message) is None

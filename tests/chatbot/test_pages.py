@@ -8,6 +8,7 @@ from sqlalchemy import select
 from cityos.chatbot.models import AskedQuestion, FaqRow
 from cityos.core.models import AuditEntry, User
 from cityos.db import Database
+from tests.chatbot.conftest import wait_for_index
 from tests.conftest import csrf_of, login
 
 
@@ -79,6 +80,7 @@ def test_staff_make_an_entry_from_an_unanswered_question_in_two_clicks(
         assert session.scalars(
             select(AuditEntry).where(AuditEntry.action == "chatbot.entry_create")
         ).one()
+    wait_for_index(client, entries=13)
     answer = client.post("/api/chatbot/ask", json={"question": "図書館の本を返す"}).json()
     assert answer["faq_id"] == row.faq_id
 
@@ -107,6 +109,7 @@ def test_staff_edit_refuses_bad_fields_next_to_them(
         follow_redirects=False,
     )
     assert changed.status_code == 303
+    wait_for_index(client)
     body = client.post("/api/chatbot/ask", json={"question": "粗大ごみの出し方"}).json()
     assert body["answer"] == "新しい回答です。"  # the index was rebuilt
 
@@ -159,6 +162,7 @@ def test_staff_synonyms_are_used_from_the_next_question(
         follow_redirects=False,
     )
     assert saved.status_code == 303
+    wait_for_index(client)
     after = client.post("/api/chatbot/ask", json={"question": "わんこの登録"}).json()
     assert after["faq_id"] == "T010"
     assert after["confidence"] > before["confidence"]

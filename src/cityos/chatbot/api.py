@@ -4,6 +4,8 @@
   entry's own text with its source and a confidence, or a hand-off with three close questions.
 * ``POST /api/chatbot/feedback`` — thumbs up/down on an answer, or "send my question to staff".
 * ``GET /api/chatbot/faq`` — every FAQ entry (public).
+* ``GET /api/chatbot/index`` — whether the answer index is being rebuilt after an edit, and the
+  entries and build time of the index that answers now.
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ class SuggestionOut(BaseModel):
 
 
 class SourceOut(BaseModel):
-    kind: Literal["faq", "procedures", "live"] = Field(
-        description="faq: an FAQ entry; procedures: the procedure catalog; live: live city data"
+    kind: Literal["faq", "procedures", "live", "greeting"] = Field(
+        description="faq: an FAQ entry; procedures: the procedure catalog; live: live city data;"
+        " greeting: the reply to a greeting or thanks (the suggestions are example questions)"
     )
     category: str
     department: str
@@ -169,3 +172,22 @@ def faq(session: SessionDep) -> Response:
             for r in service.list_entries(session)
         ]
     )
+
+
+class IndexOut(BaseModel):
+    building: bool = Field(description="a new index is being built after an edit")
+    entries: int = Field(description="entries in the index that answers now")
+    built_at: str | None = Field(description="when the index that answers now was built (UTC)")
+    current: bool = Field(description="the index that answers now has the latest entries")
+    failed: bool = Field(description="the last rebuild failed; the previous index answers")
+
+
+@router.get(
+    "/index",
+    response_model=IndexOut,
+    summary="State of the answer index / 回答の索引の状態",
+)
+def index_state(session: SessionDep) -> Response:
+    """After staff change entries or synonyms the index is rebuilt in the background while the
+    previous one keeps answering; poll this until ``current`` is true."""
+    return _json(service.index_status(session).as_json())

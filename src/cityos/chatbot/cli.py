@@ -76,7 +76,11 @@ def ask(
     if as_json:
         sys.stdout.write(orjson.dumps(answer.as_json()).decode() + "\n")
         return
-    if answer.answered:
+    if service.source_kind(answer) == "greeting":
+        console.print(answer.answer or "", highlight=False)
+        for s in answer.suggestions:
+            console.print(f"  [{s.faq_id}] {s.question}", highlight=False)
+    elif answer.answered:
         console.print(f"[{answer.faq_id}] {answer.question}", highlight=False)
         console.print(answer.answer or "", highlight=False)
         if answer.url:

@@ -539,6 +539,109 @@ def prompt_like(question: str) -> bool:
     return _PROMPT_LIKE.search(jtext.normalize(question)) is not None
 
 
+@dataclass(frozen=True)
+class Greeting:
+    """A message that only greets or thanks: its language (ja, en, zh, ko) and kind (hello,
+    morning, evening, thanks)."""
+
+    language: str
+    kind: str
+
+
+GREETING_MAX = 60  # characters: a longer message asks something
+_GREETING_PIECES = 8
+_GREETING_SPLIT = re.compile(r"[\W_]+")
+GREETING_KINDS = ("hello", "morning", "evening", "thanks")
+
+
+def _greeting_key(piece: str) -> str:
+    return jtext.search_key(piece).rstrip("ーっ")
+
+
+@cache
+def _greeting_table() -> tuple[
+    dict[str, tuple[str, str]],
+    dict[str, tuple[str, ...]],
+    dict[str, tuple[str, ...]],
+    frozenset[str],
+]:
+    """(greeting -> (language, kind), language -> prefixes, language -> suffixes, words)."""
+    greetings: dict[str, tuple[str, str]] = {}
+    prefixes: dict[str, list[str]] = {}
+    suffixes: dict[str, list[str]] = {}
+    words: set[str] = set()
+    for row in _data_lines("greetings.tsv"):
+        if len(row) < 3:
+            continue
+        language, kind, *written = row
+        keys = [_greeting_key(w) for w in written if _greeting_key(w)]
+        if kind in GREETING_KINDS:
+            for key in keys:
+                greetings.setdefault(key, (language, kind))
+        elif kind == "prefix":
+            prefixes.setdefault(language, []).extend(keys)
+        elif kind == "suffix":
+            suffixes.setdefault(language, []).extend(keys)
+        elif kind == "word":
+            words.update(keys)
+    by_length = {  # longest first, so that ございました is tried before です
+        language: tuple(sorted(set(found), key=len, reverse=True))
+        for language, found in prefixes.items()
+    }
+    ends = {
+        language: tuple(sorted(set(found), key=len, reverse=True))
+        for language, found in suffixes.items()
+    }
+    return greetings, by_length, ends, frozenset(words)
+
+
+def _greeting_piece(piece: str) -> tuple[str, str] | None:
+    """(language, kind) of one piece of a message that is a greeting, with the prefixes and
+    suffixes of its language allowed around it (どうもありがとうございました)."""
+    greetings, prefixes, suffixes, _words = _greeting_table()
+    found = greetings.get(piece)
+    if found is not None:
+        return found
+    for language in {language for language, _kind in greetings.values()}:
+        candidates = {piece}
+        for prefix in prefixes.get(language, ()):
+            candidates |= {c[len(prefix) :] for c in list(candidates) if c.startswith(prefix)}
+        for suffix in suffixes.get(language, ()):
+            candidates |= {
+                c[: -len(suffix)].rstrip("ーっ") for c in list(candidates) if c.endswith(suffix)
+            }
+        for candidate in candidates:
+            found = greetings.get(candidate)
+            if found is not None and found[0] == language:
+                return found
+    return None
+
+
+def greeting_of(question: str) -> Greeting | None:
+    """The greeting a message is when it is only a greeting or thanks (こんにちは, おはようございます！,
+    ありがとうございました😊, hi there, thank you so much, 你好, 谢谢, 안녕하세요, 감사합니다);
+    None for anything that also asks something (こんにちは、粗大ごみの出し方は？)."""
+    written = jtext.normalize(question or "").strip()
+    if not written or len(written) > GREETING_MAX:
+        return None
+    pieces = [p for p in (_greeting_key(p) for p in _GREETING_SPLIT.split(written)) if p]
+    if not pieces or len(pieces) > _GREETING_PIECES:
+        return None
+    words = _greeting_table()[3]
+    found: list[tuple[str, str]] = []
+    for piece in pieces:
+        greeting = _greeting_piece(piece)
+        if greeting is not None:
+            found.append(greeting)
+        elif piece not in words:
+            return None
+    if not found:
+        return None
+    language = found[0][0]
+    kinds = [kind for _language, kind in found]
+    return Greeting(language, "thanks" if "thanks" in kinds else kinds[0])
+
+
 # --- reading the bundled tables ------------------------------------------------------------
 
 

@@ -121,6 +121,7 @@ def staff_entries(request: Request, session: SessionDep, q: str = "") -> Respons
         "q": q[:100],
         "open_count": len(service.open_questions(session)),
         "saved": request.query_params.get("saved", "")[:64],
+        "index": service.index_status(session),
     }
     return render(request, "chatbot/staff_entries.html", context, session=session)
 
@@ -256,6 +257,7 @@ def staff_synonyms(request: Request, session: SessionDep) -> Response:
         "text": service.synonyms_text(service.synonym_groups(session)),
         "saved": request.query_params.get("saved") == "1",
         "error": "",
+        "index": service.index_status(session),
     }
     return render(request, "chatbot/staff_synonyms.html", context, session=session)
 

@@ -2,22 +2,24 @@
 
 The answering itself is pure (:mod:`cityos.chatbot.engine`, :class:`FaqIndex`); this module
 keeps the entries and the staff's synonym groups in the database, builds one index from them
-per process (rebuilt when they change), adds live facts from other domains (open shelters in
+per process (rebuilt in a background thread when they change, while the previous one keeps
+answering), adds live facts from other domains (open shelters in
 disaster mode, counter waiting times, the procedure catalog) and logs every question with
 personal data masked, so that staff can turn what was not answered into new entries.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from cityos.chatbot.engine import (
@@ -25,8 +27,10 @@ from cityos.chatbot.engine import (
     SUGGESTIONS,
     Answer,
     FaqIndex,
+    Greeting,
     Suggestion,
     bundled_synonyms,
+    greeting_of,
     speech_text,
 )
 from cityos.chatbot.faqcsv import (
@@ -65,6 +69,7 @@ LOW_RATED = -1
 DECLINED_JA = "お答えできませんでした"
 DECLINED_EN = "Sorry, I could not find an answer."
 _FAQ_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+log = logging.getLogger(__name__)
 
 
 # --- entries -------------------------------------------------------------------------------
@@ -335,16 +340,53 @@ def reset_synonyms(session: Session, actor: User) -> int:
     return save_synonyms(session, actor, synonyms_text([list(g) for g in bundled_synonyms()]))
 
 
-# --- the index, built once per process and rebuilt when entries or synonyms change ---------
+# --- the index: built once per process, rebuilt in the background when entries change -----
+#
+# The first index of a database is built in the request that needs it (there is nothing to
+# answer from before; app startup warms it in a thread). After that, a question that finds the
+# entries or synonyms changed is answered from the index it has while one background thread per
+# database builds the new one and swaps it in; changes seen during a build lead to one more
+# build. A build that fails is logged and the previous index keeps answering.
 
-_CACHE: dict[str, tuple[tuple[Any, ...], FaqIndex]] = {}
-_CACHE_LOCK = threading.Lock()
 # Whether the entries changed is read from the database at most this often per process (the
 # read scans the whole entry table: most of a question's time with thousands of entries).
 # A change made through this process is seen at once (see changed); one made by another
 # process (the CLI, another worker) within this many seconds.
 RECHECK_SECONDS = 1.0
+# After a failed build the same entries are tried again after this long (a new change is
+# tried at once).
+RETRY_SECONDS = 30.0
 _CHECKED: dict[str, float] = {}  # database -> when its fingerprint was last read
+
+
+@dataclass(frozen=True)
+class Served:
+    """An index and what it was built from."""
+
+    fingerprint: tuple[Any, ...]
+    index: FaqIndex
+    built_at: datetime
+    generation: int  # builds of one database are numbered as they start reading
+    examples: tuple[Suggestion, ...] = ()  # offered with a reply to a greeting
+
+
+@dataclass
+class _Slot:
+    """One database's index and its builder; the fields are read and written under ``lock``."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    first: threading.Lock = field(default_factory=threading.Lock)  # one first build at a time
+    served: Served | None = None
+    seen: tuple[Any, ...] | None = None  # the fingerprint last read
+    wanted: tuple[Any, ...] | None = None  # a fingerprint to build once the running build ends
+    builder: threading.Thread | None = None
+    warming: bool = False
+    generations: int = 0
+    failed: tuple[tuple[Any, ...] | None, float] | None = None  # what failed to build, when
+
+
+_SLOTS: dict[str, _Slot] = {}
+_SLOTS_LOCK = threading.Lock()
 
 
 def _forget_checks(_session: Session | None = None) -> None:
@@ -353,7 +395,7 @@ def _forget_checks(_session: Session | None = None) -> None:
 
 def changed(session: Session) -> None:
     """Entries or synonyms were written in ``session``: once it commits, the next question
-    reads the fingerprint again (and rebuilds the index)."""
+    reads the fingerprint again (and the index is rebuilt)."""
     _forget_checks()
     if not event.contains(session, "after_commit", _forget_checks):
         event.listen(session, "after_commit", _forget_checks, once=True)
@@ -373,31 +415,231 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
     return (*entries, *synonyms)
 
 
-def index_for(session: Session, threshold: float | None = None) -> FaqIndex:
+def build_index(entries: list[FaqEntry], synonyms: dict[str, list[str]]) -> FaqIndex:
+    """The FAQ's index (the slow part of a rebuild: seconds for thousands of entries)."""
+    return FaqIndex.build(entries, synonyms)
+
+
+# Questions whose entries are offered as examples with the reply to a greeting (the entries the
+# FAQ has for them: garbage, a certificate, child allowance, tax).
+EXAMPLE_QUESTIONS = (
+    "粗大ごみを出したい",
+    "住民票の写しはどこで取れますか",
+    "児童手当はいつ支給されますか",
+    "住民税の納め方",
+)
+
+
+def _examples(index: FaqIndex) -> tuple[Suggestion, ...]:
+    found: dict[str, Suggestion] = {}
+    for question in EXAMPLE_QUESTIONS:
+        answer = index.ask(question)
+        if answer.answered and answer.faq_id and answer.question:
+            found.setdefault(answer.faq_id, Suggestion(answer.faq_id, answer.question))
+    return tuple(found.values())[:SUGGESTIONS]
+
+
+def _build(session: Session, slot: _Slot) -> Served:
+    """Read the entries and synonyms and build their index (the fingerprint is read first, so
+    the entries are at least as new as it: a change during the read is rebuilt later)."""
+    with slot.lock:
+        slot.generations += 1
+        generation = slot.generations
+    fingerprint = _fingerprint(session)
+    entries = [entry_of(r) for r in session.scalars(select(FaqRow).order_by(FaqRow.id))]
+    groups = synonym_groups(session)
+    index = build_index(entries, {g[0]: g[1:] for g in groups if g})
+    return Served(fingerprint, index, utcnow(), generation, _examples(index))
+
+
+def _publish(slot: _Slot, served: Served) -> Served:
+    """Swap ``served`` in unless a newer build is there already; answers what is served."""
+    with slot.lock:
+        if slot.served is None or served.generation > slot.served.generation:
+            slot.served = served
+        slot.failed = None
+        return slot.served
+
+
+def _key(session: Session) -> str:
     bind = session.get_bind()
-    key = str(bind.url) if hasattr(bind, "url") else str(id(bind))
-    cached = _CACHE.get(key)
-    now = time.monotonic()
+    return str(bind.url) if hasattr(bind, "url") else str(id(bind))
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def _slot(key: str) -> _Slot:
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(key, _Slot())
+
+
+def _needs_first(served: Served | None, fingerprint: tuple[Any, ...]) -> bool:
+    """No index yet, or an empty one while there are entries now: nothing to answer from."""
+    return served is None or (len(served.index) == 0 and served.fingerprint != fingerprint)
+
+
+def _first_build(slot: _Slot, session: Session, fingerprint: tuple[Any, ...]) -> Served:
+    with slot.first:  # a request that comes during the warm-up waits for it
+        served = slot.served
+        if served is not None and not _needs_first(served, fingerprint):
+            return served
+        return _publish(slot, _build(session, slot))
+
+
+def _rebuild_later(slot: _Slot, key: str, engine: Engine, fingerprint: tuple[Any, ...]) -> None:
+    """Have the index of ``fingerprint`` built in the background: one thread per database;
+    while one runs, the newest fingerprint waits for it."""
+    with slot.lock:
+        if slot.served is not None and slot.served.fingerprint == fingerprint:
+            return
+        failed = slot.failed
+        if (
+            failed is not None
+            and failed[0] == fingerprint
+            and time.monotonic() - failed[1] < RETRY_SECONDS
+        ):
+            return
+        slot.wanted = fingerprint
+        if slot.builder is not None:
+            return
+        slot.builder = threading.Thread(
+            target=_rebuild, args=(slot, key, engine), name="chatbot-index", daemon=True
+        )
+        slot.builder.start()
+
+
+def _rebuild(slot: _Slot, key: str, engine: Engine) -> None:
+    while True:
+        with slot.lock:
+            wanted = slot.wanted
+            slot.wanted = None
+            if wanted is None or (slot.served is not None and slot.served.fingerprint == wanted):
+                slot.builder = None
+                return
+        try:
+            with Session(engine) as session:
+                built = _build(session, slot)
+        except Exception:
+            log.exception(
+                "chatbot: rebuilding the FAQ index failed; the previous index keeps answering"
+            )
+            with slot.lock:
+                slot.failed = (wanted, time.monotonic())
+                slot.builder = None
+            return
+        served = _publish(slot, built)
+        with slot.lock:
+            if slot.wanted is not None and slot.wanted == served.fingerprint:
+                slot.wanted = None
+        _CHECKED.pop(key, None)  # the next question compares with the new index at once
+
+
+def _warm(slot: _Slot, engine: Engine) -> None:
+    try:
+        with Session(engine) as session:
+            fingerprint = _fingerprint(session)
+            if fingerprint[0]:  # no entries: the first question builds (an empty index)
+                _first_build(slot, session, fingerprint)
+    except Exception:
+        log.exception("chatbot: building the FAQ index at startup failed")
+    finally:
+        with slot.lock:
+            slot.warming = False
+
+
+def warm_index(engine: Engine) -> None:
+    """Build a database's first index in a thread (at app startup), so that the first
+    question does not wait for it; a question that comes meanwhile waits for this build."""
+    slot = _slot(str(engine.url))
+    with slot.lock:
+        if slot.warming or (slot.served is not None and len(slot.served.index) > 0):
+            return
+        slot.warming = True
+    threading.Thread(target=_warm, args=(slot, engine), name="chatbot-warm", daemon=True).start()
+
+
+def _check(session: Session, key: str, slot: _Slot) -> tuple[Served | None, tuple[Any, ...] | None]:
+    """Read the fingerprint when it is due and have a changed index rebuilt in the background.
+    Answers the index to serve (None: there is nothing to answer from, a first build is
+    needed) and the fingerprint when it was read."""
+    served = slot.served
     checked = _CHECKED.get(key)
-    if cached is not None and checked is not None and now - checked < RECHECK_SECONDS:
-        index = cached[1]
-        if threshold is not None:
-            index.threshold = threshold
-        return index
+    now = time.monotonic()
+    if served is not None and checked is not None and now - checked < RECHECK_SECONDS:
+        return served, None
     fingerprint = _fingerprint(session)
     _CHECKED[key] = now
-    if cached is None or cached[0] != fingerprint:
-        with _CACHE_LOCK:
-            cached = _CACHE.get(key)
-            if cached is None or cached[0] != fingerprint:
-                entries = [entry_of(r) for r in session.scalars(select(FaqRow).order_by(FaqRow.id))]
-                groups = synonym_groups(session)
-                index = FaqIndex.build(entries, {g[0]: g[1:] for g in groups if g})
-                cached = _CACHE[key] = (fingerprint, index)
-    index = cached[1]
+    with slot.lock:
+        slot.seen = fingerprint
+    if served is None or _needs_first(served, fingerprint):
+        return None, fingerprint
+    if served.fingerprint != fingerprint:
+        _rebuild_later(slot, key, _engine(session), fingerprint)
+    return served, fingerprint
+
+
+def served_index(session: Session) -> Served:
+    """The index to answer from now (built here when there is none yet)."""
+    key = _key(session)
+    slot = _slot(key)
+    served, fingerprint = _check(session, key, slot)
+    if served is None:
+        served = _first_build(slot, session, fingerprint or _fingerprint(session))
+    return served
+
+
+def index_for(session: Session, threshold: float | None = None) -> FaqIndex:
+    index = served_index(session).index
     if threshold is not None:
         index.threshold = threshold
     return index
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What staff see of the index: whether a build is running, the entries of the index that
+    answers now and when it was built, whether it has the latest entries, whether the last
+    build failed."""
+
+    building: bool
+    entries: int
+    built_at: datetime | None
+    current: bool
+    failed: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "building": self.building,
+            "entries": self.entries,
+            "built_at": self.built_at.isoformat() if self.built_at else None,
+            "current": self.current,
+            "failed": self.failed,
+        }
+
+
+def index_status(session: Session) -> IndexStatus:
+    """The index's state; like a question, it starts the rebuild when entries changed (and the
+    first build, in a thread, when there is no index yet)."""
+    key = _key(session)
+    slot = _slot(key)
+    served, fingerprint = _check(session, key, slot)
+    if served is None and fingerprint is not None and fingerprint[0]:
+        warm_index(_engine(session))
+    with slot.lock:
+        served = slot.served
+        building = slot.builder is not None or slot.warming
+        current = served is not None and served.fingerprint == slot.seen
+        failed = slot.failed is not None
+    return IndexStatus(
+        building=building and not current,
+        entries=len(served.index) if served else 0,
+        built_at=served.built_at if served else None,
+        current=current,
+        failed=failed and not current,
+    )
 
 
 # --- live facts ----------------------------------------------------------------------------
@@ -562,6 +804,54 @@ def _live(faq_id: str, question: str, text: str, department: str, url: str) -> A
     )  # fmt: skip
 
 
+# --- greetings and thanks ------------------------------------------------------------------
+
+GREETING_PREFIX = "greeting:"
+_CAN_ASK = {
+    "ja": "三鷹市のごみ・税・子育て・手続きなどについて質問してください。",
+    "en": "Ask me about Mitaka City's garbage, taxes, child care, procedures and more.",
+    "zh": "请提问有关三鹰市的垃圾、税金、育儿、各种手续等问题。",
+    "ko": "미타카시의 쓰레기, 세금, 육아, 각종 절차 등에 대해 질문해 주세요.",
+}
+_CAN_ASK_MORE = {
+    "ja": "ほかにも三鷹市のごみ・税・子育て・手続きなどについて、いつでも質問してください。",
+    "en": "Ask me anything else about Mitaka City's garbage, taxes, child care, procedures "
+    "and more.",
+    "zh": "还可以随时提问有关三鹰市的垃圾、税金、育儿、各种手续等问题。",
+    "ko": "미타카시의 쓰레기, 세금, 육아, 각종 절차 등에 대해 언제든지 질문해 주세요.",
+}
+_GREETED = {
+    "ja": {"hello": "こんにちは。", "morning": "おはようございます。", "evening": "こんばんは。",
+           "thanks": "どういたしまして。"},
+    "en": {"hello": "Hello!", "morning": "Good morning!", "evening": "Good evening!",
+           "thanks": "You're welcome!"},
+    "zh": {"hello": "你好！", "morning": "早上好！", "evening": "晚上好！", "thanks": "不客气！"},
+    "ko": {"hello": "안녕하세요!", "morning": "좋은 아침입니다!", "evening": "안녕하세요!",
+           "thanks": "천만에요!"},
+}  # fmt: skip
+_EXAMPLES_HEADING = {
+    "ja": "質問の例:",
+    "en": "For example (the FAQ is in Japanese):",
+    "zh": "例如（FAQ 为日语）：",
+    "ko": "예를 들어 (FAQ는 일본어입니다):",
+}
+_GREETING_LABEL = {"thanks": "お礼 / Thanks"}
+
+
+def greeting_answer(greeting: Greeting, examples: tuple[Suggestion, ...] = ()) -> Answer:
+    """The reply to a message that only greets or thanks: short, in its language, saying what
+    can be asked, with entries of the FAQ as example questions."""
+    language = greeting.language if greeting.language in _CAN_ASK else "ja"
+    more = _CAN_ASK_MORE if greeting.kind == "thanks" else _CAN_ASK
+    space = " " if language in ("en", "ko") else ""  # ja and zh write no space after 。！
+    text = f"{_GREETED[language][greeting.kind]}{space}{more[language]}"
+    return Answer(
+        True, f"{GREETING_PREFIX}{language}",
+        _GREETING_LABEL.get(greeting.kind, "あいさつ / Greeting"), text, 1.0, list(examples),
+        speech=text,
+    )  # fmt: skip
+
+
 # --- asking --------------------------------------------------------------------------------
 
 
@@ -582,6 +872,11 @@ def ask(
 ) -> Asked:
     """Answer a resident's question and log it (masked) for staff."""
     question = (question or "")[: QUESTION_LIMIT * 2]
+    greeting = greeting_of(question)
+    if greeting is not None:  # not a question for the FAQ: not logged for staff either
+        served = served_index(session)
+        if len(served.index):  # without an FAQ there is nothing to invite questions about
+            return Asked(greeting_answer(greeting, served.examples), None)
     answer = live_answer(session, question, site_url) if question.strip() else None
     if answer is None:
         answer = index_for(session, threshold).ask(question)
@@ -665,11 +960,20 @@ class ChatReply:
 
 
 def source_kind(answer: Answer) -> str:
-    """Where an answer comes from: ``faq``, ``procedures`` (the catalog) or ``live`` data."""
+    """Where an answer comes from: ``faq``, ``procedures`` (the catalog), ``live`` data, or
+    ``greeting`` (the reply to a greeting or thanks)."""
     faq_id = answer.faq_id or ""
     if faq_id.startswith(PROCEDURE_PREFIX):
         return "procedures"
+    if faq_id.startswith(GREETING_PREFIX):
+        return "greeting"
     return "live" if faq_id.startswith("live:") else "faq"
+
+
+def greeting_language(answer: Answer) -> str:
+    """The language of a reply to a greeting (ja, en, zh, ko); "" for any other answer."""
+    faq_id = answer.faq_id or ""
+    return faq_id.removeprefix(GREETING_PREFIX) if faq_id.startswith(GREETING_PREFIX) else ""
 
 
 def source_line(answer: Answer, site_url: str = "") -> str:
@@ -708,6 +1012,12 @@ def chat_reply(
     if answer.reason in ("empty", "no-words"):
         return None
     suggestions = tuple(s.question for s in answer.suggestions)
+    if source_kind(answer) == "greeting":
+        text = answer.answer or ""
+        if suggestions:
+            heading = _EXAMPLES_HEADING.get(greeting_language(answer), _EXAMPLES_HEADING["ja"])
+            text += f"\n\n{heading}\n" + "\n".join(f"・{q}" for q in suggestions)
+        return ChatReply(text, suggestions)
     if answer.answered:
         text = f"{answer.answer}\n\n{source_line(answer, site_url)}"
         return ChatReply(text, suggestions)
@@ -734,7 +1044,9 @@ def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
     answer = asked.answer
     body = answer.as_json()
     kind = source_kind(answer)
-    if answer.answered and kind == "procedures":
+    if kind == "greeting":
+        message = "質問の例から選ぶか、質問を書いてください / Choose an example or type a question."
+    elif answer.answered and kind == "procedures":
         message = "手続きカタログからの回答です / From the city's procedure catalog"
     elif answer.answered and kind == "live":
         message = "市のシステムの最新情報です / Live information from the city's systems"

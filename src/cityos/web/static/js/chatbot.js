@@ -37,7 +37,10 @@
   function show(a) {
     var box = el("div", { "class": "chatbot-msg bot" });
     box.appendChild(el("p", { "class": "hint" }, a.message || a.detail || ""));
-    if (a.answered) {
+    var greeting = a.source && a.source.kind === "greeting";
+    if (greeting) {
+      box.appendChild(el("p", { lang: a.faq_id.split(":")[1] }, a.answer));
+    } else if (a.answered) {
       box.appendChild(el("p", { "class": "chatbot-q" }, a.question));
       a.answer.split("\n").forEach(function (line) { box.appendChild(el("p", { lang: "ja" }, line)); });
       var meta = el("p", { "class": "meta" }, t("担当課", "Department") + ": " + (a.source.department || "-") +
@@ -63,7 +66,8 @@
       box.appendChild(hand);
     }
     if (a.suggestions && a.suggestions.length) {
-      box.appendChild(el("p", {}, a.answered ? t("ほかの近い質問", "Other close questions") : t("近い質問", "Close questions")));
+      box.appendChild(el("p", {}, greeting ? t("質問の例", "Example questions") :
+        a.answered ? t("ほかの近い質問", "Other close questions") : t("近い質問", "Close questions")));
       var list = el("ul", { "class": "chatbot-suggestions" });
       a.suggestions.forEach(function (s) {
         var li = el("li"), b = el("button", { type: "button", "class": "secondary" }, s.question);
