@@ -73,13 +73,19 @@ class SourceOut(BaseModel):
     department: str
     url: str
     updated: str
+    lang: str = Field(description="the language of the text: ja, or a greeting's (en, zh, ko)")
 
 
 class AnswerOut(BaseModel):
-    answered: bool
+    answered: bool = Field(
+        description="answered from the city's text (false for a hand-off and for the reply to"
+        " a greeting)"
+    )
     faq_id: str | None
     question: str | None = Field(description="the matched entry's question")
-    answer: str | None = Field(description="the matched entry's answer, exactly as written")
+    answer: str | None = Field(
+        description="the matched entry's answer, exactly as written; or the reply to a greeting"
+    )
     confidence: float
     suggestions: list[SuggestionOut]
     message: str

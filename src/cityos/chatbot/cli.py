@@ -74,7 +74,7 @@ def ask(
     db.dispose()
     answer = asked.answer
     if as_json:
-        sys.stdout.write(orjson.dumps(answer.as_json()).decode() + "\n")
+        sys.stdout.write(orjson.dumps(service.public_fields(answer)).decode() + "\n")
         return
     if service.source_kind(answer) == "greeting":
         console.print(answer.answer or "", highlight=False)

@@ -970,6 +970,17 @@ def source_kind(answer: Answer) -> str:
     return "live" if faq_id.startswith("live:") else "faq"
 
 
+def public_fields(answer: Answer) -> dict[str, Any]:
+    """The fixed fields of an answer as ``cityos chatbot ask --json`` and the JSON API give
+    them. A reply to a greeting is no answer from the FAQ: ``answered`` is false and
+    ``faq_id`` null (so that batch evaluation counts chit-chat as declined), while ``answer``
+    carries the reply and ``suggestions`` the example questions."""
+    fields = answer.as_json()
+    if source_kind(answer) == "greeting":
+        fields.update(answered=False, faq_id=None, question=None)
+    return fields
+
+
 def greeting_language(answer: Answer) -> str:
     """The language of a reply to a greeting (ja, en, zh, ko); "" for any other answer."""
     faq_id = answer.faq_id or ""
@@ -1042,7 +1053,7 @@ def chat_reply(
 def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
     """The public JSON answer: the CLI fields plus the source, speech and the log id."""
     answer = asked.answer
-    body = answer.as_json()
+    body = public_fields(answer)
     kind = source_kind(answer)
     if kind == "greeting":
         message = "質問の例から選ぶか、質問を書いてください / Choose an example or type a question."
@@ -1077,6 +1088,7 @@ def answer_json(asked: Asked, lang: str = "ja") -> dict[str, Any]:
             "department": answer.department,
             "url": answer.url,
             "updated": answer.updated,
+            "lang": greeting_language(answer) or "ja",
         }
         if answer.answered
         else None,

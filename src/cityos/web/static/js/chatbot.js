@@ -39,7 +39,7 @@
     box.appendChild(el("p", { "class": "hint" }, a.message || a.detail || ""));
     var greeting = a.source && a.source.kind === "greeting";
     if (greeting) {
-      box.appendChild(el("p", { lang: a.faq_id.split(":")[1] }, a.answer));
+      box.appendChild(el("p", { lang: a.source.lang }, a.answer));
     } else if (a.answered) {
       box.appendChild(el("p", { "class": "chatbot-q" }, a.question));
       a.answer.split("\n").forEach(function (line) { box.appendChild(el("p", { lang: "ja" }, line)); });
