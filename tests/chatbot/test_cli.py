@@ -8,8 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from cityos.chatbot import service
 from cityos.chatbot.models import AskedQuestion, FaqRow
 from cityos.db import Database
+from tests.chatbot.conftest import SMALL_FAQ
 from tests.test_cli import cityos, env_for
 
 ANSWER_KEYS = ["answered", "faq_id", "question", "answer", "confidence", "suggestions"]
@@ -108,3 +110,22 @@ def test_import_of_a_file_with_no_readable_row_fails(database_url: str, tmp_path
     missing = cityos(env, "chatbot", "import", str(tmp_path / "nothing.csv"))
     assert missing.returncode == 2
     assert "no such file" in missing.stderr
+
+
+def test_ask_json_answers_only_from_the_imported_faq(database_url: str, tmp_path: Path) -> None:
+    """The web and LINE answer 「出生届はどこに出す？」 from the procedure catalog (a fresh
+    database has it); the command line, whose faq_id must be the CSV's ID, answers from the
+    imported FAQ alone — here it has no entry on births, so it declines."""
+    env = env_for(database_url, tmp_path / "data")
+    imported = cityos(env, "chatbot", "import", str(SMALL_FAQ))
+    assert imported.returncode == 0, imported.stderr
+    db = Database(database_url)
+    with db.session() as session:
+        on_the_web = service.ask(session, "出生届はどこに出す？", log=False).answer
+    db.dispose()
+    assert service.source_kind(on_the_web) == "procedures"
+    asked = cityos(env, "chatbot", "ask", "--json", "出生届はどこに出す？")
+    assert asked.returncode == 0, asked.stderr
+    body = json.loads(asked.stdout)
+    assert (body["answered"], body["faq_id"]) == (False, None)
+    assert all(re.fullmatch(r"T\d{3}", s["faq_id"]) for s in body["suggestions"])

@@ -63,13 +63,16 @@ def ask(
     question: Annotated[str, typer.Argument(help="質問 / the question")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力 / print JSON")] = False,
 ) -> None:
-    """質問に FAQ から答える / answer a question from the FAQ."""
+    """質問に FAQ から答える / answer a question from the FAQ.
+
+    Only the FAQ's entries answer here (not the procedure catalog or live data, which the web,
+    API and LINE also use), so that ``faq_id`` is always the imported CSV's ID."""
     settings, db = wiring.open_database()
     db.upgrade()
     with db.session() as session:
         asked = service.ask(
             session, question, channel="cli", threshold=settings.chatbot_threshold,
-            site_url=settings.site_url, log=False,
+            site_url=settings.site_url, log=False, faq_only=True,
         )  # fmt: skip
     db.dispose()
     answer = asked.answer

@@ -869,18 +869,23 @@ def ask(
     threshold: float | None = None,
     site_url: str = "",
     log: bool = True,
+    faq_only: bool = False,
 ) -> Asked:
-    """Answer a resident's question and log it (masked) for staff."""
+    """Answer a resident's question and log it (masked) for staff.
+
+    ``faq_only``: answer from the FAQ entries alone, never from the procedure catalog or live
+    data, so that every ``faq_id`` is an entry's (the command line's batch and evaluation use:
+    its ``faq_id`` is the imported CSV's ID column)."""
     question = (question or "")[: QUESTION_LIMIT * 2]
     greeting = greeting_of(question)
     if greeting is not None:  # not a question for the FAQ: not logged for staff either
         served = served_index(session)
         if len(served.index):  # without an FAQ there is nothing to invite questions about
             return Asked(greeting_answer(greeting, served.examples), None)
-    answer = live_answer(session, question, site_url) if question.strip() else None
+    answer = live_answer(session, question, site_url) if question.strip() and not faq_only else None
     if answer is None:
         answer = index_for(session, threshold).ask(question)
-        if answer.reason not in ("empty", "no-words", "prompt"):
+        if not faq_only and answer.reason not in ("empty", "no-words", "prompt"):
             answer = _better_of(answer, procedure_answer(session, question, site_url, threshold))
     log_id = None
     if log and answer.reason not in ("empty", "no-words"):
