@@ -656,6 +656,20 @@ def _chinese(written: str) -> bool:
     return False
 
 
+@cache
+def _opencc() -> tuple[Any, Any]:
+    import opencc  # the package ships its dictionaries; nothing is fetched at run time
+
+    return opencc.OpenCC("s2t"), opencc.OpenCC("t2jp")
+
+
+def _japanese_kanji(text: str) -> str:
+    """Chinese characters in the forms Japanese writes: simplified to traditional (OpenCC s2t),
+    then traditional to the Japanese shinjitai (t2jp): 证明 -> 證明 -> 証明."""
+    to_traditional, to_japanese = _opencc()
+    return str(to_japanese.convert(to_traditional.convert(text)))
+
+
 @dataclass(frozen=True)
 class Translation:
     text: str  # Japanese (the question's own, or the glossary's terms)
@@ -735,8 +749,9 @@ def translate(question: str) -> Translation:
     if chinese:
         rest = _CHINESE_STOP.sub(" ", rest)
     if chinese and _KANJI.search(rest):
-        # Kanji left over keep their meaning as written (医院, 保险 ...).
-        terms.append(re.sub(r"[^\u4e00-\u9fff]+", " ", rest))
+        # Kanji left over keep their meaning as written (医院, 保险 ...), in the Japanese forms
+        # (收入证明 -> 収入証明, 岁 -> 歳) so that they meet the FAQ's words.
+        terms.append(_japanese_kanji(re.sub(r"[^\u4e00-\u9fff]+", " ", rest)))
     if japanese:
         terms.insert(0, re.sub(r"[A-Za-z][A-Za-z'\-]*", " ", written))
     # Runs made only of function words (how, do, I) look nothing up.
