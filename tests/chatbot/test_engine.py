@@ -392,3 +392,40 @@ def test_a_message_that_only_greets_or_thanks_is_a_greeting(
 )
 def test_a_message_that_asks_something_is_no_greeting(message: str) -> None:
     assert engine.greeting_of(message) is None
+
+
+def _everyday_faq() -> FaqIndex:
+    return FaqIndex.build(
+        [
+            FaqEntry(
+                "A", "ごみの収集日を知りたい。", "収集日は集合住宅でも地域ごとに決まっています。"
+            ),
+            FaqEntry("B", "公園の遊具が壊れています。", "公園の名前と場所をお知らせください。"),
+            FaqEntry("C", "市役所に駐車場はありますか。", "来庁者用の駐車場があります。"),
+            FaqEntry("D", "病気の子どもを預けたい。", "病児保育があります。事前の登録が必要です。"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        # American and British words reach the same entry
+        ("Which day is the trash picked up at my apartment building?", "A"),
+        ("Which day are the bins collected at my flat?", "A"),
+        ("garbage day?", "A"),
+        ("rubbish day?", "A"),
+        # park is not parking, although the crude stem makes them one word
+        ("The swing in the park is broken", "B"),
+        ("Is there parking at city hall?", "C"),
+        # a hyphenated word the glossary does not list is read as its parts
+        ("is there sick-child care?", "D"),
+    ],
+)
+def test_everyday_english_variants_reach_the_entry(question: str, faq_id: str) -> None:
+    assert _everyday_faq().ask_ranked(question, 1)[0][0] == faq_id
+
+
+def test_leftover_chinese_kanji_are_read_in_their_japanese_forms() -> None:
+    assert engine._japanese_kanji("证明 岁 开通") == "証明 歳 開通"
+    assert "歳" in engine.translate("满20岁必须加入国民年金吗？").text

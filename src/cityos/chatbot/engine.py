@@ -389,6 +389,10 @@ _ENGLISH_STOP = frozenset(
         "info",
         "let",
         "us",
+        # leave (Japan, my child, a bike) says nothing alone, and its stem is that of leaves
+        "leave",
+        "leaving",
+        "left",
     ]
 )
 # Chinese and Korean words that say how a question is asked (what, how, where, please ...).
@@ -681,6 +685,21 @@ def glossary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
 
 
 @cache
+def _glossary_as_written() -> tuple[dict[tuple[str, ...], str], frozenset[str]]:
+    """The glossary's Latin-script phrases by their words as written (lower case), looked up
+    before the stems, so that forms the crude stem merges keep their own terms (park and
+    parking, book and books); and the hyphenated words the glossary lists (non-burnable)."""
+    phrases: dict[tuple[str, ...], str] = {}
+    for row in _data_lines("glossary.tsv"):
+        if len(row) >= 2 and row[0].isascii():
+            words = tuple(_LATIN_WORD.findall(row[0].casefold()))
+            if words:
+                phrases.setdefault(words, " ".join(row[1:]))
+    hyphenated = frozenset(w for words in phrases for w in words if "-" in w)
+    return phrases, hyphenated
+
+
+@cache
 def general_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...], tuple[str, ...]]]:
     """English nouns and short noun phrases -> Japanese headwords, best first: the JMdict list
     built by scripts/build_en_ja_lexicon.py, by the words as written (goods) and by their stems
@@ -740,6 +759,20 @@ def _chinese(written: str) -> bool:
     return False
 
 
+@cache
+def _opencc() -> tuple[Any, Any]:
+    import opencc  # the package ships its dictionaries; nothing is fetched at run time
+
+    return opencc.OpenCC("s2t"), opencc.OpenCC("t2jp")
+
+
+def _japanese_kanji(text: str) -> str:
+    """Chinese characters in the forms Japanese writes: simplified to traditional (OpenCC s2t),
+    then traditional to the Japanese shinjitai (t2jp): 证明 -> 證明 -> 証明."""
+    to_traditional, to_japanese = _opencc()
+    return str(to_japanese.convert(to_traditional.convert(text)))
+
+
 @dataclass(frozen=True)
 class Translation:
     text: str  # Japanese (the question's own, or the glossary's terms)
@@ -772,7 +805,15 @@ def translate(question: str) -> Translation:
             if source in rest:
                 terms.append(strings[source])
                 rest = rest.replace(source, " ")
-    raw = _LATIN_WORD.findall(rest.casefold())
+    written_phrases, hyphenated = _glossary_as_written()
+    raw = []
+    for word in _LATIN_WORD.findall(rest.casefold()):
+        # A hyphenated word the glossary does not list is read as its parts (sick-child,
+        # drop-off), one the glossary lists stays whole (non-burnable, day-care).
+        if "-" in word.strip("-") and word not in hyphenated:
+            raw += [part for part in word.split("-") if part]
+        else:
+            raw.append(word)
     words = [_stem(w) for w in raw]
     stop = _english_stop()
     runs: list[tuple[str, ...]] = []
@@ -780,7 +821,11 @@ def translate(question: str) -> Translation:
     i = 0
     while i < len(words):
         for size in (5, 4, 3, 2, 1):
-            found = phrases.get(tuple(words[i : i + size])) if i + size <= len(words) else None
+            found = None
+            if i + size <= len(words):
+                found = written_phrases.get(tuple(raw[i : i + size]))
+                if found is None:
+                    found = phrases.get(tuple(words[i : i + size]))
             if size == 1 and raw[i] in _ENGLISH_STOP:
                 found = None  # "can" the verb is not "cans"
             if found is not None:
@@ -807,8 +852,9 @@ def translate(question: str) -> Translation:
     if chinese:
         rest = _CHINESE_STOP.sub(" ", rest)
     if chinese and _KANJI.search(rest):
-        # Kanji left over keep their meaning as written (医院, 保险 ...).
-        terms.append(re.sub(r"[^\u4e00-\u9fff]+", " ", rest))
+        # Kanji left over keep their meaning as written (医院, 保险 ...), in the Japanese forms
+        # (收入证明 -> 収入証明, 岁 -> 歳) so that they meet the FAQ's words.
+        terms.append(_japanese_kanji(re.sub(r"[^\u4e00-\u9fff]+", " ", rest)))
     if japanese:
         terms.insert(0, re.sub(r"[A-Za-z][A-Za-z'\-]*", " ", written))
     # Runs made only of function words (how, do, I) look nothing up.
