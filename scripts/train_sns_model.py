@@ -16,8 +16,14 @@ than the force margin below. They are chosen by 5-fold cross-validation on the d
 set (retweets in their original's fold): the pair with the least cost, where a missed call for
 rescue costs --miss-cost and any other mistake (a false alarm included) 1; ties go to the
 smaller margin. The pair and its cross-validated figures are recorded in the model's metadata.
-With --cv it writes nothing and prints every pair's figures; --errors lists the confusions
-and the mistakes of the chosen pair (for error analysis on dev).
+The second stage (cityos.sns.second_stage: a look at the words, with Sudachi, of the few
+posts near the rescue boundary) is trained on the same set, rescue or not, and written to
+src/cityos/sns/data/second_stage.json.gz with its gate, weight and margin, chosen by 5-fold
+cross-validation on top of the first stage's (see choose_second_stage).
+
+With --cv it writes nothing and prints every pair's figures and the second stage's choice;
+--errors lists the confusions and the mistakes of both stages together (for error analysis
+on dev).
 
 Measure with benchmarks/sns_quality.py afterwards.
 """
@@ -36,11 +42,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cityos.core import perceptron, text  # noqa: E402
-from cityos.sns import triage  # noqa: E402
+from cityos.sns import second_stage, triage  # noqa: E402
 from cityos.sns.gazetteer import Gazetteer  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "sns" / "dev.jsonl"
 OUT = ROOT / "src" / "cityos" / "sns" / "data" / triage.MODEL_FILE
+OUT2 = ROOT / "src" / "cityos" / "sns" / "data" / second_stage.MODEL_FILE
 
 
 RESCUE_MARGINS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
@@ -70,9 +77,23 @@ def main(argv: list[str] | None = None) -> int:
         (post.features, str(row["labels"]["category"]))
         for post, row in zip(posts, rows, strict=True)
     ]
-    chosen = cross_validate(rows, posts, examples, args, show=args.cv)
+    chosen, model_scores, folds = cross_validate(rows, posts, examples, args, show=args.cv)
+    words = [
+        (second_stage.word_features(post.text), _binary(row))
+        for post, row in zip(posts, rows, strict=True)
+    ]
+    setting = choose_second_stage(rows, posts, words, model_scores, folds, chosen, args)
     if args.cv:
         return 0
+    second = perceptron.train(
+        common(words, args.min_count),
+        second_stage.CLASSES,
+        epochs=args.epochs,
+        seed=args.seed,
+        runs=args.runs,
+    )
+    second.meta = setting
+    second.save(OUT2)
     model = perceptron.train(
         common(examples, args.min_count),
         triage.CATEGORIES,
@@ -86,15 +107,28 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(examples)} posts, {len(model.weights):,} features, rescue margin"
         f" {chosen['rescue_margin']}, force margin {chosen['force_margin']} → {OUT}"
     )
+    print(
+        f"second stage: {len(second.weights):,} features, gate {setting['gate']}, weight"
+        f" {setting['weight']}, margin {setting['margin']} → {OUT2}"
+    )
     return 0
+
+
+def _binary(row: dict[str, Any]) -> str:
+    rescue = row["labels"]["category"] == "rescue_request"
+    return second_stage.RESCUE if rescue else second_stage.OTHER
 
 
 class Post:
     """What the decision needs of a development post, computed once: the rules' category,
     the lexicon's rescue score and the model's features."""
 
-    def __init__(self, rule: str, lexicon_rescue: float, features: list[str]) -> None:
+    def __init__(
+        self, rule: str, lexicon_rescue: float, features: list[str], text: str = ""
+    ) -> None:
         self.rule, self.lexicon_rescue, self.features = rule, lexicon_rescue, features
+        self.text = text  # the post's words (for the second stage)
+        self.context = [f[4:] for f in features if f.startswith("ctx:") and "|" not in f]
 
     @classmethod
     def read(cls, written: str, places: Gazetteer) -> Post:
@@ -104,7 +138,7 @@ class Post:
         place = triage.place_kind(places.find(words, key, lower))
         rule = triage._category(scores, key, lower)
         features = triage.features(key, lower, matched, place)
-        return cls(rule, scores["rescue_request"], features)
+        return cls(rule, scores["rescue_request"], features, words)
 
 
 def common(examples: list[tuple[list[str], str]], least: int) -> list[tuple[list[str], str]]:
@@ -121,9 +155,10 @@ def cross_validate(
     examples: list[tuple[list[str], str]],
     args: argparse.Namespace,
     show: bool,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[dict[str, float]], list[int]]:
     """The margins with the least cost over 5 folds, with their figures (printed with
-    ``show``, each pair's)."""
+    ``show``, each pair's); and each post's scores by the model of the folds it was not in,
+    and its fold (for choosing the second stage)."""
     by_id = {row["id"]: row for row in rows}
 
     def origin(row: dict[str, Any]) -> str:
@@ -176,14 +211,125 @@ def cross_validate(
     (cost, margin, _larger), force, figures, predicted = min(results, key=lambda r: r[0])
     if show:
         print(f"chosen: force {force}, margin {margin} (cost {cost:.0f})")
-        if args.errors:
-            print_errors(rows, gold, predicted, args.errors)
-    return {
+    chosen = {
         "rescue_margin": margin,
         "force_margin": force,
         "miss_cost": args.miss_cost,
         "cv": figures,
     }
+    return chosen, model_scores, folds
+
+
+# The second stage's choices (see cityos.sns.second_stage): which posts it looks at, how much
+# the first stage's model still counts there, and its margin.
+SURE: tuple[float | None, ...] = (None, 0.0, 2.0, 4.0, 8.0, 12.0)
+BAND: tuple[float | None, ...] = (None, 12.0, 16.0, 20.0)
+PEOPLE_IN: tuple[tuple[str, ...], ...] = (
+    (),
+    ("damage_report",),
+    ("damage_report", "shelter_evacuation", "infrastructure"),
+)
+PEOPLE = ("other_person", "first_person", "vulnerable", "someone")
+WEIGHTS = (0.0, 0.25, 0.5, 1.0)
+SECOND_MARGINS = (-8.0, -4.0, -2.0, 0.0, 2.0, 4.0, 8.0, 12.0, 16.0)
+
+
+def choose_second_stage(
+    rows: list[dict[str, Any]],
+    posts: list[Post],
+    words: list[tuple[list[str], str]],
+    model_scores: list[dict[str, float]],
+    folds: list[int],
+    chosen: dict[str, Any],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """The second stage's gate, weight and margin, by 5-fold cross-validation on top of the
+    first stage's (its margins as chosen, each post scored by the model of the other folds;
+    the second-stage model too is trained on the other folds). The choice with the least
+    cost (as for the margins) among those that miss no more calls for rescue than the first
+    stage alone; ties go to the choice that looks at fewer posts (speed), then the smaller
+    margin. Looking at no post (no second stage) is one of the choices."""
+    gold = [row["labels"]["category"] for row in rows]
+    first = [
+        triage.decide(
+            post.rule, post.lexicon_rescue, scores, chosen["rescue_margin"], chosen["force_margin"]
+        )[0]
+        for post, scores in zip(posts, model_scores, strict=True)
+    ]
+    said = [0.0] * len(rows)
+    for fold in range(5):
+        train = common(
+            [ex for ex, f in zip(words, folds, strict=True) if f != fold], args.min_count
+        )
+        model = perceptron.train(
+            train, second_stage.CLASSES, epochs=args.epochs, seed=args.seed, runs=args.runs
+        ).freeze()
+        for i, (features, _label) in enumerate(words):
+            if folds[i] == fold:
+                said[i] = second_stage.score(model, features)
+    below = [second_stage.gap(scores) for scores in model_scores]
+
+    def missed(predicted: list[str]) -> int:
+        return sum(g == "rescue_request" != p for g, p in zip(gold, predicted, strict=True))
+
+    def cost(predicted: list[str]) -> float:
+        wrong = sum(g != p for g, p in zip(gold, predicted, strict=True))
+        return wrong + (args.miss_cost - 1) * missed(predicted)
+
+    allowed = missed(first)
+    best: tuple[tuple[float, ...], dict[str, Any], list[str]] | None = None
+    for sure in SURE:
+        for band in BAND:
+            for people_in in PEOPLE_IN:
+                gate = {
+                    "sure": sure,
+                    "band": band,
+                    "categories": list(people_in),
+                    "people": list(PEOPLE),
+                }
+                gated = [
+                    second_stage.gated(category, scores, post.context, gate)
+                    for category, scores, post in zip(first, model_scores, posts, strict=True)
+                ]
+                share = sum(gated) / len(rows)
+                for weight in WEIGHTS if any(gated) else (0.0,):
+                    for margin in SECOND_MARGINS if any(gated) else (0.0,):
+                        setting = {"gate": gate, "weight": weight, "margin": margin}
+                        predicted = [
+                            _second_look(first[i], model_scores[i], said[i], below[i], setting)
+                            if gated[i]
+                            else first[i]
+                            for i in range(len(rows))
+                        ]
+                        if missed(predicted) > allowed:
+                            continue
+                        order = (cost(predicted), share, margin, weight)
+                        if best is None or order < best[0]:
+                            best = (order, {**setting, "share": round(share, 4)}, predicted)
+    assert best is not None  # looking at no post is always allowed
+    (total, share, _margin, _weight), setting, predicted = best
+    figures = score(gold, predicted)
+    setting["cv"] = figures
+    print(
+        f"second stage: cost {total:.0f} (first stage alone {cost(first):.0f}), looks at"
+        f" {share:.1%} of the posts, gate {setting['gate']}, weight {setting['weight']},"
+        f" margin {setting['margin']}: macro-F1 {figures['macro_f1']:.3f}, rescue R"
+        f" {figures['rescue_recall']:.3f} P {figures['rescue_precision']:.3f}"
+    )
+    if args.cv and args.errors:
+        print_errors(rows, gold, predicted, args.errors)
+    return setting
+
+
+def _second_look(
+    first: str, scores: dict[str, float], said: float, below: float, setting: dict[str, Any]
+) -> str:
+    """What a gated post becomes (as triage.triage_post does it)."""
+    if second_stage.decide(said, below, setting):
+        return "rescue_request"
+    if first == "rescue_request":
+        return max((name for name in scores if name != "rescue_request"), key=scores.__getitem__)
+    return first
 
 
 def score(gold: list[str], predicted: list[str]) -> dict[str, float]:

@@ -152,13 +152,29 @@ def test_copies_are_grouped_and_the_earliest_kept() -> None:
 
 
 def test_the_shipped_model_is_what_one_command_trains(tmp_path: Path) -> None:
-    """scripts/train_sns_model.py rebuilds the shipped category model from the development
-    set, byte for byte: the model in the repository is reproducible."""
+    """scripts/train_sns_model.py rebuilds the shipped category model and the second stage's
+    model from the development set, byte for byte: the models in the repository are
+    reproducible."""
     module = load_script("scripts/train_sns_model.py")
-    shipped = module.OUT.read_bytes()
+    shipped, second = module.OUT.read_bytes(), module.OUT2.read_bytes()
     module.OUT = tmp_path / "model.json.gz"
+    module.OUT2 = tmp_path / "second_stage.json.gz"
     assert module.main([]) == 0
     assert module.OUT.read_bytes() == shipped
+    assert module.OUT2.read_bytes() == second
+
+
+def test_a_call_for_rescue_near_the_boundary_is_decided_by_its_words(places: Gazetteer) -> None:
+    """A call for rescue told as damage, with no cue of rescue, is read word by word by the
+    second stage, which the explanation names with the words that decided it; a plain
+    damage report far from the boundary is not looked at twice."""
+    found = triage_post("大雨で地下室に水が流れ込んでる。父が地下で作業中", places)
+    assert found.category == "rescue_request"
+    assert "second stage (words): rescue" in found.explanation["category"]
+    assert "父" in found.explanation["category"].split("second stage")[1]
+    plain = triage_post("野川があふれて道路が冠水しています", places)
+    assert plain.category == "damage_report"
+    assert "second stage" not in plain.explanation["category"]
 
 
 def test_calls_for_rescue_without_tasukete_are_urgent(places: Gazetteer) -> None:

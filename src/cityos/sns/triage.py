@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cityos.core import perceptron, text
+from cityos.sns import second_stage
 from cityos.sns.gazetteer import Gazetteer, Outside, Place
 
 CATEGORIES = (
@@ -2900,6 +2901,11 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
         category, preferred = decide(
             category, scores["rescue_request"], model_scores, *margins(model)
         )
+        second = second_stage.load()
+        if second is not None:
+            category, preferred = _second_look(
+                second, category, preferred, model_scores, words, key, lower, pairs
+            )
     urgency, why_urgency = _urgency(category, key, lower)
     hazard, hazard_word = _hazard(key, lower)
     explanation = {
@@ -2931,6 +2937,40 @@ def triage_post(written: str, gazetteer: Gazetteer) -> Triage:
     else:
         explanation["town"] = "場所の手がかりなし / no place named"
     return result
+
+
+def _second_look(
+    second: perceptron.Perceptron,
+    category: str,
+    preferred: str,
+    model_scores: dict[str, float],
+    words: str,
+    key: str,
+    lower: str,
+    pairs: set[str],
+) -> tuple[str, str]:
+    """The category after the second stage (cityos.sns.second_stage), for a post whose first
+    decision is near the rescue boundary, and why; the first stage's otherwise."""
+    setting = second.meta
+    gate = setting["gate"]
+    context: set[str] = set()
+    if category in gate["categories"]:  # only then does the gate need the cues of context
+        context = _context(key, lower, pairs, set(key), set(_WORD.findall(lower)))
+    if not second_stage.gated(category, model_scores, sorted(context), gate):
+        return category, preferred
+    features = second_stage.word_features(words)
+    rescue = second_stage.decide(
+        second_stage.score(second, features), second_stage.gap(model_scores), setting
+    )
+    said = "、".join(second_stage.telling(second, features, rescue)) or "-"
+    if rescue:
+        return "rescue_request", f"二段目（語）で救助と判断 / second stage (words): rescue: {said}"
+    if category == "rescue_request":
+        category = max(
+            (name for name in model_scores if name != "rescue_request"),
+            key=model_scores.__getitem__,
+        )
+    return category, f"二段目（語）で救助ではないと判断 / second stage (words): not rescue: {said}"
 
 
 def fill_hazards(results: Sequence[Triage], days: Sequence[str]) -> None:
