@@ -429,3 +429,32 @@ def test_everyday_english_variants_reach_the_entry(question: str, faq_id: str) -
 def test_leftover_chinese_kanji_are_read_in_their_japanese_forms() -> None:
     assert engine._japanese_kanji("证明 岁 开通") == "証明 歳 開通"
     assert "歳" in engine.translate("满20岁必须加入国民年金吗？").text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When is Musashino City's bulky garbage day?",
+        "how do i throw away bulky garbage in musashino",
+        "Chofu's bulky garbage collection",
+    ],
+)
+def test_another_municipalitys_service_asked_in_english_is_declined(
+    small_index: FaqIndex, question: str
+) -> None:
+    """As 「武蔵野市の粗大ごみ」 is in Japanese: the FAQ is Mitaka's, not Musashino's."""
+    assert small_index.ask("When is bulky garbage collected?").answered
+    answer = small_index.ask(question)
+    assert not answer.answered, answer
+    assert "T001" in [s.faq_id for s in answer.suggestions]  # the city's own entry is offered
+
+
+def test_moving_from_another_municipality_is_still_answered(small_index: FaqIndex) -> None:
+    """Naming a municipality is not asking for its service: a move from Chofu is this city's
+    business (転入)."""
+    translation = engine.translate("I moved here from Chofu. What do I need to do?")
+    assert "調布市" in translation.text
+    assert "調布市の" not in translation.text
+    assert (
+        small_index.ask_ranked("I moved here from Chofu. What do I need to do?", 1)[0][0] == "T004"
+    )

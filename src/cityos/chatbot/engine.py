@@ -720,6 +720,15 @@ def general_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...],
     return written, {key: tuple(forms) for key, forms in merged.items()}
 
 
+_MUNICIPALITY_WORDS = frozenset({"city", "ward", "town", "village", "shi", "ku"})
+
+
+@cache
+def municipalities() -> dict[str, str]:
+    """Other municipalities in English or romaji (musashino) -> their Japanese names (武蔵野市)."""
+    return {row[0].casefold(): row[1] for row in _data_lines("municipalities.tsv") if len(row) >= 2}
+
+
 def _stem(word: str) -> str:
     """A crude English stem, the same for a word's forms (move, moves, moved, moving)."""
     if word.endswith("'s"):
@@ -781,6 +790,12 @@ class Translation:
     # Runs of consecutive English words the glossary left (as written, lower case; function
     # words kept, so that "certificate of residence" can still be looked up as a phrase).
     runs: tuple[tuple[str, ...], ...] = ()
+    # Capitalized English words inside a sentence that the glossary does not know (Musashino,
+    # Osaka, Ghibli): names, as Sudachi's proper nouns are for a Japanese question.
+    names: tuple[str, ...] = ()
+
+
+_CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+)\b")
 
 
 def translate(question: str) -> Translation:
@@ -819,7 +834,23 @@ def translate(question: str) -> Translation:
     runs: list[tuple[str, ...]] = []
     run: list[str] = []
     i = 0
+    places = municipalities()
     while i < len(words):
+        place = places.get(raw[i].removesuffix("'s"))
+        if place is not None:
+            # Another municipality: "Musashino's", "in Musashino", "Musashino City's" ask its
+            # service (武蔵野市の…); "from Musashino" only names it.
+            after = raw[i + 1].removesuffix("'s") if i + 1 < len(raw) else ""
+            size = 2 if after in _MUNICIPALITY_WORDS else 1
+            asks_its = raw[i + size - 1].endswith("'s") or (
+                i > 0 and raw[i - 1] in ("in", "of", "at", "for")
+            )
+            terms.append(place + ("の" if asks_its else ""))
+            i += size
+            if run:
+                runs.append(tuple(run))
+                run = []
+            continue
         for size in (5, 4, 3, 2, 1):
             found = None
             if i + size <= len(words):
@@ -859,7 +890,10 @@ def translate(question: str) -> Translation:
         terms.insert(0, re.sub(r"[A-Za-z][A-Za-z'\-]*", " ", written))
     # Runs made only of function words (how, do, I) look nothing up.
     kept = tuple(r for r in runs if any(_stem(w) not in stop for w in r))
-    return Translation(" ".join(terms), found_any or bool(latin) or hangul, unknown, kept)
+    capitalized = {m.casefold() for m in _CAPITALIZED.findall(written.strip())}
+    names = tuple(_stem(w) for w in raw if w in capitalized and _stem(w) in unknown)
+    translated = found_any or bool(latin) or hangul
+    return Translation(" ".join(terms), translated, unknown, kept, names)
 
 
 # --- analysing text ----------------------------------------------------------------------
@@ -1237,6 +1271,10 @@ class FaqIndex:
         chars = {gram: float(count) for gram, count in Counter(analysed.chars).items()}
         if general:
             analysed = replace(analysed, general=frozenset(general))
+        if translation.names:
+            analysed = replace(
+                analysed, names=analysed.names | {f"?{n}" for n in translation.names}
+            )
         return words, chars, analysed, translated, unknown
 
     def _general_terms(self, runs: Sequence[Sequence[str]]) -> tuple[dict[str, float], set[str]]:
