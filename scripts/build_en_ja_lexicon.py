@@ -60,6 +60,14 @@ def english_key(gloss: str) -> str | None:
     return text if _WORDS.fullmatch(text) else None
 
 
+def _spellings(cursor: sqlite3.Cursor, query: str) -> dict[int, list[str]]:
+    """Entry -> its spellings (kanji or kana), in JMdict's order."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for idseq, text in cursor.execute(query):
+        found[idseq].append(text)
+    return found
+
+
 def build(db: Path, per_key: int) -> dict[str, list[str]]:
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     cursor = connection.cursor()
@@ -71,12 +79,8 @@ def build(db: Path, per_key: int) -> dict[str, list[str]]:
         for idseq, priority in cursor.execute(query):
             if priority in COMMON:
                 common.add(idseq)
-    kanji: dict[int, list[str]] = defaultdict(list)
-    for idseq, text in cursor.execute("SELECT idseq, text FROM Kanji ORDER BY ID"):
-        kanji[idseq].append(text)
-    kana: dict[int, list[str]] = defaultdict(list)
-    for idseq, text in cursor.execute("SELECT idseq, text FROM Kana ORDER BY ID"):
-        kana[idseq].append(text)
+    kanji = _spellings(cursor, "SELECT idseq, text FROM Kanji ORDER BY ID")
+    kana = _spellings(cursor, "SELECT idseq, text FROM Kana ORDER BY ID")
     misc: dict[int, set[str]] = defaultdict(set)
     for sid, text in cursor.execute("SELECT sid, text FROM misc"):
         misc[sid].add(text)
