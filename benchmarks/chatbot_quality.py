@@ -16,7 +16,9 @@ How it counts:
 - a hit at k: the labelled entry or one of its ``alt`` entries is among the first k ranked
   (``FaqIndex.ask_ranked``), whether or not the engine would answer;
 - "answered right": ``FaqIndex.ask`` answers, with a labelled entry (what a resident sees);
-- declined: ``ask(...).answered`` is false. Plain BM25 has no notion of declining, so it
+- declined: ``ask(...).answered`` is false, or the question is only a greeting or thanks
+  (「こんにちは」), which ``cityos chatbot ask`` and the API answer with the greeting reply,
+  ``answered: false`` (``service.public_fields``). Plain BM25 has no notion of declining, so it
   declines when its best score is below a threshold, chosen on the dev set (with the demo FAQ)
   to maximize answerable-right-at-top-1-and-answered plus unanswerable-declined; the same
   threshold is used for every set, as a city would.
@@ -108,12 +110,16 @@ def read_entries(path: Path) -> list[Any]:
 
 
 def ours(entries: list[Any]) -> Callable[[str], Result]:
-    from cityos.chatbot.service import FaqIndex
+    from cityos.chatbot.service import FaqIndex, greeting_of
 
     index = FaqIndex.build(entries)
 
     def run(question: str) -> Result:
         ranked = [faq_id for faq_id, _score in index.ask_ranked(question, 3)]
+        if greeting_of(question) is not None:
+            # As `cityos chatbot ask` does: a greeting gets the greeting reply, which is not an
+            # answer from the FAQ (answered false, no faq_id).
+            return Result(ranked, False, None)
         answer = index.ask(question)
         return Result(ranked, bool(answer.answered), answer.faq_id if answer.answered else None)
 
