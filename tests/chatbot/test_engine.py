@@ -311,7 +311,7 @@ def test_english_words_outside_the_glossary_are_looked_up_in_jmdict(
     confidence still counts those words as unknown, so the resident is answered or shown the
     entry first among the suggestions."""
     index = _pest_faq()
-    assert not any(w in engine.glossary()[0] for w in [("termit",), ("beehiv",)])
+    assert not any(w in engine.glossary().phrases for w in [("termit",), ("beehiv",)])
     assert index.ask_ranked(question, 1)[0][0] == faq_id
     answer = index.ask(question)
     shown = answer.faq_id if answer.answered else answer.suggestions[0].faq_id

@@ -665,38 +665,37 @@ def bundled_synonyms() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(row) for row in _data_lines("synonyms.tsv") if len(row) >= 2)
 
 
+@dataclass(frozen=True)
+class Glossary:
+    """The bundled glossary (glossary.tsv), read once."""
+
+    phrases: dict[tuple[str, ...], str]  # Latin-script phrases as stemmed word tuples
+    # The same by their words as written (lower case), looked up before the stems, so that
+    # forms the crude stem merges keep their own terms (park and parking, book and books).
+    written: dict[tuple[str, ...], str]
+    hyphenated: frozenset[str]  # hyphenated words it lists (non-burnable), kept whole
+    strings: dict[str, str]  # CJK and Hangul strings, longest first (大型垃圾 before 垃圾)
+
+
 @cache
-def glossary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
-    """Latin-script phrases (as stemmed word tuples) and CJK/Hangul strings -> Japanese terms."""
+def glossary() -> Glossary:
+    """English, Chinese and Korean words and phrases -> the Japanese terms the FAQ uses."""
     phrases: dict[tuple[str, ...], str] = {}
+    written: dict[tuple[str, ...], str] = {}
     strings: dict[str, str] = {}
     for row in _data_lines("glossary.tsv"):
         if len(row) < 2:
             continue
         source, japanese = row[0], " ".join(row[1:])
-        words = tuple(_stem(w) for w in _LATIN_WORD.findall(source.casefold()))
+        words = tuple(_LATIN_WORD.findall(source.casefold()))
         if source.isascii() and words:
-            phrases.setdefault(words, japanese)
+            phrases.setdefault(tuple(_stem(w) for w in words), japanese)
+            written.setdefault(words, japanese)
         else:
             strings.setdefault(jtext.normalize(source), japanese)
-    # Longest first, so that 大型垃圾 is read before 垃圾.
+    hyphenated = frozenset(w for words in written for w in words if "-" in w)
     strings = dict(sorted(strings.items(), key=lambda item: -len(item[0])))
-    return phrases, strings
-
-
-@cache
-def _glossary_as_written() -> tuple[dict[tuple[str, ...], str], frozenset[str]]:
-    """The glossary's Latin-script phrases by their words as written (lower case), looked up
-    before the stems, so that forms the crude stem merges keep their own terms (park and
-    parking, book and books); and the hyphenated words the glossary lists (non-burnable)."""
-    phrases: dict[tuple[str, ...], str] = {}
-    for row in _data_lines("glossary.tsv"):
-        if len(row) >= 2 and row[0].isascii():
-            words = tuple(_LATIN_WORD.findall(row[0].casefold()))
-            if words:
-                phrases.setdefault(words, " ".join(row[1:]))
-    hyphenated = frozenset(w for words in phrases for w in words if "-" in w)
-    return phrases, hyphenated
+    return Glossary(phrases, written, hyphenated, strings)
 
 
 @cache
@@ -811,7 +810,8 @@ def translate(question: str) -> Translation:
         return Translation(written, False, [])
     if not latin and not hangul and not chinese:
         return Translation(written, False, [])
-    phrases, strings = glossary()
+    table = glossary()
+    phrases, strings = table.phrases, table.strings
     terms: list[str] = []
     unknown: list[str] = []
     rest = written
@@ -820,7 +820,7 @@ def translate(question: str) -> Translation:
             if source in rest:
                 terms.append(strings[source])
                 rest = rest.replace(source, " ")
-    written_phrases, hyphenated = _glossary_as_written()
+    written_phrases, hyphenated = table.written, table.hyphenated
     raw = []
     for word in _LATIN_WORD.findall(rest.casefold()):
         # A hyphenated word the glossary does not list is read as its parts (sick-child,
