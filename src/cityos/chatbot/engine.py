@@ -126,6 +126,13 @@ POLITE = frozenset(
         "たびたび",
         "度々",
         "恐れる",
+        # greetings and self-introductions (お世話になっております, 突然のご連絡失礼いたします,
+        # 初めてご連絡いたします, 市内在住の者です)
+        "御世話",
+        "お世話",
+        "連絡",
+        "初めて",
+        "者",
     ]
 )
 # Words that say how a question is asked, not what it is about.
