@@ -251,6 +251,17 @@ STOPWORDS = (
             "助かる",
             "急ぎ",
             "急ぐ",
+            # when the resident's story happened, not what is asked (先日, 最近, 現在)
+            "最近",
+            "先日",
+            "現在",
+            "本日",
+            "今回",
+            "今後",
+            "先週",
+            "先月",
+            "来月",
+            "毎回",
         ]
     )
     | POLITE
