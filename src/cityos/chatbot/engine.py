@@ -126,6 +126,13 @@ POLITE = frozenset(
         "たびたび",
         "度々",
         "恐れる",
+        # greetings and self-introductions (お世話になっております, 突然のご連絡失礼いたします,
+        # 初めてご連絡いたします, 市内在住の者です)
+        "御世話",
+        "お世話",
+        "連絡",
+        "初めて",
+        "者",
     ]
 )
 # Words that say how a question is asked, not what it is about.
@@ -244,6 +251,17 @@ STOPWORDS = (
             "助かる",
             "急ぎ",
             "急ぐ",
+            # when the resident's story happened, not what is asked (先日, 最近, 現在)
+            "最近",
+            "先日",
+            "現在",
+            "本日",
+            "今回",
+            "今後",
+            "先週",
+            "先月",
+            "来月",
+            "毎回",
         ]
     )
     | POLITE
