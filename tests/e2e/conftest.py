@@ -188,3 +188,17 @@ def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 def field(page: Page, label: str) -> Locator:
     """A form field by its label, with or without the （必須） (easy: （かならず かく）) mark."""
     return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(（必須）|（かならず かく）)?$"))
+
+
+def sign_up_with_profile(page: Page) -> None:
+    """A resident signs up (hanako@example.jp) and fills in the profile forms prefill from."""
+    page.goto("/residents/signup")
+    page.get_by_label("メールアドレス").fill("hanako@example.jp")
+    page.get_by_label("パスワード").fill("mitaka-hanako-2026")
+    page.get_by_role("button", name="アカウントを作る").click()
+    page.goto("/my/profile")
+    page.get_by_label("氏名", exact=True).fill("三鷹 花子")
+    page.get_by_label("フリガナ", exact=True).fill("みたか はなこ")
+    page.get_by_label("生年月日", exact=True).fill("昭和60年4月1日")
+    page.get_by_label("住所", exact=True).fill("東京都三鷹市下連雀3-22-14")
+    page.get_by_role("button", name="プロフィールを保存").click()

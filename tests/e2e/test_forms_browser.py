@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from cityos.core.models import User
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.e2e.conftest import field, fits_the_screen
+from tests.e2e.conftest import field, fits_the_screen, sign_up_with_profile
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +25,7 @@ def test_a_resident_files_a_prefilled_form_and_staff_complete_it(
     phone: Page, axe_check: Check, browser: Browser, live_server: LiveServer, staff_user: User
 ) -> None:
     page = phone
-    page.goto("/residents/signup")
-    page.get_by_label("メールアドレス").fill("hanako@example.jp")
-    page.get_by_label("パスワード").fill("mitaka-hanako-2026")
-    page.get_by_role("button", name="アカウントを作る").click()
-    page.goto("/my/profile")
-    page.get_by_label("氏名", exact=True).fill("三鷹 花子")
-    page.get_by_label("フリガナ", exact=True).fill("みたか はなこ")
-    page.get_by_label("生年月日", exact=True).fill("昭和60年4月1日")
-    page.get_by_label("住所", exact=True).fill("東京都三鷹市下連雀3-22-14")
-    page.get_by_role("button", name="プロフィールを保存").click()
+    sign_up_with_profile(page)
 
     page.goto("/forms")
     axe_check(page, "the list of forms")

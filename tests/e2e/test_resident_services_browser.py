@@ -16,25 +16,12 @@ from cityos.core.models import User
 from cityos.db import Database
 from cityos.notify.models import Delivery, Subscription
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.e2e.conftest import field, fits_the_screen
+from tests.e2e.conftest import field, fits_the_screen, sign_up_with_profile
 
 pytestmark = pytest.mark.e2e
 
 Check = Callable[..., None]
 CHECKLIST = "/procedures/navi/checklist?event=move_in&age=35&household_ages=3&moving_from=japan"
-
-
-def sign_up_with_profile(page: Page) -> None:
-    page.goto("/residents/signup")
-    page.get_by_label("メールアドレス").fill("hanako@example.jp")
-    page.get_by_label("パスワード").fill("mitaka-hanako-2026")
-    page.get_by_role("button", name="アカウントを作る").click()
-    page.goto("/my/profile")
-    page.get_by_label("氏名", exact=True).fill("三鷹 花子")
-    page.get_by_label("フリガナ", exact=True).fill("みたか はなこ")
-    page.get_by_label("生年月日", exact=True).fill("昭和60年4月1日")
-    page.get_by_label("住所", exact=True).fill("東京都三鷹市下連雀3-22-14")
-    page.get_by_role("button", name="プロフィールを保存").click()
 
 
 def return_as_staff(browser: Browser, live_server: LiveServer, user: User, comment: str) -> None:
