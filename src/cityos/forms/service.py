@@ -737,6 +737,20 @@ def _existing(session: Session, resident: Resident, key: str) -> Submission | No
     return session.scalars(query).first()
 
 
+def _stored(store: FileStore, checked: Checked) -> dict[str, Any]:
+    """The checked uploads put in the file store: name -> digest, size, type, file name."""
+    files: dict[str, Any] = {}
+    for name, (upload, media) in checked.files.items():
+        digest, size, _path = store.put(io.BytesIO(upload.data))
+        files[name] = {"sha256": digest, "size": size, "type": media, "name": upload.filename[:200]}
+    return files
+
+
+def _sealed(fernet: Fernet, secrets: dict[str, str]) -> str:
+    """Secret values (マイナンバー) encrypted for the database; "" when there are none."""
+    return fernet.encrypt(json.dumps(secrets).encode()).decode() if secrets else ""
+
+
 def submit(
     session: Session,
     store: FileStore,
@@ -756,20 +770,14 @@ def submit(
     if earlier is not None:
         return earlier, False
     checked = check_values(found, raw, uploads, prefer_city=prefer_city)
-    files: dict[str, Any] = {}
-    for name, (upload, media) in checked.files.items():
-        digest, size, _path = store.put(io.BytesIO(upload.data))
-        files[name] = {"sha256": digest, "size": size, "type": media, "name": upload.filename[:200]}
     submission = Submission(
         resident_id=resident.id,
         form_id=found.id,
         idempotency_key=key,
         department_ja=found.department_ja,
         values=checked.values,
-        files=files,
-        secret=fernet.encrypt(json.dumps(checked.secrets).encode()).decode()
-        if checked.secrets
-        else "",
+        files=_stored(store, checked),
+        secret=_sealed(fernet, checked.secrets),
         status="received",
     )
     submission.history.append(SubmissionEvent(status="received", actor="resident"))
@@ -894,14 +902,9 @@ def resubmit(
             return found, False
         raise not_returned(found)
     changed = _changed_labels(found, checked, old_secrets)
-    files = dict(found.files)
-    for name, (upload, media) in checked.files.items():
-        digest, size, _path = store.put(io.BytesIO(upload.data))
-        files[name] = {"sha256": digest, "size": size, "type": media, "name": upload.filename[:200]}
-    secrets_now = {**old_secrets, **checked.secrets}
     session.expire(found, ["status", "updated_at"])
-    found.values, found.files = checked.values, files
-    found.secret = fernet.encrypt(json.dumps(secrets_now).encode()).decode() if secrets_now else ""
+    found.values, found.files = checked.values, {**found.files, **_stored(store, checked)}
+    found.secret = _sealed(fernet, {**old_secrets, **checked.secrets})
     found.resubmissions += 1
     comment = (
         f"再提出（修正した項目: {'、'.join(changed)}） / Resubmitted with corrections"
