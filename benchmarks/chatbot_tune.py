@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/chatbot_tune.py            # 5-fold cross-validated figures
     .venv/bin/python benchmarks/chatbot_tune.py --fit      # the confidence weights to paste
+    .venv/bin/python benchmarks/chatbot_tune.py --dense    # the meaning channel's weight
 
 It reads ``tests/data/chatbot/dev.jsonl`` against the demo FAQ (never the holdout or the other
 city's set), scores every question in each channel once, and then
@@ -48,6 +49,7 @@ def _channel_data(index: Any, questions: list[Any]) -> list[dict[str, Any]]:
             {
                 "q": q,
                 "per": per,
+                "meaning": index.meaning_scores(words),
                 "analysed": analysed,
                 "translated": translated,
                 "unknown": unknown,
@@ -62,8 +64,8 @@ def _mixed(row: dict[str, Any], mix: dict[str, float]) -> tuple[np.ndarray[Any, 
 
     mix = engine.length_mix(engine.question_length(row["analysed"]), mix)
     scores = sum(row["per"][n][0] * w for n, w in mix.items())
-    reach = sum(row["per"][n][1] * w for n, w in mix.items())
-    return np.asarray(scores), float(reach)
+    reach = float(sum(row["per"][n][1] * w for n, w in mix.items()))
+    return engine.with_meaning(np.asarray(scores), reach, row["meaning"]), reach
 
 
 def _ranked(row: dict[str, Any], mix: dict[str, float]) -> list[str]:
@@ -96,6 +98,43 @@ def _top1(rows: list[dict[str, Any]], mix: dict[str, float]) -> float:
     return hits / max(1, len(answerable))
 
 
+def _top3(rows: list[dict[str, Any]], mix: dict[str, float]) -> float:
+    answerable = [r for r in rows if r["q"].faq_id]
+    hits = sum(1 for r in answerable if set(_ranked(r, mix)) & set(r["q"].accepted))
+    return hits / max(1, len(answerable))
+
+
+def _cross_validate_dense(
+    rows: list[dict[str, Any]], parts: list[np.ndarray[Any, Any]], mix: dict[str, float]
+) -> None:
+    """Choose DENSE_WEIGHT (by top-1 plus top-3) on four folds, measure on the fifth."""
+    from cityos.chatbot import engine
+
+    saved = engine.DENSE_WEIGHT
+    grid = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+
+    def figures(subset: list[dict[str, Any]], weight: float) -> tuple[float, float]:
+        engine.DENSE_WEIGHT = weight
+        return _top1(subset, mix), _top3(subset, mix)
+
+    for weight in grid:
+        one, three = figures(rows, weight)
+        print(f"  DENSE_WEIGHT={weight}: top-1 {one:.3f}, top-3 {three:.3f}")
+    one_sum = three_sum = 0.0
+    for k in range(FOLDS):
+        train = [rows[i] for j, p in enumerate(parts) if j != k for i in p]
+        test = [rows[i] for i in parts[k]]
+        chosen = max(grid, key=lambda w: sum(figures(train, w)))
+        one, three = figures(test, chosen)
+        answerable = sum(1 for r in test if r["q"].faq_id)
+        one_sum += one * answerable
+        three_sum += three * answerable
+        print(f"  fold {k}: chose DENSE_WEIGHT={chosen}")
+    total = sum(1 for r in rows if r["q"].faq_id)
+    print(f"cross-validated: top-1 {one_sum / total:.3f}, top-3 {three_sum / total:.3f}")
+    engine.DENSE_WEIGHT = saved
+
+
 def folds(n: int) -> list[np.ndarray[Any, Any]]:
     order = np.random.default_rng(8).permutation(n)
     return [order[i::FOLDS] for i in range(FOLDS)]
@@ -108,7 +147,7 @@ def _features(index: Any, row: dict[str, Any], mix: dict[str, float]) -> np.ndar
     per = {n: row["per"][n] for n in engine.CHANNELS}
     return engine.confidence_features(
         index, scores.astype(np.float32), reach, per, row["analysed"], row["unknown"],
-        row["translated"],
+        row["translated"], row["meaning"],
     )  # fmt: skip
 
 
@@ -188,6 +227,9 @@ def main() -> None:
         "--long", action="store_true", help="cross-validate the shift of weight on long questions"
     )
     parser.add_argument(
+        "--dense", action="store_true", help="cross-validate the meaning channel's weight"
+    )
+    parser.add_argument(
         "--try",
         dest="overrides",
         action="append",
@@ -228,6 +270,9 @@ def main() -> None:
 
     if args.long:
         _cross_validate_long(rows, parts, mix)
+
+    if args.dense:
+        _cross_validate_dense(rows, parts, mix)
 
     x = np.array([_features(index, r, mix) for r in rows])
     ranked = [_ranked(r, mix) for r in rows]

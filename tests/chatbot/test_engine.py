@@ -458,3 +458,46 @@ def test_moving_from_another_municipality_is_still_answered(small_index: FaqInde
     assert (
         small_index.ask_ranked("I moved here from Chofu. What do I need to do?", 1)[0][0] == "T004"
     )
+
+
+def test_word_vectors_put_words_of_like_meaning_near_each_other() -> None:
+    vectors = engine.word_vectors()
+    moving, relocation, dog, cat, tax = vectors.of(["引っ越し", "転居", "犬", "猫", "税金"])
+    assert float(moving @ relocation) > 0.6  # the same act in two words
+    assert float(dog @ cat) > 0.6
+    assert float(moving @ tax) < 0.4
+    assert float(dog @ tax) < 0.4
+    # Keys are search keys: katakana is looked up as hiragana.
+    assert float(vectors.of(["ぺっと"])[0] @ dog) > 0.3
+    # A word the list lacks, and one longer than any key, have no vector (never a prefix's).
+    unknown, too_long = vectors.of(["ほげほげふがふが", "転居" * 40])
+    assert not unknown.any()
+    assert not too_long.any()
+
+
+MEANING_FAQ = [
+    FaqEntry("M1", "転居したときの手続きを教えてください", "転居届を市民課に出してください。"),
+    FaqEntry("M2", "税金の納め方を教えてください", "納付書で銀行かコンビニで納めてください。"),
+    FaqEntry("M3", "図書館の開館時間を教えてください", "午前9時から午後8時までです。"),
+    FaqEntry("M4", "犬の登録はどうすればよいですか", "保健所で登録してください。"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        ("引っ越しするときは何をすればいい", "M1"),  # 引っ越し: the FAQ says 転居
+        ("猫を飼い始めた", "M4"),  # no entry on cats; the one on dogs is nearest
+    ],
+)
+def test_a_question_in_other_words_is_pointed_to_the_entry_it_means(
+    question: str, faq_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = FaqIndex.build(MEANING_FAQ, synonyms={})  # no synonym table to help
+    answer = index.ask(question)
+    # Shared meaning is not shared words: the resident is shown the entry, not told it.
+    assert not answer.answered
+    assert answer.suggestions[0].faq_id == faq_id
+    assert index.ask_ranked(question, 1)[0][0] == faq_id
+    monkeypatch.setattr(engine, "DENSE_WEIGHT", 0.0)  # without the meaning channel
+    assert [i for i, _ in index.ask_ranked(question, 1)] != [faq_id]

@@ -1,7 +1,8 @@
 """The FAQ answering engine: pure (no database), built once from the entries, fast to ask.
 
 A question is matched against every entry in five ways at once, each a BM25 ranking whose
-scores are precomputed at build time so that asking is a few sparse additions (numpy):
+scores are precomputed at build time so that asking is a few sparse additions (numpy), and
+in a sixth by meaning:
 
 * words of the entry's question (with its category), of its answer, and of both together:
   Sudachi's normalized form folded with :func:`cityos.core.text.search_key`, so
@@ -9,7 +10,10 @@ scores are precomputed at build time so that asking is a few sparse additions (n
   (粗大ごみ = 大型ごみ) from the staff's table, plus the parts of compound nouns
   (納税証明書 -> 納税, 証明) so that a question naming part of a compound meets it;
 * 2- and 3-grams of the reading (in hiragana) of the entry's question and answer, so that
-  kana-only questions (じゅうみんひょう), typos (住民表) and 塵 = ごみ still meet.
+  kana-only questions (じゅうみんひょう), typos (住民表) and 塵 = ごみ still meet;
+* and, beside BM25, meaning: the cosine between the IDF-weighted sums of the word vectors
+  (word_vectors(), from chiVe) of the question and of the entry, so that a question in other
+  words (引っ越し for the FAQ's 転居, 猫 near 犬) still ranks the entry it means high.
 
 A kana-only chunk of a question (じゅうみんひょう ほしい, しゅうしゅうび) is first read back
 into the FAQ's own words by their readings (voicing, small kana and long vowels folded), as
@@ -26,14 +30,15 @@ channels' weight moves to the words (length_mix()), and words that only make a q
 (POLITE) give neither words nor readings. The confidence is a logistic model over
 size-independent features (how much of what it could reach the best entry reaches, how far
 ahead it is, how many of the question's words it holds, how many the FAQ never uses, whether
-the channels agree), fitted on the dev set; a question about another municipality's service
-(武蔵野市の…) is held below it. The engine never writes an answer: an answer is always one
+the channels agree, how near in meaning it is), fitted on the dev set; a question about
+another municipality's service (武蔵野市の…) is held below it. The engine never writes an answer: an answer is always one
 entry's own text.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import re
 from collections import Counter
@@ -467,28 +472,29 @@ OOV_DF = 1.0
 GROUPED_WEIGHT = 0.3
 PART_WEIGHT = 0.5  # a part of a compound the question uses (転入 of 転入届)
 # The confidence is a logistic model over confidence_features() (in that order), fitted on
-# the dev set (benchmarks/chatbot_tune.py --fit; 5-fold figures: about 75% of answerable
-# questions answered right, 85% of unanswerable ones declined) with the bias shifted so that
+# the dev set (benchmarks/chatbot_tune.py --fit; 5-fold figures: 84% of answerable questions
+# answered right, 85% of unanswerable ones declined) with the bias shifted so that
 # DEFAULT_THRESHOLD is the cut that maximizes the share of answerable dev questions answered
 # right plus the share of unanswerable ones declined. The threshold trades one for the other;
-# on dev (answered right / declined / wrongly declined): 0.15: 0.85 / 0.71 / 0.03,
-# 0.25: 0.83 / 0.80 / 0.08, 0.35: 0.78 / 0.93 / 0.15, 0.50: 0.70 / 0.96 / 0.26.
+# on dev (answered right / declined / wrongly declined): 0.15: 0.88 / 0.71 / 0.05,
+# 0.25: 0.87 / 0.81 / 0.08, 0.35: 0.84 / 0.93 / 0.12, 0.50: 0.77 / 0.93 / 0.21.
 # A city moves it with CITYOS_CHATBOT_THRESHOLD.
 CONFIDENCE_WEIGHTS = (
-    0.7078,
-    -1.6717,
-    0.4843,
-    -0.1915,
-    1.5413,
-    0.9488,
-    0.4737,
-    1.6114,
-    0.8031,
-    0.1586,
-    -1.1594,
+    1.0201,
+    -2.244,
+    0.7749,
+    -0.3988,
+    2.7125,
+    0.4129,
+    0.3765,
+    0.9407,
+    1.4417,
+    -0.1309,
+    -1.3198,
+    0.6394,
 )
 OTHER_PLACE_FACTOR = 0.4  # "<a municipality the FAQ never names>の ..."
-CONFIDENCE_BIAS = -2.0101
+CONFIDENCE_BIAS = -2.4636
 # A kana-only chunk is read as the FAQ's words when they cover this share of its kana.
 KANA_COVERAGE = 0.5
 # An English word (or phrase of up to three) the glossary does not know is looked up in the
@@ -497,6 +503,12 @@ KANA_COVERAGE = 0.5
 GENERAL_TOP = 2
 GENERAL_WEIGHT = 1.0
 GENERAL_LONGEST = 3
+# The meaning channel (see word_vectors()): an entry is the IDF-weighted sum of the vectors of
+# its question's words plus DENSE_ANSWER times those of its answer's, a question likewise, and
+# their cosine (never below 0) adds DENSE_WEIGHT of the question's reachable score. Chosen on
+# dev (benchmarks/chatbot_tune.py --dense): top-3 0.967 -> 0.98 while top-1 stayed at 0.90.
+DENSE_WEIGHT = 0.3
+DENSE_ANSWER = 0.3
 
 
 @dataclass(frozen=True)
@@ -735,6 +747,49 @@ def general_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...],
         forms = merged.setdefault(key, [])
         forms.extend(form for form in japanese if form not in forms)
     return written, {key: tuple(forms) for key, forms in merged.items()}
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    """Word -> a vector of its meaning (see word_vectors()), for the words in ``keys``."""
+
+    keys: np.ndarray[Any, Any]  # search keys, UTF-8, sorted
+    rows: np.ndarray[Any, Any]  # the matrix row of each key
+    matrix: np.ndarray[Any, Any]  # one vector a row, of length 1
+
+    def of(self, words: Sequence[str]) -> np.ndarray[Any, Any]:
+        """The vectors of ``words`` (search keys), one a row; a row of zeros for a word the
+        list does not have."""
+        found = np.zeros((len(words), self.matrix.shape[1]), dtype=np.float32)
+        if not words:
+            return found
+        encoded = [w.encode("utf-8") for w in words]
+        width = self.keys.dtype.itemsize
+        wanted = np.array([e if len(e) <= width else b"" for e in encoded], dtype=self.keys.dtype)
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        hit = (self.keys[at] == wanted) & (wanted != b"")
+        found[hit] = self.matrix[self.rows[at[hit]]]
+        return found
+
+
+@cache
+def word_vectors() -> WordVectors:
+    """Japanese word vectors: chiVe's (Works Applications, Apache 2.0) as GiNZA ships them,
+    reduced to 100 dimensions and keyed by :func:`cityos.core.text.search_key`, from
+    ``ja_vectors.bin.gz`` (built by scripts/build_ja_vectors.py, which says how)."""
+    path = resources.files("cityos.chatbot") / "data" / "ja_vectors.bin.gz"
+    body = gzip.decompress(path.read_bytes())
+    end = body.index(b"\n")
+    header = json.loads(body[:end])
+    dims, count, words = int(header["dims"]), int(header["vectors"]), int(header["words"])
+    start = end + 1
+    stored = np.frombuffer(body, dtype=np.int8, count=count * dims, offset=start)
+    matrix = stored.reshape(count, dims).astype(np.float32)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    start += count * dims
+    rows = np.frombuffer(body, dtype="<u2", count=words, offset=start).astype(np.int32)
+    keys = np.array(body[start + 2 * words :].split(b"\n"))
+    return WordVectors(keys, rows, matrix)
 
 
 _MUNICIPALITY_WORDS = frozenset({"city", "ward", "town", "village", "shi", "ku"})
@@ -1206,6 +1261,10 @@ class FaqIndex:
     by_id: dict[str, int]
     threshold: float = DEFAULT_THRESHOLD
     vocabulary: frozenset[str] = frozenset()  # every word term of every entry
+    # Each entry's meaning (see DENSE_WEIGHT), one row of length 1 (or 0) per entry.
+    meanings: np.ndarray[Any, Any] = field(
+        default_factory=lambda: np.zeros((0, 0), dtype=np.float32), repr=False
+    )
     # A JMdict headword -> its word terms (see _used_forms); filled as questions need them.
     _form_keys: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
@@ -1238,6 +1297,7 @@ class FaqIndex:
             cut.append((asked_words, told_words))
         docs: dict[str, list[list[str]]] = {name: [] for name in CHANNELS}
         word_sets = []
+        said: list[tuple[list[str], list[str]]] = []
         for entry, (asked_words, told_words) in zip(listed, cut, strict=True):
             asked = analyzer.analyse(entry.question, words=asked_words)
             told = analyzer.analyse(entry.answer, words=told_words)
@@ -1247,16 +1307,64 @@ class FaqIndex:
             docs["char_a"].append(told.chars)
             docs["word_qa"].append(asked.words + told.words)
             word_sets.append(frozenset(asked.words) | frozenset(told.words))
+            said.append((asked.words, told.words))
         channels = {
             name: _Channel.build(documents, *BM25.get(name, (K1, B)))
             for name, documents in docs.items()
         }
         by_id = {entry.faq_id: index for index, entry in enumerate(listed)}
         vocabulary = frozenset().union(*word_sets) if word_sets else frozenset()
-        return cls(listed, analyzer, channels, word_sets, by_id, threshold, vocabulary)
+        index = cls(listed, analyzer, channels, word_sets, by_id, threshold, vocabulary)
+        index.meanings = index._entry_meanings(said)
+        return index
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def _idf(self, term: str) -> float:
+        found = self.channels["word_qa"].postings.get(term)
+        count = len(found[0]) if found is not None else 0
+        return math.log(1 + (len(self.entries) - count + 0.5) / (count + 0.5))
+
+    def _entry_meanings(self, said: Sequence[tuple[list[str], list[str]]]) -> np.ndarray[Any, Any]:
+        """One row per entry: the IDF-weighted sum of its question's word vectors plus
+        DENSE_ANSWER times its answer's, scaled to length 1."""
+        vectors = word_vectors()
+        terms = sorted(self.vocabulary)
+        known = vectors.of(terms)
+        at = {term: i for i, term in enumerate(terms)}
+        idf = np.array([self._idf(term) for term in terms], dtype=np.float32)
+        meanings = np.zeros((len(said), known.shape[1]), dtype=np.float32)
+        for row, (asked, told) in enumerate(said):
+            shares: dict[int, float] = {}
+            for words, share in ((asked, 1.0), (told, DENSE_ANSWER)):
+                for word in words:
+                    shares[at[word]] = shares.get(at[word], 0.0) + share
+            if shares:
+                columns = np.fromiter(shares.keys(), dtype=np.int64, count=len(shares))
+                weights = np.fromiter(shares.values(), dtype=np.float32, count=len(shares))
+                meanings[row] = (weights * idf[columns]) @ known[columns]
+        norms = np.linalg.norm(meanings, axis=1, keepdims=True)
+        meanings /= np.maximum(norms, 1e-12)  # an entry without vectors stays all zeros
+        return meanings
+
+    def meaning_scores(self, words: Mapping[str, float]) -> np.ndarray[Any, Any]:
+        """How near each entry's meaning is to that of the question's word terms (term ->
+        weight): the cosine, never below 0; all zeros when no word has a vector."""
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        terms = [w for w in words if not w.startswith(("?", "≡"))]
+        if not terms or not len(self.entries):
+            return scores
+        weights = np.array([words[t] * self._idf(t) for t in terms], dtype=np.float32)
+        meaning = weights @ word_vectors().of(terms)
+        norm = float(np.linalg.norm(meaning))
+        if norm <= 0:
+            return scores
+        # einsum rather than @: a BLAS product this size starts threads of its own, which under
+        # a server's many request threads spin against each other (answers/s fell fourfold).
+        np.einsum("ij,j->i", self.meanings, meaning / norm, out=scores)
+        np.maximum(scores, 0.0, out=scores)
+        return scores
 
     def _query_terms(
         self, question: str
@@ -1357,7 +1465,9 @@ class FaqIndex:
             per[name] = (own, reach)
             scores += own * mix[name]
             reachable += reach * mix[name]
-        return scores, reachable, _Scored(per, analysed, translated, unknown)
+        meaning = self.meaning_scores(words)
+        scores = with_meaning(scores, reachable, meaning)
+        return scores, reachable, _Scored(per, analysed, translated, unknown, meaning)
 
     def ask_ranked(self, question: str, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` best entries as (faq_id, score in [0, 1]), best first."""
@@ -1422,8 +1532,9 @@ class FaqIndex:
 
     def _confidence(self, scores: np.ndarray[Any, Any], reachable: float, scored: _Scored) -> float:
         features = confidence_features(
-            self, scores, reachable, scored.per, scored.analysed, scored.unknown, scored.translated
-        )
+            self, scores, reachable, scored.per, scored.analysed, scored.unknown,
+            scored.translated, scored.meaning,
+        )  # fmt: skip
         logit = float(features @ np.asarray(CONFIDENCE_WEIGHTS)) + CONFIDENCE_BIAS
         confidence = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         if any(self._foreign_place(place) for place in scored.analysed.places):
@@ -1458,12 +1569,20 @@ def length_mix(words: int, base: Mapping[str, float] | None = None) -> dict[str,
     return mix
 
 
+def with_meaning(
+    scores: np.ndarray[Any, Any], reachable: float, meaning: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
+    """The mixed BM25 ``scores`` with the meaning channel's cosines added (see DENSE_WEIGHT)."""
+    return (scores + (DENSE_WEIGHT * reachable) * meaning).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class _Scored:
     per: dict[str, tuple[np.ndarray[Any, Any], float]]  # channel -> (scores, reachable)
     analysed: Analysed
     translated: bool
     unknown: list[str]
+    meaning: np.ndarray[Any, Any]  # FaqIndex.meaning_scores of the question
 
 
 def confidence_features(
@@ -1474,6 +1593,7 @@ def confidence_features(
     analysed: Analysed,
     unknown: Sequence[str],
     translated: bool,
+    meaning: np.ndarray[Any, Any],
 ) -> np.ndarray[Any, Any]:
     """What the confidence is computed from, each roughly in [0, 1] and independent of the
     FAQ's size: how much of what the question could reach the best entry reaches, how far
@@ -1511,6 +1631,7 @@ def confidence_features(
             1.0 if translated else 0.0,
             # A place or body the FAQ never names (武蔵野市, NHK): most likely not its business.
             1.0 if any(name not in index.vocabulary for name in analysed.names) else 0.0,
+            float(meaning[top[0]]),  # how near in meaning the best entry is
         ]
     )
 
