@@ -501,3 +501,44 @@ def test_a_question_in_other_words_is_pointed_to_the_entry_it_means(
     assert index.ask_ranked(question, 1)[0][0] == faq_id
     monkeypatch.setattr(engine, "DENSE_WEIGHT", 0.0)  # without the meaning channel
     assert [i for i, _ in index.ask_ranked(question, 1)] != [faq_id]
+
+
+SLIP_FAQ = [
+    FaqEntry("R1", "ハザードマップはどこでもらえますか", "市役所の防災課の窓口で配っています。"),
+    FaqEntry("R2", "印鑑登録をしたいです", "本人確認書類と登録する印鑑を持って市民課へ。"),
+    FaqEntry("R3", "原付バイクの廃車はどこでできますか", "市役所の市民税課で手続きできます。"),
+    FaqEntry("R4", "家族が亡くなったときの手続きは", "死亡届を出してください。"),
+    FaqEntry("R5", "図書館の開館時間を教えてください", "午前9時から午後8時までです。"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "term", "faq_id"),
+    [
+        ("ハサードマップ欲しい", "はざーどまっぷ", "R1"),  # a voicing mark missed
+        ("印監登録したい", "印鑑登録", "R2"),  # the wrong kanji of the same reading
+    ],
+)
+def test_a_slip_of_the_input_method_is_read_as_the_faq_word(
+    question: str, term: str, faq_id: str
+) -> None:
+    index = FaqIndex.build(SLIP_FAQ)
+    assert term in index.analyzer.analyse(question, asked=True).words
+    answer = index.ask(question)
+    assert answer.answered
+    assert answer.faq_id == faq_id
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "not_read_as"),
+    [
+        ("歯医者に行きたい", "歯医者", "廃車"),  # a word of its own, though it reads はいしゃ
+        ("保険証がなくなるって聞いた", "なくなる", "亡くなる"),  # verbs are left as written
+    ],
+)
+def test_a_real_word_is_never_taken_for_a_slip(question: str, kept: str, not_read_as: str) -> None:
+    index = FaqIndex.build(SLIP_FAQ)
+    words = index.analyzer.analyse(question, asked=True).words
+    assert kept in words
+    assert not_read_as not in words
+    assert not index.ask(question).answered

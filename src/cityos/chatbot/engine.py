@@ -17,9 +17,11 @@ in a sixth by meaning:
 
 A kana-only chunk of a question (じゅうみんひょう ほしい, しゅうしゅうび) is first read back
 into the FAQ's own words by their readings (voicing, small kana and long vowels folded), as
-learnt from the entries at build time. English, Chinese and Korean questions are turned into
-Japanese terms with a bundled glossary (kanji-only text is Chinese only when it has a character
-Japanese does not write or a Chinese function word). English nouns the glossary does not know
+learnt from the entries at build time; so is a run of nouns with a word the FAQ never uses that
+reads as one of its words (印監 -> 印鑑, ハサードマップ -> ハザードマップ: Analyzer._repaired).
+English, Chinese and Korean questions are turned into Japanese terms with a bundled glossary
+(kanji-only text is Chinese only when it has a character Japanese does not write or a Chinese
+function word). English nouns the glossary does not know
 are looked up in a general list derived from JMdict (general_lexicon()), keeping only headwords
 the FAQ itself uses; they help rank the entries but do not raise the confidence, and a question
 understood only through them gets suggestions, never an answer.
@@ -497,6 +499,10 @@ OTHER_PLACE_FACTOR = 0.4  # "<a municipality the FAQ never names>の ..."
 CONFIDENCE_BIAS = -2.4636
 # A kana-only chunk is read as the FAQ's words when they cover this share of its kana.
 KANA_COVERAGE = 0.5
+# A run of up to REPAIR_LONGEST question words, one of them unknown to the FAQ, that reads as
+# one of the FAQ's words of at least REPAIR_SHORTEST kana (folded) is taken for it (typos).
+REPAIR_LONGEST = 3
+REPAIR_SHORTEST = 4
 # An English word (or phrase of up to three) the glossary does not know is looked up in the
 # general JMdict list (general_lexicon()); of its headwords, the first GENERAL_TOP that the FAQ
 # itself uses are asked, sharing GENERAL_WEIGHT between them.
@@ -993,6 +999,7 @@ class Analyzer:
         self.longest = 1
         self.lexicon: dict[str, tuple[str, ...]] = {}  # folded kana reading -> word terms
         self.lexicon_longest = 0
+        self.known: set[str] = set()  # the word terms whose readings were learnt
         for group in synonym_groups:
             members = [m for m in group if m]
             if len(members) < 2:
@@ -1082,6 +1089,7 @@ class Analyzer:
             if word is None or key is None:
                 run = []
                 continue
+            self.known.add(key)
             reading = _fold_kana(jtext.search_key(word.reading or word.surface))
             if not _KANA_ONLY.fullmatch(reading):
                 run = []
@@ -1116,13 +1124,47 @@ class Analyzer:
             return None
         return found
 
+    def _repaired(self, words: Sequence[tokens.Word]) -> list[tokens.Word]:
+        """``words`` with each run of one to three nouns that holds a word the FAQ never uses
+        and reads (voicing, small kana and long vowels folded) as one word the FAQ does use
+        replaced by that word: the slips of an input method (印監 for 印鑑, ハサードマップ for
+        ハザードマップ, 国民健康保健 for 国民健康保険). A run that is a word of its own, one the
+        word vectors know (歯医者, not a slip for 廃車), is left alone, and so are verbs (なくなる
+        is not 亡くなる). The new word keeps the run's reading for the reading n-grams."""
+        repaired: list[tokens.Word] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(REPAIR_LONGEST, len(words) - i), 0, -1):
+                run = words[i : i + size]
+                if any(w.pos not in ("名詞", "接尾辞") for w in run):
+                    continue
+                if all(k is None or k in self.known for k in map(self._key, run)):
+                    continue
+                said = _fold_kana("".join(jtext.search_key(w.reading or w.surface) for w in run))
+                found = self.lexicon.get(said)
+                if found is None or len(found) != 1 or len(said) < REPAIR_SHORTEST:
+                    continue
+                if word_vectors().of([jtext.search_key("".join(w.surface for w in run))]).any():
+                    continue
+                reading = "".join(w.reading or w.surface for w in run)
+                repaired.append(
+                    tokens.Word(found[0], found[0], "名詞", "普通名詞", found[0], reading)
+                )
+                i += size
+                break
+            else:
+                repaired.append(words[i])
+                i += 1
+        return repaired
+
     def analyse(
         self, written: str, *, asked: bool = False, words: Sequence[tokens.Word] | None = None
     ) -> Analysed:
         names: set[str] = set()
-        keys, readings, parts = self._content(
-            tokens.words(written) if words is None else words, names, asked
-        )
+        cut = tokens.words(written) if words is None else words
+        if asked and self.known:
+            cut = self._repaired(cut)
+        keys, readings, parts = self._content(cut, names, asked)
         if asked and self.lexicon:
             chunks = _CHUNK.findall(written)
             read = [(c, self._read_kana(c)) for c in chunks if _KANA_ONLY.fullmatch(c)]
