@@ -129,3 +129,46 @@ def test_ask_json_answers_only_from_the_imported_faq(database_url: str, tmp_path
     body = json.loads(asked.stdout)
     assert (body["answered"], body["faq_id"]) == (False, None)
     assert all(re.fullmatch(r"T\d{3}", s["faq_id"]) for s in body["suggestions"])
+
+
+def test_ask_file_answers_each_line_as_one_json_line(database_url: str, tmp_path: Path) -> None:
+    env = env_for(database_url, tmp_path / "data")
+    imported = cityos(env, "chatbot", "import", str(SMALL_FAQ))
+    assert imported.returncode == 0, imported.stderr
+    questions = ["粗大ごみの出し方", "", "明日の天気は？", "じゅうみんひょうがほしい"]
+    listed = tmp_path / "questions.txt"
+    listed.write_text("\n".join(questions) + "\n", encoding="utf-8")
+
+    batch = cityos(env, "chatbot", "ask", "--file", str(listed))
+    assert batch.returncode == 0, batch.stderr
+    lines = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert len(lines) == 3  # the blank line is skipped
+    assert all(list(body) == ANSWER_KEYS for body in lines)
+    assert [(b["answered"], b["faq_id"]) for b in lines] == [
+        (True, "T001"), (False, None), (True, "T003"),
+    ]  # fmt: skip
+    # The same answers as asking one at a time, and from standard input.
+    one = cityos(env, "chatbot", "ask", "--json", "明日の天気は？")
+    assert json.loads(one.stdout) == lines[1]
+    piped = cityos(env, "chatbot", "ask", "--json", "--file", "-", stdin="\n".join(questions))
+    assert [json.loads(line) for line in piped.stdout.splitlines()] == lines
+
+
+def test_ask_says_what_is_wrong_with_its_arguments(database_url: str, tmp_path: Path) -> None:
+    env = env_for(database_url, tmp_path / "data")
+    listed = tmp_path / "questions.txt"
+    listed.write_text("粗大ごみ\n", encoding="utf-8")
+    both = cityos(env, "chatbot", "ask", "粗大ごみ", "--file", str(listed))
+    assert both.returncode == 2
+    assert "give one question or --file" in both.stderr
+    neither = cityos(env, "chatbot", "ask", "--json")
+    assert neither.returncode == 2
+    assert "give one question or --file" in neither.stderr
+    missing = cityos(env, "chatbot", "ask", "--file", str(tmp_path / "none.txt"))
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    nothing = cityos(env, "chatbot", "ask", "--file", str(empty))
+    assert nothing.returncode == 2
+    assert "no questions" in nothing.stderr

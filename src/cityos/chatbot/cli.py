@@ -60,25 +60,64 @@ def import_faq(
 
 @app.command("ask")
 def ask(
-    question: Annotated[str, typer.Argument(help="質問 / the question")],
+    question: Annotated[str | None, typer.Argument(help="質問 / the question")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力 / print JSON")] = False,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="1 行 1 問のファイル (UTF-8, - で標準入力) に答え、1 行 1 件の JSON を出力 / "
+            "answer a file of questions, one a line (UTF-8, - for stdin), one JSON line each",
+        ),
+    ] = None,
 ) -> None:
     """質問に FAQ から答える / answer a question from the FAQ.
 
     Only the FAQ's entries answer here (not the procedure catalog or live data, which the web,
-    API and LINE also use), so that ``faq_id`` is always the imported CSV's ID."""
+    API and LINE also use), so that ``faq_id`` is always the imported CSV's ID. With ``--file``
+    the index is built once for all the questions (batch evaluation)."""
+    if (question is None) == (file is None):
+        err.print(
+            "質問を 1 つ、または --file を指定してください / give one question or --file",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    questions = [question] if question is not None else _read_questions(file)
+    if not questions:
+        err.print(f"質問がありません / no questions in {file}", highlight=False)
+        raise typer.Exit(2)
     settings, db = wiring.open_database()
     db.upgrade()
+    answers = []
     with db.session() as session:
-        asked = service.ask(
-            session, question, channel="cli", threshold=settings.chatbot_threshold,
-            site_url=settings.site_url, log=False, faq_only=True,
-        )  # fmt: skip
+        for asked_text in questions:
+            asked = service.ask(
+                session, asked_text, channel="cli", threshold=settings.chatbot_threshold,
+                site_url=settings.site_url, log=False, faq_only=True,
+            )  # fmt: skip
+            answers.append(asked.answer)
     db.dispose()
-    answer = asked.answer
-    if as_json:
-        sys.stdout.write(orjson.dumps(service.public_fields(answer)).decode() + "\n")
+    if file is not None or as_json:
+        for answer in answers:
+            sys.stdout.write(orjson.dumps(service.public_fields(answer)).decode() + "\n")
         return
+    _print_answer(answers[0])
+
+
+def _read_questions(file: Path | None) -> list[str]:
+    """The questions of ``file`` (``-``: standard input), one a line, blank lines skipped."""
+    try:
+        if file is None or str(file) == "-":
+            text = sys.stdin.read()
+        else:
+            text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        err.print(f"読めません / cannot read {file}: {error}", highlight=False)
+        raise typer.Exit(2) from error
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _print_answer(answer: service.Answer) -> None:
     if service.source_kind(answer) == "greeting":
         console.print(answer.answer or "", highlight=False)
         for s in answer.suggestions:
