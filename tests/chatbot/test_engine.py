@@ -542,3 +542,12 @@ def test_a_real_word_is_never_taken_for_a_slip(question: str, kept: str, not_rea
     assert kept in words
     assert not_read_as not in words
     assert not index.ask(question).answered
+
+
+def test_a_threshold_of_ones_own_leaves_the_shared_index_alone(small_index: FaqIndex) -> None:
+    before = small_index.threshold
+    strict = small_index.ask("粗大ごみの出し方", threshold=0.999)
+    assert not strict.answered
+    assert strict.suggestions[0].faq_id == "T001"
+    assert small_index.threshold == before  # other requests keep the city's threshold
+    assert small_index.ask("粗大ごみの出し方").faq_id == "T001"

@@ -1523,7 +1523,10 @@ class FaqIndex:
             (self.entries[i].faq_id, float(scores[i]) / reachable) for i in top if scores[i] > 0
         ]
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, threshold: float | None = None) -> Answer:
+        """Answer ``question`` from the entries; below ``threshold`` (the index's own when
+        None) suggest the closest entries instead. The index is never changed, so threads may
+        share it with thresholds of their own."""
         written = jtext.normalize(question or "")
         if not written:
             return Answer(False, None, None, None, 0.0, reason="empty")
@@ -1544,7 +1547,7 @@ class FaqIndex:
         best = self.entries[top[0]]
         # Understood only through the general dictionary's guesses: suggest, never answer.
         guessed = not (analysed.words or analysed.chars)
-        if confidence < self.threshold or guessed:
+        if confidence < (self.threshold if threshold is None else threshold) or guessed:
             suggestions = [
                 Suggestion(self.entries[i].faq_id, self.entries[i].question)
                 for i in top[:SUGGESTIONS]

@@ -591,11 +591,8 @@ def served_index(session: Session) -> Served:
     return served
 
 
-def index_for(session: Session, threshold: float | None = None) -> FaqIndex:
-    index = served_index(session).index
-    if threshold is not None:
-        index.threshold = threshold
-    return index
+def index_for(session: Session) -> FaqIndex:
+    return served_index(session).index
 
 
 @dataclass(frozen=True)
@@ -748,10 +745,7 @@ def procedure_answer(
     what it is, what to bring, where, online or not, the deadline and the fee, and its page."""
     if not _PROCEDURE_CUE.search(jtext.normalize(question)):
         return None
-    index = _procedure_index(session)
-    if threshold is not None:
-        index.threshold = threshold
-    found = index.ask(question)
+    found = _procedure_index(session).ask(question, threshold)
     if not found.answered or not found.faq_id:
         return None
     from cityos.procedures import service as procedures
@@ -884,7 +878,7 @@ def ask(
             return Asked(greeting_answer(greeting, served.examples), None)
     answer = live_answer(session, question, site_url) if question.strip() and not faq_only else None
     if answer is None:
-        answer = index_for(session, threshold).ask(question)
+        answer = index_for(session).ask(question, threshold)
         if not faq_only and answer.reason not in ("empty", "no-words", "prompt"):
             answer = _better_of(answer, procedure_answer(session, question, site_url, threshold))
     log_id = None
