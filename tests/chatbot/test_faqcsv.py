@@ -87,3 +87,26 @@ def test_an_excel_file_is_refused_as_not_csv() -> None:
     with pytest.raises(ProblemError) as refused:
         read_faq_csv(b"PK\x03\x04rest-of-a-zip")
     assert refused.value.status == 415
+
+
+def test_a_title_above_the_header_and_tab_separated_files_are_read() -> None:
+    titled = (
+        "三鷹市 よくある質問 一覧,,\r\n"
+        "令和6年4月1日現在,,\r\n"
+        ",,\r\n"
+        "番号,質問内容,回答内容\r\n"
+        "1,ごみの日は？,週2回です。\r\n"
+    )
+    imported = read_faq_csv(titled.encode("cp932"))
+    assert imported.columns == {"faq_id": "番号", "question": "質問内容", "answer": "回答内容"}
+    assert [(e.faq_id, e.question) for e in imported.entries] == [("1", "ごみの日は?")]
+    assert imported.problems == []
+    # The lines keep their numbers in the file: the title lines are counted.
+    broken = read_faq_csv((titled + "2,回答のない質問,\r\n").encode("cp932"))
+    assert [p.line for p in broken.problems] == [6]
+
+    tabbed = "ID\t質問\t回答\tURL\nQ1\t住民票は、どこで取れますか\t市民課です。\t/jumin\n"
+    imported = read_faq_csv(tabbed.encode())
+    assert imported.columns["url"] == "URL"
+    assert imported.entries[0].question == "住民票は、どこで取れますか"  # the comma stays
+    assert imported.entries[0].url == "/jumin"

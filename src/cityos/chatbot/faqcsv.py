@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from cityos.core import encodings
 from cityos.core import text as jtext
@@ -140,15 +141,39 @@ def _date(value: str) -> date | str | None:
         return value  # kept as written: an odd date does not make the entry unreadable
 
 
+HEADER_SEARCH = 10  # rows above the header a file may have (a title, a note, a blank line)
+
+
+def _delimiter(content: str) -> str:
+    """A tab when the file's first lines are tab-separated (some "CSV" exports are), else a
+    comma."""
+    head = content[:4000].splitlines()[:HEADER_SEARCH]
+    tabs = sum(line.count("\t") for line in head)
+    return "\t" if tabs > sum(line.count(",") for line in head) else ","
+
+
+def _header(reader: Any) -> tuple[list[str], dict[str, int]]:
+    """The header (the first of the first rows that names a question and an answer column,
+    so that a title line above it is skipped) and the columns chosen from it; the first row
+    and no columns when none does."""
+    first: list[str] | None = None
+    for _ in range(HEADER_SEARCH):
+        try:
+            row = next(reader)
+        except (StopIteration, csv.Error):
+            break
+        first = row if first is None else first
+        chosen = choose_columns(row)
+        if "question" in chosen and "answer" in chosen:
+            return row, chosen
+    return first or [], {}
+
+
 def read_faq_csv(source: Path | bytes | str) -> FaqImport:
     """Read an FAQ CSV (a path or its bytes): entries, unreadable rows, the columns chosen."""
     content, encoding = _decode(source)
-    reader = csv.reader(io.StringIO(content, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        header = []
-    chosen = choose_columns(header)
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_delimiter(content))
+    header, chosen = _header(reader)
     if "question" not in chosen or "answer" not in chosen:
         found = ", ".join(h for h in header if h.strip()) or "（なし / none）"
         raise ValidationProblem(
