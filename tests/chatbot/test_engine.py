@@ -551,3 +551,16 @@ def test_a_threshold_of_ones_own_leaves_the_shared_index_alone(small_index: FaqI
     assert strict.suggestions[0].faq_id == "T001"
     assert small_index.threshold == before  # other requests keep the city's threshold
     assert small_index.ask("粗大ごみの出し方").faq_id == "T001"
+
+
+def test_ranked_scores_stay_between_0_and_1(small_index: FaqIndex) -> None:
+    for question in (
+        "粗大ごみの出し方",
+        "粗大ごみ 粗大ごみ 粗大ごみ",
+        "犬を飼った",
+        "明日の天気は？",
+    ):
+        ranked = small_index.ask_ranked(question, 3)
+        assert ranked, question
+        assert all(0 < score <= 1 for _faq_id, score in ranked), (question, ranked)
+    assert small_index.ask_ranked("粗大ごみの出し方", 1)[0][1] > 0.5  # a plain match ranks high

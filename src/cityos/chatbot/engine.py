@@ -21,20 +21,20 @@ learnt from the entries at build time; so is a run of nouns with a word the FAQ 
 reads as one of its words (印監 -> 印鑑, ハサードマップ -> ハザードマップ: Analyzer._repaired).
 English, Chinese and Korean questions are turned into Japanese terms with a bundled glossary
 (kanji-only text is Chinese only when it has a character Japanese does not write or a Chinese
-function word). English nouns the glossary does not know
-are looked up in a general list derived from JMdict (general_lexicon()), keeping only headwords
-the FAQ itself uses; they help rank the entries but do not raise the confidence, and a question
-understood only through them gets suggestions, never an answer.
+function word). English nouns the glossary does not know are looked up in a general list
+derived from JMdict (general_lexicon()), keeping only headwords the FAQ itself uses; they help
+rank the entries but do not raise the confidence, and a question understood only through them
+gets suggestions, never an answer.
 
 Each channel's score is divided by the best score the question could reach in it, so the
-mix is in [0, 1] and comparable between questions. On a long question part of the reading
+mix is in [0, 1] and comparable between questions (meaning adds up to DENSE_WEIGHT to it). On a long question part of the reading
 channels' weight moves to the words (length_mix()), and words that only make a question polite
 (POLITE) give neither words nor readings. The confidence is a logistic model over
 size-independent features (how much of what it could reach the best entry reaches, how far
 ahead it is, how many of the question's words it holds, how many the FAQ never uses, whether
 the channels agree, how near in meaning it is), fitted on the dev set; a question about
-another municipality's service (武蔵野市の…) is held below it. The engine never writes an answer: an answer is always one
-entry's own text.
+another municipality's service (武蔵野市の…) is held below it. The engine never writes an
+answer: an answer is always one entry's own text.
 """
 
 from __future__ import annotations
@@ -1519,9 +1519,8 @@ class FaqIndex:
         if reachable <= 0:
             return []
         top = _top(scores, k)
-        return [
-            (self.entries[i].faq_id, float(scores[i]) / reachable) for i in top if scores[i] > 0
-        ]
+        most = reachable * (1 + DENSE_WEIGHT)  # every word matched, and the same meaning
+        return [(self.entries[i].faq_id, float(scores[i]) / most) for i in top if scores[i] > 0]
 
     def ask(self, question: str, threshold: float | None = None) -> Answer:
         """Answer ``question`` from the entries; below ``threshold`` (the index's own when
