@@ -21,7 +21,11 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def test_the_staff_page_needs_a_staff_login(client: TestClient, db: Database) -> None:
     answer = client.get("/staff/notify", follow_redirects=False)
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/login?next=/staff/notify"
+    assert answer.headers["location"] == "/login?next=%2Fstaff%2Fnotify"
+    # A form sent without a login comes back to the console, not to the address it posted to.
+    posted = client.post("/staff/notify/notices", data={"topic": "x"}, follow_redirects=False)
+    assert posted.status_code == 303
+    assert posted.headers["location"] == "/login?next=%2Fstaff%2Fnotify"
 
 
 def test_staff_send_a_notice_and_see_counts_failures_and_subscriptions(

@@ -102,3 +102,28 @@ def test_an_analyst_may_not_edit_the_catalog(client: TestClient, db: Database) -
         auth.create_user(session, "analyst.a", "analyst", ADMIN_PASSWORD)
     login(client, "analyst.a")
     assert client.get("/staff/procedures").status_code == 403
+
+
+def test_the_login_brings_staff_back_to_the_procedure_and_language_they_opened(
+    client: TestClient, admin: object
+) -> None:
+    # The page's address goes into next url-encoded: "&" and "?" stay part of it.
+    asked = client.get("/staff/procedures/juminhyo?lang=en&x=a%26b", follow_redirects=False)
+    assert asked.status_code == 303
+    assert asked.headers["location"] == (
+        "/login?next=%2Fstaff%2Fprocedures%2Fjuminhyo%3Flang%3Den%26x%3Da%2526b"
+    )
+    form = client.get(asked.headers["location"])
+    assert 'name="next" value="/staff/procedures/juminhyo?lang=en&amp;x=a%26b"' in form.text
+    answer = client.post(
+        "/login",
+        data={
+            "name": "admin",
+            "password": ADMIN_PASSWORD,
+            "csrf_token": csrf_of(form.text),
+            "next": "/staff/procedures/juminhyo?lang=en&x=a%26b",
+        },
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/staff/procedures/juminhyo?lang=en&x=a%26b"
+    assert client.get(answer.headers["location"]).status_code == 200

@@ -36,7 +36,7 @@ def test_a_new_resident_signs_up_and_sees_my_page(client: TestClient, db: Databa
         assert empty in page.text
     # A resident is not staff: the staff pages still ask for a staff login.
     assert client.get("/staff/procedures", follow_redirects=False).headers["location"] == (
-        "/login?next=/staff/procedures"
+        "/login?next=%2Fstaff%2Fprocedures"
     )
     with db.session() as session:
         stored = session.scalars(select(Resident)).one()

@@ -24,6 +24,7 @@ from cityos.core.web import (
     require,
     session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.web.templating import render
 
@@ -103,19 +104,11 @@ def chat_feedback(
 # --- staff ---------------------------------------------------------------------------------
 
 
-def _staff(request: Request, session: Session, target: str) -> Response | None:
-    user = session_user(request, session)
-    if user is None:
-        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
-    require(user, "chatbot.manage")
-    return None
-
-
 @router.get("/staff/chatbot")
 def staff_entries(request: Request, session: SessionDep, q: str = "") -> Response:
-    redirect = _staff(request, session, "/staff/chatbot")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "chatbot.manage")
+    if isinstance(user, Response):
+        return user
     context = {
         "entries": service.list_entries(session, q[:100]),
         "q": q[:100],
@@ -137,9 +130,9 @@ def _entry_page(
 @router.get("/staff/chatbot/new")
 def staff_new(request: Request, session: SessionDep, from_log: str = "") -> Response:
     """A new entry; from the log (「回答を作成」) its question is filled in already."""
-    redirect = _staff(request, session, "/staff/chatbot/new")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "chatbot.manage")
+    if isinstance(user, Response):
+        return user
     values: dict[str, str] = {}
     if from_log.isdigit() and len(from_log) < 10:
         values["question"] = service.asked_question(session, int(from_log)).text
@@ -148,9 +141,9 @@ def staff_new(request: Request, session: SessionDep, from_log: str = "") -> Resp
 
 @router.get("/staff/chatbot/entries/{faq_id}")
 def staff_entry(request: Request, session: SessionDep, faq_id: str) -> Response:
-    redirect = _staff(request, session, f"/staff/chatbot/entries/{faq_id[:64]}")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "chatbot.manage")
+    if isinstance(user, Response):
+        return user
     row = service.get_entry(session, faq_id[:64])
     values = {name: str(getattr(row, name) or "") for name in ENTRY_FIELDS}
     return _entry_page(request, session, {"values": values, "existing": row.faq_id})
@@ -209,9 +202,9 @@ def staff_delete(
 
 @router.get("/staff/chatbot/import")
 def staff_import_page(request: Request, session: SessionDep) -> Response:
-    redirect = _staff(request, session, "/staff/chatbot/import")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "chatbot.manage")
+    if isinstance(user, Response):
+        return user
     return render(request, "chatbot/staff_import.html", {"report": None, "labels": FIELD_LABELS},
                   session=session)  # fmt: skip
 
@@ -250,9 +243,9 @@ def _import_sync(request: Request, token: Any, data: bytes) -> Response:
 
 @router.get("/staff/chatbot/synonyms")
 def staff_synonyms(request: Request, session: SessionDep) -> Response:
-    redirect = _staff(request, session, "/staff/chatbot/synonyms")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "chatbot.manage")
+    if isinstance(user, Response):
+        return user
     context = {
         "text": service.synonyms_text(service.synonym_groups(session)),
         "saved": request.query_params.get("saved") == "1",
@@ -282,9 +275,9 @@ def staff_save_synonyms(
 
 @router.get("/staff/chatbot/log")
 def staff_log(request: Request, session: SessionDep) -> Response:
-    redirect = _staff(request, session, "/staff/chatbot/log")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "chatbot.manage")
+    if isinstance(user, Response):
+        return user
     context = {"questions": service.open_questions(session)}
     return render(request, "chatbot/staff_log.html", context, session=session)
 

@@ -14,6 +14,7 @@ from cityos.core.web import (
     check_csrf,
     require,
     session_user,
+    staff_or_login,
 )
 from cityos.web.templating import render
 
@@ -74,9 +75,9 @@ def logout(
 
 @router.get("/staff/tokens")
 def tokens_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return RedirectResponse("/login?next=/staff/tokens", status_code=303)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     return render(request, "core/tokens.html", {"user": user, "tokens": user.tokens})
 
 
@@ -98,10 +99,9 @@ def create_token(
 
 @router.get("/staff/audit")
 def audit_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return RedirectResponse("/login?next=/staff/audit", status_code=303)
-    require(user, "audit.read")
+    user = staff_or_login(request, session, "audit.read")
+    if isinstance(user, Response):
+        return user
     return render(
         request, "core/audit.html", {"user": user, "entries": audit.recent(session, limit=200)}
     )

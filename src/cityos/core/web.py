@@ -6,8 +6,10 @@ import re
 import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy.orm import Session
 
@@ -260,6 +262,38 @@ def require(user: User | None, permission: str) -> User:
             f"{user.name} にはこの操作の権限がありません / {user.name} may not do this"
         )
     return user
+
+
+def staff_or_login(
+    request: Request,
+    session: Session,
+    permission: str | None = None,
+    *,
+    next_path: str | None = None,
+) -> User | Response:
+    """The signed-in staff member a staff page is for, or the way to the login form.
+
+    Nobody signed in (or the account was deactivated): a 303 redirect to
+    ``/login?next=...`` whose ``next`` is this page's path and query, url-encoded, so that
+    the login form brings the person back to the very page they asked for. A form's POST
+    handler, whose own address cannot be opened again with GET, names the page to come back
+    to with ``next_path`` (a same-site path such as ``/staff/notify``).
+
+    Signed in: the user, once ``require(user, permission)`` allows it when a permission is
+    given (ForbiddenProblem, a 403 saying so in Japanese and English, when it does not);
+    without a permission any active staff account will do. A handler reads::
+
+        user = staff_or_login(request, session, "chatbot.manage")
+        if isinstance(user, Response):
+            return user
+    """
+    user = session_user(request, session)
+    if user is None:
+        target = next_path or request.url.path + (
+            f"?{request.url.query}" if request.url.query else ""
+        )
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+    return user if permission is None else require(user, permission)
 
 
 def csrf_token(request: Request) -> str:

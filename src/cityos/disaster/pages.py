@@ -18,9 +18,8 @@ from cityos.core.web import (
     SessionDep,
     check_csrf,
     database_of,
-    require,
-    session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.disaster import alerts, cap, public, service
 from cityos.disaster import api as disaster_api
@@ -260,14 +259,6 @@ def alert_page(request: Request, alert_id: str, session: SessionDep) -> Response
 # --- staff console -------------------------------------------------------------------------
 
 
-def _staff(request: Request, session: Session) -> User | None:
-    return session_user(request, session)
-
-
-def _login(request: Request) -> Response:
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-
-
 def _console(request: Request, session: Session, user: User, **extra: Any) -> dict[str, Any]:
     settings = settings_of(request)
     context = _common(session, request)
@@ -289,10 +280,9 @@ def _console(request: Request, session: Session, user: User, **extra: Any) -> di
 
 @router.get("/staff/disaster")
 def console(request: Request, session: SessionDep) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login(request)
-    require(user, "disaster.manage")
+    user = staff_or_login(request, session, "disaster.manage")
+    if isinstance(user, Response):
+        return user
     return render(request, "disaster/staff.html", _console(request, session, user))
 
 
@@ -305,9 +295,9 @@ async def mode_submit(request: Request) -> Response:
 def _mode_sync(request: Request, form: Any) -> Response:
     settings = settings_of(request)
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         try:
             with session.begin_nested():
@@ -331,9 +321,9 @@ async def alert_submit(request: Request) -> Response:
 def _alert_sync(request: Request, form: Any) -> Response:
     settings = settings_of(request)
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         data = {
             key: form.get(key, "")
@@ -374,10 +364,9 @@ def _alert_sync(request: Request, form: Any) -> Response:
 
 @router.get("/staff/disaster/shelters/{shelter_id}")
 def shelter_form(request: Request, shelter_id: str, session: SessionDep) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login(request)
-    require(user, "disaster.manage")
+    user = staff_or_login(request, session, "disaster.manage")
+    if isinstance(user, Response):
+        return user
     return render(
         request, "disaster/staff_shelter.html", _shelter_context(request, session, user, shelter_id)
     )
@@ -409,9 +398,9 @@ async def shelter_submit(request: Request, shelter_id: str) -> Response:
 
 def _shelter_sync(request: Request, shelter_id: str, form: Any) -> Response:
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         changes: dict[str, Any] = {
             flag: form.get(flag) == "on" for flag in ("is_open", *service.STATUS_FLAGS)
@@ -438,9 +427,9 @@ async def blocked_submit(request: Request) -> Response:
 
 def _blocked_sync(request: Request, form: Any) -> Response:
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         try:
             with session.begin_nested():

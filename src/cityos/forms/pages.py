@@ -27,6 +27,7 @@ from cityos.core.web import (
     require,
     session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.forms import pdf, service
 from cityos.forms.models import NEXT_STATUSES, STATUSES, FormDefinition, Submission
@@ -285,19 +286,11 @@ def application_pdf(request: Request, session: SessionDep, submission_id: RowId)
 # --- staff ---------------------------------------------------------------------------------------
 
 
-def _staff(request: Request, session: Session) -> Any:
-    user = session_user(request, session)
-    if user is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
-    return require(user, "forms.manage")
-
-
 @router.get("/staff/forms")
 def staff_inbox(
     request: Request, session: SessionDep, department: str = "", status: str = ""
 ) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, "forms.manage")
     if isinstance(user, Response):
         return user
     status = status if status in STATUSES else ""
@@ -339,7 +332,7 @@ def _staff_submission_page(
 
 @router.get("/staff/forms/submissions/{submission_id}")
 def staff_submission(request: Request, session: SessionDep, submission_id: RowId) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, "forms.manage")
     if isinstance(user, Response):
         return user
     return _staff_submission_page(request, session, user, submission_id)
@@ -347,7 +340,7 @@ def staff_submission(request: Request, session: SessionDep, submission_id: RowId
 
 @router.get("/staff/forms/submissions/{submission_id}/form.pdf")
 def staff_submission_pdf(request: Request, session: SessionDep, submission_id: RowId) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, "forms.manage")
     if isinstance(user, Response):
         return user
     return _pdf_response(request, service.staff_submission(session, user, submission_id))
@@ -381,7 +374,7 @@ def staff_counter(
 ) -> Response:
     """Where a printed form's QR code leads: the submission, for staff at the counter."""
     submission_id = service.counter_submission_id(settings_of(request), token)
-    user = _staff(request, session)
+    user = staff_or_login(request, session, "forms.manage")
     if isinstance(user, Response):
         return user
     return _staff_submission_page(request, session, user, submission_id, via="counter-qr")
@@ -389,7 +382,7 @@ def staff_counter(
 
 @router.get("/staff/forms/definitions/{form_id}")
 def staff_definition(request: Request, session: SessionDep, form_id: FormId) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, "forms.manage")
     if isinstance(user, Response):
         return user
     found = service.form(session, form_id, active_only=False)

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from cityos.core.errors import ValidationProblem
 from cityos.core.models import User
-from cityos.core.web import SessionDep, check_csrf, database_of, require, session_user, settings_of
+from cityos.core.web import (
+    SessionDep,
+    check_csrf,
+    database_of,
+    require,
+    session_user,
+    settings_of,
+    staff_or_login,
+)
 from cityos.notices import service
 from cityos.notices.models import INTERESTS
 from cityos.residents import sessions
@@ -111,10 +119,9 @@ def _staff_page(
 
 @router.get("/staff/notices")
 def staff_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return RedirectResponse("/login?next=/staff/notices", status_code=303)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     return _staff_page(request, session, user, {})
 
 

@@ -16,9 +16,8 @@ from cityos.core.web import (
     SessionDep,
     check_csrf,
     database_of,
-    require,
-    session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.db import utcnow
 from cityos.notify import filters, links, service
@@ -31,6 +30,8 @@ Texts = Annotated[list[str], Form()]
 Text = Annotated[str, Form(max_length=service.BODY_LIMIT)]
 ShortText = Annotated[str, Form(max_length=service.URL_LIMIT)]
 ATOM = "http://www.w3.org/2005/Atom"
+# Where the staff console's forms (which POST elsewhere) bring a person back after logging in.
+STAFF_PAGE = "/staff/notify"
 
 CHANNEL_LABELS = {
     "email": ("メール", "E-mail"),
@@ -375,16 +376,9 @@ def _staff_context(session: Session, user: User, **extra: Any) -> dict[str, Any]
     return _filter_context(**context)
 
 
-def _staff_user(request: Request, session: Session) -> User | Response:
-    user = session_user(request, session)
-    if user is None:
-        return RedirectResponse("/login?next=/staff/notify", status_code=303)
-    return require(user, service.MANAGE_PERMISSION)
-
-
 @router.get("/staff/notify")
 def staff_page(request: Request, session: SessionDep) -> Response:
-    user = _staff_user(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
     if isinstance(user, Response):
         return user
     sent = request.query_params.get("sent", "")
@@ -411,7 +405,7 @@ def staff_send_notice(
     url: ShortText = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = _staff_user(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION, next_path=STAFF_PAGE)
     if isinstance(user, Response):
         return user
     check_csrf(request, csrf_token)
@@ -445,7 +439,7 @@ def staff_add_webhook(
     topics: Texts = [],  # noqa: B006
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = _staff_user(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION, next_path=STAFF_PAGE)
     if isinstance(user, Response):
         return user
     check_csrf(request, csrf_token)
@@ -475,7 +469,7 @@ def staff_requeue(
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = _staff_user(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION, next_path=STAFF_PAGE)
     if isinstance(user, Response):
         return user
     check_csrf(request, csrf_token)

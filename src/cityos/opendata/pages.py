@@ -24,6 +24,7 @@ from cityos.core.web import (
     require,
     session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.opendata import ckan, dcat, export, search, service, standards
 from cityos.opendata.models import Resource
@@ -413,19 +414,11 @@ def about_page(request: Request, session: SessionDep) -> Response:
 # --- staff console -------------------------------------------------------------------------
 
 
-def _staff(request: Request, session: Session) -> User | None:
-    return session_user(request, session)
-
-
-def _login_redirect(request: Request) -> Response:
-    return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
-
-
 @router.get("/staff")
 def staff_home(request: Request, session: SessionDep) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     found = search.search_datasets(
         session, user, rows=1000, sort="metadata_modified desc", include_private=True
     )
@@ -449,10 +442,9 @@ def _form_context(
 
 @router.get("/staff/datasets/new")
 def new_dataset_form(request: Request, session: SessionDep) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
-    require(user, "catalog.write")
+    user = staff_or_login(request, session, "catalog.write")
+    if isinstance(user, Response):
+        return user
     return render(
         request,
         "opendata/staff_dataset_form.html",
@@ -487,9 +479,9 @@ async def create_dataset_submit(request: Request) -> Response:
 def _save_dataset_sync(request: Request, name: str | None, form: Any) -> Response:
     """Create (name None) or update a dataset from the form; errors show on the form again."""
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login_redirect(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         data = _dataset_form_data(form)
         current = service.get_dataset(session, name, user) if name else None
@@ -510,9 +502,9 @@ def _save_dataset_sync(request: Request, name: str | None, form: Any) -> Respons
 
 @router.get("/staff/datasets/{name}")
 def staff_dataset(request: Request, name: str, session: SessionDep) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     dataset = service.get_dataset(session, name, user)
     return render(
         request,
@@ -523,10 +515,9 @@ def staff_dataset(request: Request, name: str, session: SessionDep) -> Response:
 
 @router.get("/staff/datasets/{name}/edit")
 def edit_dataset_form(request: Request, name: str, session: SessionDep) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
-    require(user, "catalog.write")
+    user = staff_or_login(request, session, "catalog.write")
+    if isinstance(user, Response):
+        return user
     dataset = service.get_dataset(session, name, user)
     values = {
         **{
@@ -567,9 +558,9 @@ async def edit_dataset_submit(request: Request, name: str) -> Response:
 def delete_dataset_submit(
     request: Request, name: str, session: SessionDep, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     check_csrf(request, csrf_token)
     service.delete_dataset(session, user, name)
     return RedirectResponse("/staff", status_code=303)
@@ -600,9 +591,9 @@ async def upload_submit(request: Request, name: str) -> Response:
 def _upload_sync(request: Request, name: str, form: Any, stored: service.UploadedFile) -> Response:
     settings = settings_of(request)
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login_redirect(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         require(user, "catalog.write")
         dataset = service.get_dataset(session, name, user)
@@ -645,9 +636,9 @@ def _upload_sync(request: Request, name: str, form: Any, stored: service.Uploade
 
 def _upload_error(request: Request, name: str, message: str, status: int) -> Response:
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login_redirect(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         dataset = service.get_dataset(session, name, user)
         context = {
             "user": user,
@@ -660,10 +651,9 @@ def _upload_error(request: Request, name: str, message: str, status: int) -> Res
 
 @router.get("/staff/organizations")
 def publishers_page(request: Request, session: SessionDep) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
-    require(user, "catalog.write")
+    user = staff_or_login(request, session, "catalog.write")
+    if isinstance(user, Response):
+        return user
     return render(request, "opendata/staff_publishers.html", _publishers_context(session, user))
 
 
@@ -691,9 +681,9 @@ async def publisher_submit(request: Request) -> Response:
 def _publisher_sync(request: Request, form: Any) -> Response:
     """Add an organization (kind=organization) or a group (kind=group)."""
     with database_of(request).session() as session:
-        user = _staff(request, session)
-        if user is None:
-            return _login_redirect(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         require(user, "catalog.write")
         kind = "group" if form.get("kind") == "group" else "organization"
@@ -714,9 +704,9 @@ def _publisher_sync(request: Request, form: Any) -> Response:
 def delete_resource_submit(
     request: Request, resource_id: str, session: SessionDep, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     check_csrf(request, csrf_token)
     resource = service.get_resource(session, resource_id, user)
     dataset_name = resource.dataset.name
@@ -728,9 +718,9 @@ def delete_resource_submit(
 def version_report(
     request: Request, resource_id: str, number: int, session: SessionDep
 ) -> Response:
-    user = _staff(request, session)
-    if user is None:
-        return _login_redirect(request)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     resource = service.get_resource(session, resource_id, user)
     version = service.version_of(resource, number)
     return render(

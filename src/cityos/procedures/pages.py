@@ -21,6 +21,7 @@ from cityos.core.web import (
     language_of,
     require,
     session_user,
+    staff_or_login,
 )
 from cityos.forms import service as forms
 from cityos.forms.models import STATUSES as FORM_STATUSES
@@ -122,19 +123,11 @@ def procedure_page(request: Request, session: SessionDep, procedure_id: str) -> 
 # --- staff -----------------------------------------------------------------------------------
 
 
-def _staff(request: Request, session: SessionDep, target: str) -> Response | None:
-    user = session_user(request, session)
-    if user is None:
-        return RedirectResponse(f"/login?next={target}", status_code=303)
-    require(user, "procedures.manage")
-    return None
-
-
 @router.get("/staff/procedures")
 def staff_list(request: Request, session: SessionDep) -> Response:
-    redirect = _staff(request, session, "/staff/procedures")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "procedures.manage")
+    if isinstance(user, Response):
+        return user
     context = {"procedures": service.search(session), **_helpers(language_of(request))}
     return render(request, "procedures/staff_list.html", context, session=session)
 
@@ -158,9 +151,9 @@ def _edit_values(procedure: Procedure) -> dict[str, Any]:
 
 @router.get("/staff/procedures/{procedure_id}")
 def staff_edit(request: Request, session: SessionDep, procedure_id: str) -> Response:
-    redirect = _staff(request, session, f"/staff/procedures/{procedure_id}")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "procedures.manage")
+    if isinstance(user, Response):
+        return user
     procedure = service.get(session, procedure_id)
     context = {
         "procedure": procedure,

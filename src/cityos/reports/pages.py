@@ -15,7 +15,7 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,8 +33,8 @@ from cityos.core.web import (
     files_of,
     language_of,
     require,
-    session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.db import utcnow
 from cityos.reports import catalog, photos, service
@@ -320,11 +320,6 @@ def public_detail(request: Request, session: SessionDep, request_id: str) -> Res
 # --- staff ---------------------------------------------------------------------------------
 
 
-def _login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-
-
 def _inbox_filter(request: Request) -> service.InboxFilter:
     params = request.query_params
     days = params.get("days", "")
@@ -339,10 +334,9 @@ def _inbox_filter(request: Request) -> service.InboxFilter:
 
 @router.get("/staff/reports")
 def inbox_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     status = 200
     error = ""
     try:
@@ -401,10 +395,9 @@ def _period(request: Request) -> tuple[int, datetime | None]:
 
 @router.get("/staff/reports/numbers")
 def numbers_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     period, start = _period(request)
     numbers = service.numbers(session, start=start)
     names = {s.code: s for s in service.list_services(session)}
@@ -422,10 +415,9 @@ def numbers_page(request: Request, session: SessionDep) -> Response:
 
 @router.get("/staff/reports/numbers.csv")
 def numbers_csv(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     _period_days, start = _period(request)
     return Response(
         service.numbers_csv(session, start=start),
@@ -436,10 +428,9 @@ def numbers_csv(request: Request, session: SessionDep) -> Response:
 
 @router.get("/staff/reports/{request_id}")
 def staff_detail(request: Request, session: SessionDep, request_id: str) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     return render(
         request, "reports/staff_detail.html", _staff_detail(request, session, user, request_id)
     )
@@ -458,10 +449,9 @@ async def status_submit(request: Request, request_id: str) -> Response:
 
 def _status_unread(request: Request, request_id: str, exc: ProblemError) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
-        require(user, service.MANAGE_PERMISSION)
+        user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+        if isinstance(user, Response):
+            return user
         context = _staff_detail(request, session, user, request_id, error=exc.detail)
         return render(request, "reports/staff_detail.html", context, status=exc.status)
 
@@ -469,9 +459,9 @@ def _status_unread(request: Request, request_id: str, exc: ProblemError) -> Resp
 def _status_sync(request: Request, request_id: str, form: ReportForm) -> Response:
     settings = settings_of(request)
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, _first(form, "csrf_token"))
         require(user, service.MANAGE_PERMISSION)
         department = _first(form, "department") or None
@@ -507,9 +497,9 @@ async def merge_submit(request: Request, request_id: str) -> Response:
 def _merge_sync(request: Request, request_id: str, form: Any) -> Response:
     settings = settings_of(request)
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         require(user, service.MANAGE_PERMISSION)
         into = str(form.get("into") or "")

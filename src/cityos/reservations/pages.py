@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from cityos.core.errors import ProblemError
 from cityos.core.text import TOKYO
-from cityos.core.web import SessionDep, check_csrf, database_of, require, session_user
+from cityos.core.web import (
+    SessionDep,
+    check_csrf,
+    database_of,
+    require,
+    session_user,
+    staff_or_login,
+)
 from cityos.procedures import service as procedures
 from cityos.reservations import service
 from cityos.reservations.models import STATUSES, WEEKDAYS, Booking, Counter
@@ -200,14 +207,6 @@ def booking_cancel(
 # --- staff ---------------------------------------------------------------------------------------
 
 
-def _staff(request: Request, session: Session, target: str) -> Response | None:
-    user = session_user(request, session)
-    if user is None:
-        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
-    require(user, "reservations.manage")
-    return None
-
-
 def _day(value: str) -> date:
     try:
         return date.fromisoformat(value) if value else service.today()
@@ -217,19 +216,18 @@ def _day(value: str) -> date:
 
 @router.get("/staff/reservations")
 def staff_counters(request: Request, session: SessionDep) -> Response:
-    redirect = _staff(request, session, "/staff/reservations")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "reservations.manage")
+    if isinstance(user, Response):
+        return user
     context = {"waiting": service.waiting_times(session), "today": service.today()}
     return render(request, "reservations/staff_counters.html", context, session=session)
 
 
 @router.get("/staff/reservations/{counter_id}")
 def staff_queue(request: Request, session: SessionDep, counter_id: str, day: str = "") -> Response:
-    redirect = _staff(request, session, f"/staff/reservations/{counter_id[:40]}")
-    if redirect is not None:
-        return redirect
-    user = require(session_user(request, session), "reservations.manage")
+    user = staff_or_login(request, session, "reservations.manage")
+    if isinstance(user, Response):
+        return user
     counter = service.get_counter(session, counter_id[:40])
     chosen = _day(day[:10])
     context = {
@@ -281,9 +279,9 @@ def _counter_values(counter: Counter) -> dict[str, Any]:
 
 @router.get("/staff/reservations/{counter_id}/edit")
 def staff_edit(request: Request, session: SessionDep, counter_id: str) -> Response:
-    redirect = _staff(request, session, f"/staff/reservations/{counter_id[:40]}/edit")
-    if redirect is not None:
-        return redirect
+    user = staff_or_login(request, session, "reservations.manage")
+    if isinstance(user, Response):
+        return user
     counter = service.get_counter(session, counter_id[:40])
     context = {
         "counter": counter,

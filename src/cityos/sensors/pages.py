@@ -22,8 +22,8 @@ from cityos.core.web import (
     files_of,
     language_of,
     require,
-    session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.db import utcnow
 from cityos.sensors import chart, service
@@ -209,16 +209,11 @@ def station_page(
 # --- staff: readings from a CSV file -------------------------------------------------------
 
 
-def _login_redirect(request: Request) -> Response:
-    return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
-
-
 @router.get("/staff/sensors")
 def staff_sensors(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login_redirect(request)
-    require(user, service.WRITE_PERMISSION)
+    user = staff_or_login(request, session, service.WRITE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     return render(request, "sensors/staff_upload.html", _staff_context(session, user))
 
 
@@ -256,9 +251,9 @@ def _upload_sync(
     request: Request, csrf: Any, data: bytes, filename: str, digest: str, size: int
 ) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login_redirect(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, csrf)
         require(user, service.WRITE_PERMISSION)
         upload = service.upload_readings(session, user, data, filename, digest, size)
@@ -267,19 +262,18 @@ def _upload_sync(
 
 def _upload_error(request: Request, message: str, status: int) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login_redirect(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         context = _staff_context(session, user, error=message)
         return render(request, "sensors/staff_upload.html", context, status=status)
 
 
 @router.get("/staff/sensors/uploads/{upload_id}")
 def upload_report_page(request: Request, upload_id: int, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login_redirect(request)
-    require(user, service.WRITE_PERMISSION)
+    user = staff_or_login(request, session, service.WRITE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     upload = service.get_upload(session, upload_id)
     return render(
         request,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,7 +21,7 @@ from cityos.core.web import (
     database_of,
     language_of,
     require,
-    session_user,
+    staff_or_login,
 )
 from cityos.db import utcnow
 from cityos.sns import gazetteer, service
@@ -39,11 +39,6 @@ LEVEL_LABELS = {
     3: ("深刻（救助要請あり）", "Severe (rescue requests)"),
 }
 HOUR_CHOICES = (1, 3, 6, 12, 24, 72)
-
-
-def _login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def _labels() -> dict[str, Any]:
@@ -116,10 +111,9 @@ def _params(request: Request) -> dict[str, str]:
 
 @router.get("/staff/sns")
 def queue_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.READ_PERMISSION)
+    user = staff_or_login(request, session, service.READ_PERMISSION)
+    if isinstance(user, Response):
+        return user
     try:
         context = _queue_context(request, session, user, _params(request))
     except ProblemError as exc:
@@ -141,9 +135,9 @@ def _safe_back(target: str) -> str:
 
 def _mark_sync(request: Request, post_uuid: str, form: Any) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         require(user, service.MARK_PERMISSION)
         back = _safe_back(str(form.get("back") or "/staff/sns"))
@@ -168,10 +162,9 @@ def summaries_page(
     session: SessionDep,
     hours: Annotated[int, Query(ge=1, le=24 * 30)] = 24,
 ) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.READ_PERMISSION)
+    user = staff_or_login(request, session, service.READ_PERMISSION)
+    if isinstance(user, Response):
+        return user
     since, until = service.window(None, None, hours)
     areas = service.area_summaries(session, since, until)
     points = [
@@ -218,10 +211,9 @@ def ask_page(
     session: SessionDep,
     q: Annotated[str, Query(max_length=1000)] = "",
 ) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.READ_PERMISSION)
+    user = staff_or_login(request, session, service.READ_PERMISSION)
+    if isinstance(user, Response):
+        return user
     context: dict[str, Any] = {"user": user, "q": q, "examples": EXAMPLES, **_labels()}
     status = 200
     if q.strip():

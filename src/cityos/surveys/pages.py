@@ -24,6 +24,7 @@ from cityos.core.web import (
     require,
     session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.residents import sessions
 from cityos.surveys import service
@@ -130,17 +131,9 @@ def _answer_sync(request: Request, slug: str, submitted: dict[str, list[str]]) -
 # --- staff ---------------------------------------------------------------------------------------
 
 
-def _staff(request: Request, session: Session) -> User | Response:
-    user = session_user(request, session)
-    if user is None:
-        target = request.url.path
-        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
-    return require(user, service.MANAGE_PERMISSION)
-
-
 @router.get("/staff/surveys")
 def staff_list(request: Request, session: SessionDep) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
     if isinstance(user, Response):
         return user
     rows = [(s, service.state(s)) for s in service.surveys(session)]
@@ -193,7 +186,7 @@ def _values_of(survey: Survey) -> dict[str, str]:
 @router.get("/staff/surveys/new")
 def staff_new(request: Request, session: SessionDep) -> Response:
     """The builder's first step (title, who may answer, dates); ?advanced=1: the JSON editor."""
-    user = _staff(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
     if isinstance(user, Response):
         return user
     if request.query_params.get("advanced") == "1":
@@ -267,7 +260,7 @@ def staff_create(
 
 @router.get("/staff/surveys/{survey_id}")
 def staff_edit(request: Request, session: SessionDep, survey_id: RowId) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
     if isinstance(user, Response):
         return user
     survey = service.get_survey(session, survey_id)
@@ -422,7 +415,7 @@ async def _form_fields(request: Request) -> dict[str, str]:
 
 @router.get("/staff/surveys/{survey_id}/edit")
 def staff_builder(request: Request, session: SessionDep, survey_id: RowId) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
     if isinstance(user, Response):
         return user
     return _builder_page(request, session, user, service.get_survey(session, survey_id))
@@ -497,7 +490,7 @@ def _question_sync(request: Request, survey_id: int, qid: str, fields: dict[str,
 @router.get("/staff/surveys/{survey_id}/preview")
 def staff_preview(request: Request, session: SessionDep, survey_id: RowId) -> Response:
     """The answer page as a resident sees it, with nothing sent."""
-    user = _staff(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
     if isinstance(user, Response):
         return user
     survey = service.get_survey(session, survey_id)
@@ -536,7 +529,7 @@ def staff_qr(request: Request, session: SessionDep, survey_id: RowId, kind: str)
 
 @router.get("/staff/surveys/{survey_id}/results")
 def staff_results(request: Request, session: SessionDep, survey_id: RowId) -> Response:
-    user = _staff(request, session)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
     if isinstance(user, Response):
         return user
     survey = service.get_survey(session, survey_id)

@@ -27,6 +27,7 @@ from cityos.core.web import (
     require,
     session_user,
     settings_of,
+    staff_or_login,
 )
 from cityos.voice import moderation, service
 from cityos.voice.models import Consultation
@@ -54,11 +55,6 @@ def _labels(**extra: Any) -> dict[str, Any]:
         "trend_points": service.trend_points,
         **extra,
     }
-
-
-def _login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def _browser(request: Request) -> tuple[str, str | None]:
@@ -230,10 +226,9 @@ def _filter_of(request: Request) -> tuple[service.VoiceFilter, dict[str, str]]:
 
 @router.get("/staff/voice")
 def analysis_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.READ_PERMISSION)
+    user = staff_or_login(request, session, service.READ_PERMISSION)
+    if isinstance(user, Response):
+        return user
     error = None
     status = 200
     try:
@@ -259,10 +254,9 @@ def analysis_page(request: Request, session: SessionDep) -> Response:
 
 @router.get("/staff/voice/moderation")
 def moderation_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     status = request.query_params.get("status", "pending")
     status = status if status in service.STATE_LABELS else "pending"
     rows = service.moderation_queue(session, status=status)
@@ -280,9 +274,9 @@ def moderate_submit(
     reason: Annotated[str, Form(max_length=2000)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     check_csrf(request, csrf_token)
     require(user, service.MANAGE_PERMISSION)
     opinion = service.get_opinion(session, opinion_id)
@@ -318,10 +312,9 @@ def _moment(day: str, clock: str, name: str) -> datetime:
 
 @router.get("/staff/voice/consultations")
 def staff_consultations(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     found = service.consultations(session)
     counts = {c.id: service.opinion_counts(session, c) for c in found}
     context = _labels(user=user, consultations=found, counts=counts, values={})
@@ -355,10 +348,9 @@ async def consultation_create(request: Request) -> Response:
 
 def _consultations_error(request: Request, form: Any, exc: ProblemError) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
-        require(user, service.MANAGE_PERMISSION)
+        user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+        if isinstance(user, Response):
+            return user
         found = service.consultations(session)
         counts = {c.id: service.opinion_counts(session, c) for c in found}
         values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
@@ -369,9 +361,9 @@ def _consultations_error(request: Request, form: Any, exc: ProblemError) -> Resp
 
 def _create_sync(request: Request, form: Any, stored: tuple[str, int, str, str] | None) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         require(user, service.MANAGE_PERMISSION)
         try:
@@ -406,10 +398,9 @@ def _add_documents(
 
 @router.get("/staff/voice/consultations/{consultation_id}")
 def staff_consultation(request: Request, consultation_id: int, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     consultation = service.get_consultation(session, consultation_id)
     context = _labels(user=user, consultation=consultation,
                       counts=service.opinion_counts(session, consultation),
@@ -429,10 +420,9 @@ async def document_add(request: Request, consultation_id: int) -> Response:
 
 def _consultation_error(request: Request, consultation_id: int, exc: ProblemError) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
-        require(user, service.MANAGE_PERMISSION)
+        user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+        if isinstance(user, Response):
+            return user
         consultation = service.get_consultation(session, consultation_id)
         context = _labels(user=user, consultation=consultation, error=exc.detail,
                           counts=service.opinion_counts(session, consultation))  # fmt: skip
@@ -443,9 +433,9 @@ def _document_sync(
     request: Request, consultation_id: int, form: Any, stored: tuple[str, int, str, str] | None
 ) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         require(user, service.MANAGE_PERMISSION)
         consultation = service.get_consultation(session, consultation_id)
@@ -472,9 +462,9 @@ def response_submit(
     response: Annotated[str, Form(max_length=40_000)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
+    user = staff_or_login(request, session)
+    if isinstance(user, Response):
+        return user
     check_csrf(request, csrf_token)
     require(user, service.MANAGE_PERMISSION)
     consultation = service.get_consultation(session, consultation_id)
@@ -489,10 +479,9 @@ def response_submit(
 
 @router.get("/staff/voice/import")
 def import_page(request: Request, session: SessionDep) -> Response:
-    user = session_user(request, session)
-    if user is None:
-        return _login(request)
-    require(user, service.MANAGE_PERMISSION)
+    user = staff_or_login(request, session, service.MANAGE_PERMISSION)
+    if isinstance(user, Response):
+        return user
     return render(request, "voice/import.html", _labels(user=user))
 
 
@@ -537,9 +526,9 @@ def _import_result(
     request: Request, form: Any, path: Any, problem: ProblemError | None
 ) -> Response:
     with database_of(request).session() as session:
-        user = session_user(request, session)
-        if user is None:
-            return _login(request)
+        user = staff_or_login(request, session)
+        if isinstance(user, Response):
+            return user
         check_csrf(request, form.get("csrf_token"))
         require(user, service.MANAGE_PERMISSION)
         source = str(form.get("source") or "")
