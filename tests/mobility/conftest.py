@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cityos.core.geo import distance_m
 from cityos.mobility import config, service
-from cityos.mobility.geo import distance_m
 from cityos.mobility.loaders import load_network, sample_network_path
 from cityos.mobility.network import PedestrianNetwork
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from cityos.core.geo import distance_m
 from cityos.mobility import loaders
-from cityos.mobility.geo import distance_m
 from cityos.mobility.loaders import NetworkFileError, load_network, sample_network_path
 from cityos.mobility.network import (
     EDGE_FORWARD_ONLY,

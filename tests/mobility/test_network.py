@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from cityos.mobility.geo import distance_m
+from cityos.core.geo import distance_m
 from cityos.mobility.network import (
     EDGE_STEPS,
     NODE_RAISED_KERB,

@@ -299,6 +299,32 @@ def test_a_point_outside_the_city_is_refused_with_the_city_bounds(
     assert count_requests(db) == 0
 
 
+def test_a_point_in_a_neighbouring_city_is_refused_naming_that_city(
+    open311: Open311Client, db: Database
+) -> None:
+    # Inside the rectangle of CITY_BOUNDS, but 吉祥寺駅 is in 武蔵野市 and 深大寺 in 調布市.
+    for (lat, lon), city_ja, city_en in (
+        (("35.7033", "139.5797"), "武蔵野市", "Musashino City"),
+        (("35.6657", "139.5478"), "調布市", "Chofu City"),
+    ):
+        assert service.CITY_BOUNDS.contains(float(lat), float(lon))
+        [message] = errors_of(open311.post(service_code="other", lat=lat, long=lon), 400)
+        assert message.startswith("lat: ")
+        assert f"この地点は{city_ja}で、三鷹市の外です" in message
+        assert city_en in message
+    assert count_requests(db) == 0
+    # Mitaka addresses within metres of the border, where the simplified boundary puts the
+    # point on the other side (第五中学校, 新川1-7-20; ＭＵＧＥＮ, 野崎1-20-3): still taken.
+    for lat, lon, town in (
+        ("35.671082", "139.577317", "新川"),
+        ("35.680954", "139.550156", "野崎"),
+    ):
+        created = open311.report("other", lat=lat, long=lon)
+        with db.session() as session:
+            stored = service.get_request(session, created["service_request_id"])
+            assert stored.town.startswith(town)
+
+
 def test_places_from_address_id_and_address_string(open311: Open311Client, db: Database) -> None:
     by_town = open311.report("other", lat=None, long=None, address_id="野崎一丁目")
     by_address = open311.report(

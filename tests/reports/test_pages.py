@@ -104,6 +104,11 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_stored(
     assert "送信できませんでした" in outside.text
     assert "三鷹市の外です" in outside.text
     assert "市外" in outside.text  # what was typed is kept
+    # A point on the map in 吉祥寺 (武蔵野市) says where it is and that it is not Mitaka.
+    kichijoji = send_form(client, None, lat="35.7033", long="139.5797", description="吉祥寺で")
+    assert kichijoji.status_code == 400
+    assert "この地点は武蔵野市で、三鷹市の外です" in kichijoji.text
+    assert "吉祥寺で" in kichijoji.text
 
     nowhere = send_form(client, None, description="場所なし")
     assert nowhere.status_code == 400

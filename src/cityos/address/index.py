@@ -35,6 +35,7 @@ from threading import Lock
 import marisa_trie
 
 from cityos.core import text
+from cityos.core.geo import distance_m
 
 log = logging.getLogger(__name__)
 
@@ -257,14 +258,6 @@ def _point(value: float) -> float | None:
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:
     return (math.floor(lat / CELL), math.floor(lon / CELL))
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(a))
 
 
 def _floats(path: Path) -> array[float]:

@@ -28,6 +28,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from cityos.core import geo
 from cityos.core.models import User
 from cityos.db import Database, utcnow
 from cityos.disaster import alerts, service
@@ -232,7 +233,7 @@ def _open_flood_shelters(session: Any, admin: User, towns: list[str]) -> list[st
     lat, lon = RESIDENT_POINT
     nearest = sorted(
         (s for s in places if s.lat is not None and s.lon is not None),
-        key=lambda s: service.distance_m(lat, lon, s.lat or 0.0, s.lon or 0.0),
+        key=lambda s: geo.distance_m(lat, lon, s.lat or 0.0, s.lon or 0.0),
     )
     chosen += [s for s in nearest[:NEIGHBOUR_SHELTERS] if s not in chosen]
     for shelter in chosen:

@@ -29,6 +29,7 @@ from cityos.core.errors import (
     ValidationProblem,
 )
 from cityos.core.events import DisasterModeChanged, ShelterStatusChanged, emit
+from cityos.core.geo import distance_m
 from cityos.core.models import User
 from cityos.db import utcnow
 from cityos.disaster.models import (
@@ -375,13 +376,6 @@ def status_history(session: Session, shelter_id: str, limit: int = 50) -> list[S
 
 
 # --- nearest open shelters ---------------------------------------------------------------
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(a))
 
 
 def check_point(lat: float, lon: float) -> None:

@@ -14,9 +14,8 @@ from itertools import pairwise
 from typing import Any
 
 from cityos.core.errors import ValidationProblem
+from cityos.core.geo import METRES_PER_DEGREE, distance_m
 
-EARTH_RADIUS_M = 6371008.8
-METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180.0
 MAX_BLOCKED_RADIUS_M = 50_000.0
 
 LatLon = tuple[float, float]
@@ -26,14 +25,6 @@ class RoutingInputError(ValidationProblem, ValueError):
     """A point, a blocked place or an option a route cannot be computed from."""
 
     type_slug = "routing-input"
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def line_length_m(points: Sequence[LatLon]) -> float:

@@ -20,7 +20,8 @@ from heapq import heappop, heappush
 from threading import Lock
 from typing import Any
 
-from cityos.mobility.geo import METRES_PER_DEGREE, BlockedArea, LatLon, distance_m, line_length_m
+from cityos.core.geo import METRES_PER_DEGREE, distance_m
+from cityos.mobility.geo import BlockedArea, LatLon, line_length_m
 
 # Node flags.
 NODE_RAISED_KERB = 1  # barrier=kerb + kerb=raised: a wheelchair cannot pass

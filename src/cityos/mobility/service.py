@@ -24,6 +24,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
+from cityos.core.geo import distance_m
 from cityos.mobility import config
 from cityos.mobility.geo import (
     BlockedArea,
@@ -32,7 +33,6 @@ from cityos.mobility.geo import (
     RoutingInputError,
     blocked_areas,
     check_point,
-    distance_m,
 )
 from cityos.mobility.loaders import NetworkFileError, load_network
 from cityos.mobility.network import DEFAULT_MAX_INCLINE, PedestrianNetwork

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from cityos.core import geo
 from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.models import User
 from cityos.core.ratelimit import client_address, rate_limited
@@ -662,7 +663,8 @@ def build_router(settings: Settings) -> APIRouter:
             description=(
                 "Form-encoded, as GeoReport v2 says, or multipart/form-data with a photo file "
                 "in media. The place is lat and long (inside "
-                f"{service.CITY_BOUNDS.describe_en()}), else address_id (a 町丁目), else "
+                f"{service.CITY_BOUNDS.describe_en()} and within {geo.CITY_MARGIN_M:.0f} m of "
+                "the city's boundary), else address_id (a 町丁目), else "
                 "address_string (an address in the city). Required attributes depend on the "
                 "service (see its definition). Needs an api_key (or a staff API token)."
             ),

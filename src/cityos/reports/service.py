@@ -16,16 +16,18 @@ import statistics as stats
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from cityos.address import service as address
-from cityos.core import audit, auth, text, web
+from cityos.core import audit, auth, geo, text, web
 from cityos.core.csvexport import excel_csv
 from cityos.core.errors import ConflictProblem, NotFoundProblem, ValidationProblem
 from cityos.core.events import ReportStatusChanged, emit
+from cityos.core.geo import distance_m
 from cityos.core.models import User
 from cityos.core.ratelimit import TooManyRequestsProblem
 from cityos.core.uploads import FileStore
@@ -231,6 +233,33 @@ def nearest_town(city: str, lat: float, lon: float) -> str:
     return best[0] if best is not None else ""
 
 
+@lru_cache(maxsize=8)
+def _boundary_known(city: str) -> bool:
+    return geo.knows_city(city, [(lat, lon) for _town, lat, lon in address.towns_of(city)])
+
+
+def inside_city(city: str, lat: float, lon: float) -> bool:
+    """Whether a point lies in the city: in its boundary or within geo.CITY_MARGIN_M of it
+    (the boundaries are simplified). A point in a neighbouring city (吉祥寺, 調布駅) is not,
+    although it lies in CITY_BOUNDS. A city the boundaries do not know is not checked."""
+    return not _boundary_known(city) or geo.near_city(city, lat, lon)
+
+
+def outside_city_message(city: str, lat: float, lon: float) -> str:
+    where = geo.municipality_at(lat, lon)
+    if where is None:
+        return (
+            f"この地点は{city}の外です。{city}内の地点を指定してください / "
+            f"the point is outside {city}: give a point in the city"
+        )
+    return (
+        f"この地点は{where.name_ja}で、{city}の外です。{city}内の地点を指定してください"
+        f"（{where.name_ja}内のことは{where.name_ja}へお知らせください） / the point is in "
+        f"{where.name_en}, outside {city}: give a point in the city (tell {where.name_en} "
+        "about its own streets)"
+    )
+
+
 @dataclass
 class Place:
     lat: float
@@ -298,6 +327,9 @@ def locate(
             )
             inside_lat = CITY_BOUNDS.south <= north_south <= CITY_BOUNDS.north
             errors.add("long" if inside_lat else "lat", message)
+            return None
+        if not inside_city(city, north_south, east_west):
+            errors.add("lat", outside_city_message(city, north_south, east_west))
             return None
         town = town_id or nearest_town(city, north_south, east_west)
         return Place(north_south, east_west, town, written, town_id)
@@ -970,14 +1002,6 @@ def add_photo(
     )
     session.flush()
     return stored
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cityos.core.geo import distance_m
 from cityos.sensors.kinds import ENTITY_TYPES, canonical_unit, timeseries_units
 from cityos.sensors.service import EntityChange, StationSpec, StationView, ThresholdSpec
 from cityos.sensors.timeseries import ReadingIn
@@ -792,16 +793,6 @@ def matches(query: Query, values: dict[str, Any]) -> bool:
 
 
 # --- geo-queries -------------------------------------------------------------------------
-
-EARTH_RADIUS_M = 6_371_008.8
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass(frozen=True)
