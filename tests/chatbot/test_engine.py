@@ -177,6 +177,16 @@ def test_kana_only_questions_with_spaces_and_variant_spellings_find_the_entry(
     assert small_index.ask(question).faq_id == faq_id
 
 
+def test_kana_read_as_the_faqs_words_names_no_place(small_index: FaqIndex) -> None:
+    # Sudachi cuts こくみんけんこうほけん into pieces with a proper noun (民研) in them; read as
+    # 国民健康保険, the question names nothing the FAQ does not, and is not held down for it.
+    analysed = small_index.analyzer.analyse("こくみんけんこうほけん はいりたい", asked=True)
+    assert "国民健康保険" in analysed.words
+    assert analysed.names == frozenset()
+    # Mixed with kanji, a place is still a name (another city's service is held down).
+    assert small_index.analyzer.analyse("武蔵野市の そだいごみ", asked=True).places
+
+
 @pytest.mark.parametrize(
     ("question", "faq_id"),
     [

@@ -1175,8 +1175,11 @@ class Analyzer:
                 for _chunk, found in read:
                     if found:
                         keys.extend(found)
+                # Names only from what was not read as the FAQ's words: Sudachi finds proper
+                # nouns in long kana (こくみんけんこうほけん -> 民研), which are no names.
+                names = set()
                 if rest.strip():
-                    keys.extend(self._content(tokens.words(rest))[0])
+                    keys.extend(self._content(tokens.words(rest), names)[0])
         terms = list(keys)
         terms.extend(parts)
         grouped: set[str] = set()
