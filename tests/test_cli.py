@@ -13,6 +13,7 @@ from cityos.core import auth
 from cityos.db import Database, script_heads
 from cityos.opendata.models import Dataset, Resource
 from cityos.reports.models import ServiceRequest
+from cityos.residents import service as residents
 from tests.conftest import DEMO_DATA
 
 
@@ -73,11 +74,18 @@ def test_demo_loads_real_data_once_and_honours_the_data_dir(
     assert "44 procedures in the catalog" in first.stdout
     assert "citizens' voice: 2 sample consultations" in first.stdout
     assert (data_dir / "demo_admin_password.txt").exists()
+    # A resident to log in as: the address and password printed and kept for the owner only.
+    email, password = (data_dir / "demo_resident_password.txt").read_text().split()
+    assert email == "demo.resident@example.jp"
+    assert f"{email} / {password}" in first.stdout
+    assert (data_dir / "demo_resident_password.txt").stat().st_mode & 0o077 == 0
     assert any((data_dir / "files").rglob("*"))
     again = cityos(env, "demo")
     assert again.returncode == 0
     assert "0 datasets loaded (12 already there)" in again.stdout
     assert "sample consultations" not in again.stdout
+    assert password not in again.stdout  # the account is kept, its password not changed
+    assert (data_dir / "demo_resident_password.txt").read_text().split() == [email, password]
     assert "36 sample citizen reports added" in first.stdout
     assert "0 sample citizen reports added" in again.stdout
     db = Database(database_url)
@@ -93,6 +101,12 @@ def test_demo_loads_real_data_once_and_honours_the_data_dir(
         assert all(r.description.startswith("【サンプル】") for r in reports)
         assert {r.state for r in reports} == {"received", "in_progress", "done", "declined"}
         assert sum(1 for r in reports if r.photos) == 12
+        resident = residents.log_in(session, email, password)
+        assert resident is not None
+        assert residents.is_confirmed(resident)
+        assert resident.profile is not None
+        assert residents.formatted_address(resident.profile).startswith("東京都三鷹市野崎")
+        assert [m.relation for m in resident.members] == ["child"]
     db.dispose()
 
 

@@ -36,6 +36,7 @@ from cityos.notify import cli as notify_cli
 from cityos.procedures import cli as procedures_cli
 from cityos.reports import cli as reports_cli
 from cityos.reservations import cli as reservations_cli
+from cityos.residents import demo as residents_demo
 from cityos.sensors import cli as sensors_cli
 from cityos.settings import Settings
 from cityos.sns import cli as sns_cli
@@ -275,7 +276,7 @@ def demo(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=console,
     ) as progress:  # fmt: skip
-        steps = len(opendata_demo.DATASETS) + 5 + (5 if scenario else 0)
+        steps = len(opendata_demo.DATASETS) + 6 + (5 if scenario else 0)
         task = progress.add_task("デモデータ / demo data", total=steps)
 
         def step(title: str) -> None:
@@ -321,6 +322,9 @@ def demo(
         with db.session() as session:
             faq = chatbot.load_demo(session)
         step("FAQ チャットボット / FAQ chatbot")
+        with db.session() as session:
+            resident = residents_demo.load_demo_resident(session, city=settings.city_name_ja)
+        step("住民アカウント（デモ） / demo resident account")
         report = None
         if scenario == "flood":
             try:
@@ -343,11 +347,24 @@ def demo(
             f"FAQ チャットボット / FAQ chatbot: {faq.added} entries added, {faq.updated} updated "
             "— /chatbot, /staff/chatbot"
         )
+    _print_demo_resident(resident, settings)
     if report is not None:
         _print_flood(report)
     db.dispose()
     if report is not None and (report.not_sent or not report.mails or not report.posts):
         raise typer.Exit(1)
+
+
+def _print_demo_resident(resident: residents_demo.DemoResident, settings: Settings) -> None:
+    """Say how to log in as the demo resident; a new password is also kept in the data dir."""
+    path = settings.data_dir / "demo_resident_password.txt"
+    if resident.password:
+        path.write_text(f"{resident.email}\n{resident.password}\n")
+        path.chmod(0o600)
+        login = f"[bold]{resident.email}[/] / [bold]{resident.password}[/]  (saved in {path})"
+    else:
+        login = f"[bold]{resident.email}[/]  (password in {path})"
+    console.print(f"住民ログイン / resident login: {login} — /residents/login", highlight=False)
 
 
 def _print_flood(report: Any) -> None:
