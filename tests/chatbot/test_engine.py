@@ -574,3 +574,51 @@ def test_ranked_scores_stay_between_0_and_1(small_index: FaqIndex) -> None:
         assert ranked, question
         assert all(0 < score <= 1 for _faq_id, score in ranked), (question, ranked)
     assert small_index.ask_ranked("粗大ごみの出し方", 1)[0][1] > 0.5  # a plain match ranks high
+
+
+def _katakana_faq() -> FaqIndex:
+    return FaqIndex.build(
+        [
+            FaqEntry(
+                "K1",
+                "ファミリー・サポート・センターを利用したい。",
+                "子育ての援助を受けたい人と行いたい人が会員になり、助け合う仕組みです。",
+            ),
+            FaqEntry(
+                "K2",
+                "インフルエンザの予防接種の助成はありますか。",
+                "65歳以上の方に助成があります。",
+            ),
+            FaqEntry(
+                "K3", "マイナンバーカードの申請方法は？", "市民課の窓口か郵送で申請できます。"
+            ),
+            FaqEntry(
+                "K4", "パートナーシップ宣誓制度について知りたい。", "宣誓書を市に提出できます。"
+            ),
+            FaqEntry("K5", "市役所の駐車場はありますか。", "本庁舎の北側に駐車場があります。"),
+        ],
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id"),
+    [
+        ("ファミサポを使いたい", "K1"),  # two morae of ファミリー and of サポート
+        ("ファミサポ", "K1"),
+        ("インフルの予防接種", "K2"),  # the start of one long word
+    ],
+)
+def test_katakana_clippings_are_read_as_the_faqs_words(question: str, faq_id: str) -> None:
+    index = _katakana_faq()
+    assert index.ask_ranked(question, 1)[0][0] == faq_id
+    assert index.ask(question).faq_id == faq_id
+
+
+def test_a_katakana_word_of_its_own_is_not_taken_for_a_clipping() -> None:
+    index = _katakana_faq()
+    # マイカー would clip マイ(ナンバー) カード, パート would start パートナーシップ: the word
+    # vectors know them as words of their own with other meanings, so they are left as they are.
+    assert "まいかー" in index.analyzer.analyse("マイカーで行きたい", asked=True).words
+    assert "ぱーと" in index.analyzer.analyse("パートの収入", asked=True).words
+    assert index.ask("パートの収入").faq_id != "K4"

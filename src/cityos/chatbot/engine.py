@@ -446,6 +446,8 @@ _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z'\-]*|[0-9]+")
 _MUNICIPALITY = ("市", "区", "町", "村")
 _KANA_ONLY = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]+")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+_SMALL_KANA = frozenset("ぁぃぅぇぉゃゅょゎ")
 _CHUNK = re.compile(r"[^\s、。，．,.!?！？・]+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
@@ -503,6 +505,13 @@ KANA_COVERAGE = 0.5
 # one of the FAQ's words of at least REPAIR_SHORTEST kana (folded) is taken for it (typos).
 REPAIR_LONGEST = 3
 REPAIR_SHORTEST = 4
+# A katakana word the FAQ never uses, of CLIP_SHORTEST+ morae, that starts exactly one of the
+# FAQ's katakana words of CLIP_PREFIX_LONGER+ morae is read as that word (インフル, マイナ).
+CLIP_SHORTEST = 3
+CLIP_PREFIX_LONGER = 5
+# A clipping the word vectors know is read so only when its cosine with the words it would
+# stand for is at least this (ファミサポ 0.25, デジカメ 0.66; マイカー -0.18, パート 0.04).
+CLIP_MEANING = 0.2
 # An English word (or phrase of up to three) the glossary does not know is looked up in the
 # general JMdict list (general_lexicon()); of its headwords, the first GENERAL_TOP that the FAQ
 # itself uses are asked, sharing GENERAL_WEIGHT between them.
@@ -1000,6 +1009,9 @@ class Analyzer:
         self.lexicon: dict[str, tuple[str, ...]] = {}  # folded kana reading -> word terms
         self.lexicon_longest = 0
         self.known: set[str] = set()  # the word terms whose readings were learnt
+        # Katakana clippings of the FAQ's words (see _unclipped): ふぁみさぽ -> ふぁみりー さぽーと
+        self.clipped: dict[str, tuple[str, ...]] = {}
+        self.katakana: set[str] = set()  # the FAQ's katakana words of CLIP_PREFIX_LONGER+ morae
         for group in synonym_groups:
             members = [m for m in group if m]
             if len(members) < 2:
@@ -1084,6 +1096,7 @@ class Analyzer:
         nouns, 収集+日), so that a kana-only question can be read back into those words."""
         run: list[tuple[str, str]] = []
         words = tokens.words(written) if isinstance(written, str) else written
+        self._learn_clippings(words)
         for word in [*words, None]:
             key = self._key(word) if word is not None else None
             if word is None or key is None:
@@ -1102,6 +1115,69 @@ class Analyzer:
                     self.lexicon_longest = max(self.lexicon_longest, len(joined))
             if word.pos != "名詞":
                 run = []
+
+    def _learn_clippings(self, words: Sequence[tokens.Word]) -> None:
+        """Remember how residents clip the FAQ's katakana words: two morae of each of two
+        words in a row (ファミリー・サポート -> ファミサポ, ケア マネージャー -> ケアマネ), and the long
+        words themselves, whose first morae are clipped too (インフルエンザ -> インフル)."""
+        previous = ""
+        for word in words:
+            if word.surface == "・" and previous:
+                continue  # ファミリー・サポート: the dot keeps the words together
+            key = self._key(word) if word.pos == "名詞" else None
+            if key is None or not _KATAKANA_WORD.fullmatch(word.surface):
+                previous = ""
+                continue
+            if len(_morae(key)) >= CLIP_PREFIX_LONGER:
+                self.katakana.add(key)
+            if previous:
+                clipping = "".join(_morae(previous)[:2] + _morae(key)[:2])
+                found = self.clipped.get(clipping)
+                if found is None:
+                    self.clipped[clipping] = (previous, key)
+                elif found != (previous, key):
+                    self.clipped[clipping] = ()  # two readings: none is trusted
+            previous = key
+
+    def _unclipped(self, words: Sequence[tokens.Word]) -> list[tokens.Word]:
+        """``words`` with a katakana word the FAQ never uses read as the FAQ's words it clips:
+        two morae of two words (ファミサポ -> ファミリー サポート, also when cut in two: ファミ|サポ),
+        else the start of one long word (インフル -> インフルエンザ, リハビリ -> リハビリテーション)
+        that only one of the FAQ's katakana words starts with. A word of its own that means
+        something else is left alone (マイカー is not マイナ カード, パート not パートナーシップ)."""
+        out: list[tokens.Word] = []
+        i = 0
+        while i < len(words):
+            for size in (2, 1):
+                run = words[i : i + size]
+                if len(run) < size or not all(self._clippable(w) for w in run):
+                    continue
+                said = "".join(jtext.search_key(w.surface) for w in run)
+                if said in self.known:
+                    continue
+                found = self.clipped.get(said) or self._started(said, size)
+                if not found or not _means_alike(said, found):
+                    continue
+                out.extend(tokens.Word(k, k, "名詞", "普通名詞", k) for k in found)
+                i += size
+                break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def _clippable(self, word: tokens.Word) -> bool:
+        return (
+            word.pos == "名詞"
+            and _KATAKANA_WORD.fullmatch(word.surface) is not None
+            and jtext.search_key(word.surface) not in self.known
+        )
+
+    def _started(self, said: str, size: int) -> tuple[str, ...]:
+        if size != 1 or len(_morae(said)) < CLIP_SHORTEST:
+            return ()
+        longer = [k for k in self.katakana if k.startswith(said) and len(k) >= len(said) + 2]
+        return (longer[0],) if len(longer) == 1 else ()
 
     def _read_kana(self, chunk: str) -> list[str] | None:
         """The FAQ's words in a kana-only chunk (じゅうみんひょう -> 住民票), read greedily
@@ -1163,7 +1239,7 @@ class Analyzer:
         names: set[str] = set()
         cut = tokens.words(written) if words is None else words
         if asked and self.known:
-            cut = self._repaired(cut)
+            cut = self._repaired(self._unclipped(cut))
         keys, readings, parts = self._content(cut, names, asked)
         if asked and self.lexicon:
             chunks = _CHUNK.findall(written)
@@ -1236,6 +1312,28 @@ def _compound_parts(surface: str) -> tuple[str, ...]:
         if len(key) >= 2 and key not in STOPWORDS:
             found.append(key)
     return tuple(found) if len(found) > 1 or (found and found[0] != surface) else ()
+
+
+def _means_alike(word: str, words: Sequence[str]) -> bool:
+    """Whether ``word``, when the word vectors know it, is near in meaning to ``words``."""
+    vectors = word_vectors()
+    own = vectors.of([word])[0]
+    if not own.any():
+        return True
+    whole = vectors.of(list(words))[0]
+    norm = float(np.linalg.norm(own) * np.linalg.norm(whole))
+    return norm > 0 and float(np.einsum("i,i->", own, whole)) / norm >= CLIP_MEANING
+
+
+def _morae(kana: str) -> list[str]:
+    """The morae of a kana word (small kana belong to the one before): ふぁみりー -> ふぁ み り ー."""
+    morae: list[str] = []
+    for char in kana:
+        if char in _SMALL_KANA and morae:
+            morae[-1] += char
+        else:
+            morae.append(char)
+    return morae
 
 
 def _fold_kana(reading: str) -> str:
