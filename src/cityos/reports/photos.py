@@ -6,8 +6,9 @@ refused), turned upright, then re-encoded from its pixels alone: nothing of the 
 file's metadata (EXIF with GPS, XMP, ICC, comments) survives. A JPEG is turned by its EXIF
 orientation; a HEIC by its own rotation and mirror boxes (irot/imir), which libheif applies
 while decoding — the HEIF standard's place for it — and pillow-heif then sets the EXIF
-orientation to 1 so the photo is not turned twice. The published photo is at most 1600 px on its long side, with a 320 px
-thumbnail; both are JPEG files in the content-hash file store.
+orientation to 1 so the photo is not turned twice. The published photo is at most 1600 px
+on its long side, with a 320 px thumbnail; both are JPEG files in the content-hash file
+store.
 """
 
 from __future__ import annotations
