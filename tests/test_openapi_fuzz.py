@@ -76,7 +76,7 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_tok
     # the specification's 400; schema-violating forms are refused like everywhere else.
     if case.path.startswith("/open311/v2/requests.") and case.method == "POST":
         excluded = [positive_data_acceptance]
-    # A photo is "binary" in the schema, which cannot say "a JPEG, PNG or WebP image": random
+    # A photo is "binary" in the schema, which cannot say "a JPEG, PNG, WebP or HEIC image": random
     # bytes fit the schema and are (rightly) refused with a 422 naming media.
     if case.path == "/api/reports/requests/{request_id}/photos":
         excluded = [positive_data_acceptance]

@@ -1,13 +1,17 @@
-"""Photos for the report tests, made with Pillow: a camera-like JPEG with GPS in its EXIF."""
+"""Photos for the report tests, made with Pillow: a camera-like JPEG with GPS in its EXIF, and
+an iPhone-like HEIC encoded with pillow-heif (libheif and x265 ship in its wheel)."""
 
 from __future__ import annotations
 
 import io
 
+import pillow_heif
 from PIL import ExifTags, Image
 
 GPS_IFD = ExifTags.IFD.GPSInfo
 ORIENTATION = 0x0112
+
+pillow_heif.register_heif_opener()  # Pillow reads and writes HEIF from here on
 
 
 def camera_jpeg(width: int = 2400, height: int = 1200, *, orientation: int = 6) -> bytes:
@@ -27,6 +31,31 @@ def camera_jpeg(width: int = 2400, height: int = 1200, *, orientation: int = 6) 
     }
     out = io.BytesIO()
     picture.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def iphone_heic(width: int = 2400, height: int = 1200, *, orientation: int = 6) -> bytes:
+    """A HEIC as an iPhone writes it: the sensor's sideways pixels, a rotation box (irot) from
+    the EXIF orientation, which the EXIF keeps too, with the camera's make and the GPS position
+    where it was taken (三鷹市役所). A green band runs down the left edge of the sideways
+    pixels: turned by orientation 6 (90° clockwise) it lies along the top."""
+    picture = Image.new("RGB", (width, height), (200, 40, 40))
+    for x in range(0, width, 50):
+        picture.paste((20, 20, 180), (x, 0, x + 10, height))
+    picture.paste((0, 200, 0), (0, 0, width // 10, height))
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[GPS_IFD] = {
+        1: "N",
+        2: (35.0, 40.0, 59.0),
+        3: "E",
+        4: (139.0, 33.0, 35.0),
+    }
+    out = io.BytesIO()
+    # As bytes: pillow-heif writes the irot box from the orientation in EXIF bytes (an
+    # Image.Exif object is stored without one).
+    picture.save(out, "HEIF", exif=exif.tobytes(), quality=80)
     return out.getvalue()
 
 
@@ -57,3 +86,17 @@ def exif_of(data: bytes) -> dict[int, object]:
 def size_of(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as opened:
         return opened.size
+
+
+def format_of(data: bytes) -> str | None:
+    with Image.open(io.BytesIO(data)) as opened:
+        return opened.format
+
+
+def is_green(data: bytes, xy: tuple[int, int]) -> bool:
+    """Whether the pixel at ``xy`` is the green band's (JPEG shifts colours a little)."""
+    with Image.open(io.BytesIO(data)) as opened:
+        pixel = opened.convert("RGB").getpixel(xy)
+    assert isinstance(pixel, tuple)
+    red, green, blue = pixel[:3]
+    return green > 150 and red < 80 and blue < 80

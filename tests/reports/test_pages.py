@@ -15,22 +15,37 @@ from cityos.reports.service import NewRequest
 from cityos.settings import Settings
 from tests.conftest import csrf_of
 from tests.reports.conftest import (
+    BASE,
     CITY_HALL,
     STATION,
     count_requests,
     first_photo_path,
 )
-from tests.reports.photos import camera_jpeg, gps_of
+from tests.reports.photos import (
+    camera_jpeg,
+    exif_of,
+    format_of,
+    gps_of,
+    iphone_heic,
+    is_green,
+    size_of,
+)
 
 
 def send_form(
-    client: TestClient, photo: bytes | None = None, *, follow: bool = False, **fields: Any
+    client: TestClient,
+    photo: bytes | None = None,
+    *,
+    follow: bool = False,
+    filename: str = "photo.jpg",
+    content_type: str = "image/jpeg",
+    **fields: Any,
 ) -> httpx.Response:
     page = client.get("/reports/new")
     assert page.status_code == 200
     data = {"csrf_token": csrf_of(page.text), "service_code": "graffiti", **fields}
     files = (
-        {"media": ("photo.jpg", photo, "image/jpeg")}
+        {"media": (filename, photo, content_type)}
         if photo is not None
         else {
             "media": ("", b"", "application/octet-stream")  # what a browser sends with no file
@@ -87,6 +102,64 @@ def test_a_resident_reports_with_a_photo_and_a_map_point_and_sees_it_as_mine(
     assert "hanako@example.jp" not in listing
     assert "hanako@example.jp" not in page.text
     assert count_requests(db) == 1
+
+
+def test_a_resident_sends_an_iphone_heic_and_it_is_published_as_upright_jpeg(
+    client: TestClient, db: Database
+) -> None:
+    form = client.get("/reports/new").text
+    assert "JPEG・PNG・WebP・HEIC" in form
+    original = iphone_heic(2400, 1200, orientation=6)
+    assert gps_of(original)
+
+    sent = send_form(
+        client,
+        original,
+        filename="IMG_0003.HEIC",
+        content_type="image/heic",
+        lat=CITY_HALL[0],
+        long=CITY_HALL[1],
+        description="歩道の穴（iPhone で撮影）",
+    )
+    assert sent.status_code == 303, sent.text
+    number = sent.headers["location"].split("/reports/", 1)[1].split("?", 1)[0]
+    page = client.get(sent.headers["location"]).text
+    assert "報告を受け付けました" in page
+
+    thumbnail = client.get(first_photo_path(page))
+    assert thumbnail.status_code == 200
+    assert thumbnail.headers["content-type"] == "image/jpeg"
+    assert format_of(thumbnail.content) == "JPEG"
+    assert size_of(thumbnail.content) == (160, 320)
+    assert gps_of(thumbnail.content) == {}
+    assert exif_of(thumbnail.content) == {}
+
+    [entry] = client.get(f"{BASE}/requests/{number}.json").json()
+    photo = client.get(entry["media_url"].removeprefix("http://testserver"))
+    assert photo.status_code == 200
+    assert format_of(photo.content) == "JPEG"
+    assert gps_of(photo.content) == {}
+    assert exif_of(photo.content) == {}
+    assert b"PhoneMaker" not in photo.content
+    assert size_of(photo.content) == (800, 1600)  # upright portrait, long side 1600 px
+    assert is_green(photo.content, (400, 30))  # the band of the sideways left edge is on top
+    assert count_requests(db) == 1
+    assert "JPEG, PNG, WebP, HEIC" in client.get("/reports/new?lang=en").text
+
+
+def test_a_text_file_named_heic_is_refused_on_the_form(client: TestClient, db: Database) -> None:
+    response = send_form(
+        client,
+        b"not a photo, only text\n" * 40,
+        filename="IMG_0004.heic",
+        content_type="image/heic",
+        lat=CITY_HALL[0],
+        long=CITY_HALL[1],
+    )
+    assert response.status_code == 400
+    assert "写真として読めません（JPEG・PNG・WebP・HEIC の画像を送ってください）" in response.text
+    assert 'aria-invalid="true" aria-describedby="media-hint err-media"' in response.text
+    assert count_requests(db) == 0
 
 
 def test_a_typed_address_places_the_report(client: TestClient) -> None:

@@ -6,12 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from cityos.db import Database
+from cityos.reports import photos
 from cityos.settings import Settings
 from tests.reports.conftest import BASE, CITY_HALL, count_requests, errors_of
-from tests.reports.photos import camera_jpeg, exif_of, gps_of, png_with_alpha, size_of, webp
+from tests.reports.photos import (
+    camera_jpeg,
+    exif_of,
+    format_of,
+    gps_of,
+    iphone_heic,
+    is_green,
+    png_with_alpha,
+    size_of,
+    webp,
+)
 
 
 def post_with_photo(
@@ -86,6 +98,92 @@ def test_png_and_webp_are_taken_and_published_as_jpeg(client: TestClient, api_ke
         number = response.json()[0]["service_request_id"]
         [entry] = client.get(f"{BASE}/requests/{number}.json").json()
         assert served(client, entry["media_url"]).startswith(b"\xff\xd8")  # JPEG
+
+
+def test_an_iphone_heic_is_published_as_jpeg_without_gps_upright_and_resized(
+    client: TestClient, api_key: str
+) -> None:
+    original = iphone_heic(2400, 1200, orientation=6)
+    assert original[4:12] == b"ftypheic"  # a real HEIC file, the brand an iPhone writes
+    assert b"irot" in original  # its sideways pixels are turned by a rotation box
+    assert gps_of(original)  # the phone wrote where it was taken
+    assert exif_of(original)[0x010F] == "PhoneMaker"
+
+    response = post_with_photo(
+        client, api_key, original, filename="IMG_0001.HEIC", content_type="image/heic"
+    )
+    assert response.status_code == 201, response.text
+    number = response.json()[0]["service_request_id"]
+    [entry] = client.get(f"{BASE}/requests/{number}.json").json()
+    media_url = entry["media_url"]
+    assert media_url.startswith("http://testserver/reports/photos/")
+    assert media_url.endswith(".jpg")
+
+    published = served(client, media_url)
+    assert format_of(published) == "JPEG"
+    assert gps_of(published) == {}
+    assert exif_of(published) == {}  # no make, no orientation, nothing
+    assert b"PhoneMaker" not in published
+    # Upright: the 2400×1200 sideways pixels turned 90° clockwise are a 1200×2400 portrait,
+    # brought down to 1600 px, with the green band of the left edge now along the top.
+    assert size_of(published) == (800, 1600)
+    assert is_green(published, (400, 30))
+    assert not is_green(published, (400, 1570))
+    assert not is_green(published, (30, 800))
+
+    staff_view = client.get("/reports/" + number).text
+    thumb = staff_view.split('src="/reports/photos/', 1)[1].split('"', 1)[0]
+    thumbnail = served(client, "/reports/photos/" + thumb)
+    assert format_of(thumbnail) == "JPEG"
+    assert size_of(thumbnail) == (160, 320)
+    assert is_green(thumbnail, (80, 3))
+    assert gps_of(thumbnail) == {}
+    assert exif_of(thumbnail) == {}
+
+
+def test_a_text_file_or_a_broken_heic_named_heic_is_refused(
+    client: TestClient, api_key: str, db: Database
+) -> None:
+    fake = b"This is not a photo at all, just text pretending.\n" * 20
+    cut = iphone_heic(600, 300)
+    cut = cut[: len(cut) // 2]  # a real HEIC's header, half of its picture missing
+    for data in (fake, cut):
+        for fmt in ("json", "xml"):
+            response = post_with_photo(
+                client, api_key, data, filename="IMG_0002.heic", content_type="image/heic", fmt=fmt
+            )
+            [message] = errors_of(response, 400, fmt)
+            assert message.startswith("media:")
+            assert "HEIC" in message
+            assert "写真として読めません" in message
+    assert count_requests(db) == 0
+
+
+def test_the_limits_hold_for_heic_too(
+    client: TestClient,
+    api_key: str,
+    settings: Settings,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heic = iphone_heic(2400, 1200)  # 2.88 megapixels
+    monkeypatch.setattr(photos, "MAX_PIXELS", 2_000_000)
+    response = post_with_photo(
+        client, api_key, heic, filename="big.heic", content_type="image/heic"
+    )
+    [message] = errors_of(response, 400)
+    assert message.startswith("media:")
+    assert "2 メガピクセルまで" in message
+    assert "at most 2 megapixels" in message
+
+    settings.reports_photo_max_bytes = 16 * 1024
+    assert len(heic) > settings.reports_photo_max_bytes
+    response = post_with_photo(
+        client, api_key, heic, filename="big.heic", content_type="image/heic"
+    )
+    [message] = errors_of(response, 413)
+    assert "MB" in message
+    assert count_requests(db) == 0
 
 
 def test_a_text_file_named_jpg_is_refused_and_nothing_is_stored(

@@ -560,8 +560,8 @@ def _photo_form(settings: Settings) -> dict[str, Any]:
     form["properties"]["media"] = {
         "type": "string",
         "format": "binary",
-        "description": f"A photo (JPEG, PNG or WebP, at most {megabytes} MB), published "
-        "without its metadata and resized; it becomes the media_url / 写真",
+        "description": f"A photo (JPEG, PNG, WebP or HEIC/HEIF, at most {megabytes} MB), "
+        "published as JPEG without its metadata and resized; it becomes the media_url / 写真",
     }
     return form
 

@@ -1,10 +1,14 @@
 """Photos of reports as the city publishes them.
 
-What a resident uploads is checked to be a real image (JPEG, PNG or WebP, read by Pillow —
-a renamed text file is refused), turned upright by its EXIF orientation, then re-encoded
-from its pixels alone: nothing of the original file's metadata (EXIF with GPS, XMP, ICC,
-comments) survives. The published photo is at most 1600 px on its long side, with a 320 px
-thumbnail; both are JPEG files in the content-hash file store.
+What a resident uploads is checked to be a real image (JPEG, PNG, WebP, or HEIC/HEIF as
+iPhones save them, read by Pillow with the pillow-heif plugin — a renamed text file is
+refused), turned upright, then re-encoded from its pixels alone: nothing of the original
+file's metadata (EXIF with GPS, XMP, ICC, comments) survives. A JPEG is turned by its EXIF
+orientation; a HEIC by its own rotation and mirror boxes (irot/imir), which libheif applies
+while decoding — the HEIF standard's place for it — and pillow-heif then sets the EXIF
+orientation to 1 so the photo is not turned twice. The published photo is at most 1600 px
+on its long side, with a 320 px thumbnail; both are JPEG files in the content-hash file
+store.
 """
 
 from __future__ import annotations
@@ -13,12 +17,18 @@ import io
 from dataclasses import dataclass
 from typing import IO
 
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cityos.core.errors import ValidationProblem
 from cityos.core.uploads import FileStore
 
-FORMATS = ("JPEG", "PNG", "WEBP", "MPO")  # MPO: the JPEG many phone cameras write
+# Pillow opens HEIC/HEIF (what iPhones save) once pillow-heif's opener is registered; the
+# format it reports for both is "HEIF".
+pillow_heif.register_heif_opener()
+
+# MPO: the JPEG many phone cameras write; HEIF: an iPhone's HEIC (and other HEIF stills)
+FORMATS = ("JPEG", "PNG", "WEBP", "MPO", "HEIF")
 LONG_SIDE = 1600
 THUMB_SIDE = 320
 MAX_PIXELS = 60_000_000  # a 60-megapixel photo; more is a decompression bomb, not a camera
@@ -26,8 +36,8 @@ QUALITY = 85
 MEDIA_TYPE = "image/jpeg"
 
 NOT_AN_IMAGE = (
-    "写真として読めません（JPEG・PNG・WebP の画像を送ってください） / "
-    "not a photo we can read: send a JPEG, PNG or WebP image"
+    "写真として読めません（JPEG・PNG・WebP・HEIC の画像を送ってください） / "
+    "not a photo we can read: send a JPEG, PNG, WebP or HEIC image"
 )
 
 
@@ -79,11 +89,21 @@ def prepare(source: IO[bytes], field_name: str = "media") -> PreparedPhoto:
                     field_name,
                 )
             opened.load()
+            # JPEG: its EXIF orientation. HEIC: already upright from decoding (irot/imir),
+            # its EXIF orientation read as 1, so this leaves it as it is.
             upright = ImageOps.exif_transpose(opened)
             picture = _pixels_only(upright)
     except ValidationProblem:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        RuntimeError,  # pillow-heif: libheif could not decode the HEIC
+        Image.DecompressionBombError,
+    ):
         raise _problem(NOT_AN_IMAGE, field_name) from None
     picture.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
     thumb = picture.copy()
