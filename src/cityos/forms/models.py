@@ -74,6 +74,9 @@ class Submission(Base):
     resubmissions: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When it last came in to staff: filed, or resubmitted after a 差戻し. The staff inbox is
+    # ordered by it (newest first), so a corrected application comes back to the top.
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     form: Mapped[FormDefinition] = relationship(lazy="joined")
     history: Mapped[list[SubmissionEvent]] = relationship(

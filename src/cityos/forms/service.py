@@ -770,6 +770,7 @@ def submit(
     if earlier is not None:
         return earlier, False
     checked = check_values(found, raw, uploads, prefer_city=prefer_city)
+    now = utcnow()
     submission = Submission(
         resident_id=resident.id,
         form_id=found.id,
@@ -779,8 +780,11 @@ def submit(
         files=_stored(store, checked),
         secret=_sealed(fernet, checked.secrets),
         status="received",
+        created_at=now,
+        updated_at=now,
+        received_at=now,
     )
-    submission.history.append(SubmissionEvent(status="received", actor="resident"))
+    submission.history.append(SubmissionEvent(status="received", actor="resident", created_at=now))
     try:
         with session.begin_nested():
             session.add(submission)
@@ -886,10 +890,12 @@ def resubmit(
     kept = frozenset(found.files) | frozenset(old_secrets)
     checked = check_values(found.form, raw, uploads, prefer_city=prefer_city, kept=kept)
     # Claim the 差戻し first: of two sends at once, one moves it on and the other finds it moved.
+    # It comes in again now: received_at moves it to the top of the staff inbox.
+    now = utcnow()
     claimed = session.execute(
         update(Submission)
         .where(Submission.id == found.id, Submission.status == "returned")
-        .values(status="received", updated_at=utcnow())
+        .values(status="received", updated_at=now, received_at=now)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -902,7 +908,7 @@ def resubmit(
             return found, False
         raise not_returned(found)
     changed = _changed_labels(found, checked, old_secrets)
-    session.expire(found, ["status", "updated_at"])
+    session.expire(found, ["status", "updated_at", "received_at"])
     found.values, found.files = checked.values, {**found.files, **_stored(store, checked)}
     found.secret = _sealed(fernet, {**old_secrets, **checked.secrets})
     found.resubmissions += 1
@@ -912,7 +918,13 @@ def resubmit(
         else "再提出（変更なし） / Resubmitted without changes"
     )
     found.history.append(
-        SubmissionEvent(status="received", comment=comment, actor="resident", idempotency_key=key)
+        SubmissionEvent(
+            status="received",
+            comment=comment,
+            actor="resident",
+            idempotency_key=key,
+            created_at=now,
+        )
     )
     session.flush()
     return found, True
@@ -956,10 +968,17 @@ def departments(session: Session) -> list[str]:
     return list(session.scalars(query))
 
 
+# The staff inbox's order: by when an application last came in (filed, or resubmitted after
+# a 差戻し), newest first; the id breaks ties so the order is total and stable.
+INBOX_ORDER = (Submission.received_at.desc(), Submission.id.desc())
+
+
 def inbox(
     session: Session, *, department: str = "", status: str = "", limit: int = 200
 ) -> list[Submission]:
-    query = select(Submission).order_by(Submission.id.desc()).limit(limit)
+    """Applications for staff, the most recently received first (a resubmission comes back
+    to the top), filtered by department and status."""
+    query = select(Submission).order_by(*INBOX_ORDER).limit(limit)
     if department:
         query = query.where(Submission.department_ja == department)
     if status:
