@@ -12,6 +12,8 @@ from sqlalchemy import func, select, text
 
 from cityos.db import Database, alembic_config, current_heads, script_heads
 from cityos.forms.models import Submission, SubmissionEvent
+from cityos.residents import service as residents
+from cityos.residents.models import Resident
 from tests.conftest import login
 from tests.forms.conftest import VALID_MY_NUMBER, file_form, resident_with_profile
 from tests.forms.test_resubmit import move, send_correction
@@ -169,3 +171,43 @@ def test_the_migration_fills_received_at_from_the_latest_resubmission_or_the_fil
     with TestClient(app) as staff:  # type: ignore[arg-type]
         login(staff)
         assert listed(staff) == [a, b]
+
+
+def test_downgrading_past_resident_services_keeps_applications_and_households(
+    client: TestClient, db: Database, admin: object, app: object
+) -> None:
+    """Downgrades rebuild SQLite tables (batch mode); the rows that refer to them survive."""
+    resident_with_profile(client)
+    a = filed(client)
+    returned_and_resubmitted(client, app, a)
+    filed(client, "juminhyo-request", JUMINHYO)
+    with db.session() as session:
+        resident = session.scalars(select(Resident)).one()
+        residents.add_member(
+            session, resident, name="三鷹 陽太", kana="みたか ようた", relation="child",
+            birth_date="令和3年6月3日",
+        )  # fmt: skip
+
+    def counts() -> dict[str, int]:
+        with db.engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in (
+                    "form_submissions", "form_submission_events", "residents",
+                    "resident_profiles", "resident_household_members",
+                )
+            }  # fmt: skip
+
+    before = counts()
+    assert min(before.values()) > 0
+    config = alembic_config(db.engine)
+    # Below 0016 (resident services): its downgrade rebuilds residents, form_submissions and
+    # form_submission_events, and every later forms revision goes down with it.
+    command.downgrade(config, "0010_forms")
+    assert counts() == before
+    command.upgrade(config, "heads")
+    assert current_heads(db.engine) == script_heads()
+    assert counts() == before
+    with TestClient(app) as staff:  # type: ignore[arg-type]
+        login(staff)
+        assert a in listed(staff)
