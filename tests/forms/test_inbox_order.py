@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from cityos.db import Database, alembic_config, current_heads, script_heads
+from cityos.forms import pages as forms_pages
 from cityos.forms.models import Submission, SubmissionEvent
 from cityos.residents import service as residents
 from cityos.residents.models import Resident
@@ -211,3 +213,26 @@ def test_downgrading_past_resident_services_keeps_applications_and_households(
     with TestClient(app) as staff:  # type: ignore[arg-type]
         login(staff)
         assert a in listed(staff)
+
+
+def test_the_inbox_pages_through_every_application_keeping_the_filters(
+    client: TestClient, admin: object, app: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forms_pages, "INBOX_PAGE", 2)
+    resident_with_profile(client)
+    ids = [filed(client), filed(client, "juminhyo-request", JUMINHYO), filed(client)]
+    filed(client, "jido-teate-nintei", JIDO_TEATE)  # 子育て支援課: filtered out below
+    with TestClient(app) as staff:  # type: ignore[arg-type]
+        login(staff)
+        first = staff.get("/staff/forms", params={"department": "市民課"})
+        assert "3 件中 1〜2 件目" in first.text
+        assert listed(staff, department="市民課") == sorted(ids, reverse=True)[:2]
+        following = re.search(r'<a href="([^"]+)" rel="next">', first.text)
+        assert following is not None
+        second = staff.get(following.group(1).replace("&amp;", "&"))
+        assert "3 件中 3〜3 件目" in second.text
+        assert 'rel="prev"' in second.text
+        assert 'rel="next"' not in second.text
+        assert listed(staff, department="市民課", page="2") == sorted(ids, reverse=True)[2:]
+        assert listed(staff, department="市民課", page="9") == []
+        assert staff.get("/staff/forms", params={"page": "0"}).status_code == 422

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -322,3 +323,51 @@ def language_of(request: Request) -> str:
     """Japanese first; English when asked for with ?lang=en or the lang cookie."""
     chosen = request.query_params.get("lang") or request.cookies.get("lang") or "ja"
     return chosen if chosen in LANGUAGES else "ja"
+
+
+# --- pages of a long list ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a page of a long list is (``page`` of ``per_page`` rows, ``total`` in all) and the
+    links to its neighbours, which keep the list's other query parameters. Pages render it
+    with ``{% include "_pager.html" %}``."""
+
+    page: int
+    per_page: int
+    total: int
+    path: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, request: Request, page: int, per_page: int, total: int) -> Pager:
+        kept = tuple((k, v) for k, v in request.query_params.multi_items() if k != "page")
+        return cls(page, per_page, total, request.url.path, kept)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first row (1-based)."""
+        return self.offset + 1
+
+    def last(self, shown: int) -> int:
+        return self.offset + shown
+
+    def href(self, page: int) -> str:
+        return f"{self.path}?{urlencode([*self.params, ('page', str(page))])}"
+
+    @property
+    def previous(self) -> str:
+        return self.href(self.page - 1) if self.page > 1 else ""
+
+    @property
+    def next(self) -> str:
+        return self.href(self.page + 1) if self.page < self.pages else ""

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from cityos.core.errors import ProblemError, ValidationProblem
 from cityos.core.ratelimit import rate_limited
 from cityos.core.web import (
+    Pager,
     SessionDep,
     check_csrf,
     database_of,
@@ -40,6 +41,7 @@ Text = Annotated[str, Form(max_length=4096)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FormId = Annotated[str, Path(max_length=40)]
 NaviQuery = Annotated[str, Query(max_length=1000)]
+INBOX_PAGE = 50  # applications per page of the staff inbox
 SubmitLimit = Depends(
     rate_limited("form-submit", lambda r: settings_of(r).form_submissions_per_minute)
 )
@@ -288,16 +290,27 @@ def application_pdf(request: Request, session: SessionDep, submission_id: RowId)
 
 @router.get("/staff/forms")
 def staff_inbox(
-    request: Request, session: SessionDep, department: str = "", status: str = ""
+    request: Request,
+    session: SessionDep,
+    department: str = "",
+    status: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     user = staff_or_login(request, session, "forms.manage")
     if isinstance(user, Response):
         return user
     status = status if status in STATUSES else ""
+    counts = service.inbox_counts(session, department)
+    total = counts.get(status, 0) if status else sum(counts.values())
+    pager = Pager.of(request, page, INBOX_PAGE, total)
+    submissions = service.inbox(
+        session, department=department, status=status, limit=INBOX_PAGE, offset=pager.offset
+    )
     context = {
         "user": user,
-        "submissions": service.inbox(session, department=department, status=status),
-        "counts": service.inbox_counts(session, department),
+        "submissions": submissions,
+        "pager": pager,
+        "counts": counts,
         "departments": service.departments(session),
         "department": department,
         "status": status,

@@ -974,11 +974,11 @@ INBOX_ORDER = (Submission.received_at.desc(), Submission.id.desc())
 
 
 def inbox(
-    session: Session, *, department: str = "", status: str = "", limit: int = 200
+    session: Session, *, department: str = "", status: str = "", limit: int = 200, offset: int = 0
 ) -> list[Submission]:
     """Applications for staff, the most recently received first (a resubmission comes back
-    to the top), filtered by department and status."""
-    query = select(Submission).order_by(*INBOX_ORDER).limit(limit)
+    to the top), filtered by department and status; ``limit`` of them from ``offset``."""
+    query = select(Submission).order_by(*INBOX_ORDER).limit(limit).offset(offset)
     if department:
         query = query.where(Submission.department_ja == department)
     if status:

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from cityos.core.errors import NotFoundProblem, ProblemError, ValidationProblem
 from cityos.core.models import User
 from cityos.core.web import (
+    Pager,
     SessionDep,
     check_csrf,
     database_of,
@@ -96,14 +97,7 @@ def _search_context(
         "result": result,
         "packages": [ckan.package_dict(d) for d in result.datasets],
         "facets": facets,
-        "page": page,
-        "pages": max(1, -(-result.count // PAGE_SIZE)),
-        "page_href": lambda n: (
-            "?"
-            + urlencode(
-                [*[(k, v) for k, v in params.multi_items() if k != "page"], ("page", str(n))]
-            )
-        ),
+        "pager": Pager.of(request, page, PAGE_SIZE, result.count),
         "sort": params.get("sort", ""),
         "active": active,
     }

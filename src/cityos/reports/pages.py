@@ -27,6 +27,7 @@ from cityos.core.errors import NotFoundProblem, ProblemError
 from cityos.core.models import User
 from cityos.core.ratelimit import client_address, rate_limited
 from cityos.core.web import (
+    Pager,
     SessionDep,
     check_csrf,
     database_of,
@@ -146,20 +147,17 @@ def public_list(request: Request, session: SessionDep) -> Response:
     counts = service.count_by_status(session, replace(query, statuses=None))
     found = counts[status] if status else sum(counts.values())
     rows = service.find_requests(session, query)
-    kept = {k: v for k, v in (("status", status), ("service", kind)) if v}
-    pages = max(1, -(-found // PUBLIC_PAGE))
+    kept = tuple((k, v) for k, v in (("status", status), ("service", kind)) if v)
+    pager = Pager(page, PUBLIC_PAGE, found, "/reports", kept)
     context = {
         "rows": rows,
         "thumbs": _thumbs(session, rows),
         "points_json": _points(rows, lang, "/reports"),
         "counts": counts,
         "found": found,
-        "first": (page - 1) * PUBLIC_PAGE + 1,
-        "last": (page - 1) * PUBLIC_PAGE + len(rows),
-        "page": page,
-        "pages": pages,
-        "previous": urlencode({**kept, "page": page - 1}) if page > 1 else "",
-        "next": urlencode({**kept, "page": page + 1}) if page < pages else "",
+        "first": pager.first,
+        "last": pager.last(len(rows)),
+        "pager": pager,
         "status": status,
         "kind": kind,
         "services": services,
