@@ -14,21 +14,23 @@ ORIENTATION = 0x0112
 pillow_heif.register_heif_opener()  # Pillow reads and writes HEIF from here on
 
 
-def camera_jpeg(width: int = 2400, height: int = 1200, *, orientation: int = 6) -> bytes:
-    """A JPEG as a phone writes it: sideways pixels with an EXIF orientation, the camera's
-    make, and the GPS position where it was taken (三鷹市役所)."""
+def _phone_shot(width: int, height: int, orientation: int) -> tuple[Image.Image, Image.Exif]:
+    """Sideways pixels (stripes, something to compress) and the EXIF a phone writes with them:
+    the orientation, the camera's make and the GPS position (三鷹市役所)."""
     picture = Image.new("RGB", (width, height), (200, 40, 40))
-    for x in range(0, width, 50):  # something to compress
+    for x in range(0, width, 50):
         picture.paste((20, 20, 180), (x, 0, x + 10, height))
     exif = Image.Exif()
     exif[ORIENTATION] = orientation
     exif[0x010F] = "PhoneMaker"
-    exif[GPS_IFD] = {
-        1: "N",
-        2: (35.0, 40.0, 59.0),
-        3: "E",
-        4: (139.0, 33.0, 35.0),
-    }
+    exif[GPS_IFD] = {1: "N", 2: (35.0, 40.0, 59.0), 3: "E", 4: (139.0, 33.0, 35.0)}
+    return picture, exif
+
+
+def camera_jpeg(width: int = 2400, height: int = 1200, *, orientation: int = 6) -> bytes:
+    """A JPEG as a phone writes it: sideways pixels with an EXIF orientation, the camera's
+    make, and the GPS position where it was taken (三鷹市役所)."""
+    picture, exif = _phone_shot(width, height, orientation)
     out = io.BytesIO()
     picture.save(out, "JPEG", exif=exif, quality=90)
     return out.getvalue()
@@ -39,19 +41,8 @@ def iphone_heic(width: int = 2400, height: int = 1200, *, orientation: int = 6) 
     the EXIF orientation, which the EXIF keeps too, with the camera's make and the GPS position
     where it was taken (三鷹市役所). A green band runs down the left edge of the sideways
     pixels: turned by orientation 6 (90° clockwise) it lies along the top."""
-    picture = Image.new("RGB", (width, height), (200, 40, 40))
-    for x in range(0, width, 50):
-        picture.paste((20, 20, 180), (x, 0, x + 10, height))
+    picture, exif = _phone_shot(width, height, orientation)
     picture.paste((0, 200, 0), (0, 0, width // 10, height))
-    exif = Image.Exif()
-    exif[ORIENTATION] = orientation
-    exif[0x010F] = "PhoneMaker"
-    exif[GPS_IFD] = {
-        1: "N",
-        2: (35.0, 40.0, 59.0),
-        3: "E",
-        4: (139.0, 33.0, 35.0),
-    }
     out = io.BytesIO()
     # As bytes: pillow-heif writes the irot box from the orientation in EXIF bytes (an
     # Image.Exif object is stored without one).
