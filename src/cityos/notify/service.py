@@ -751,7 +751,8 @@ def unsubscribe(session: Session, subscription: Subscription) -> None:
 # --- messages to one address (a reporter's updates, a reservation reminder ...) --------------
 
 # A subscription of this status receives only the messages queued for it by name (its own
-# report's updates), never notices; its unsubscribe link stops them like any other.
+# report's updates), never notices; there is one per address and kind (notify/kinds.py), and
+# its unsubscribe link stops that kind only, unless the page's second button stops them all.
 DIRECT_STATUS = "direct"
 
 
