@@ -325,7 +325,10 @@ def send(
         address = residents.mail_address(resident)  # never to an unconfirmed address
         if pref.by_email and address:
             subject, text = notice_email(title, body, reasons, site_url)
-            if notify.queue_direct_email(session, address, subject, text) is not None:
+            if (
+                notify.queue_direct_email(session, address, subject, text, kind="notices")
+                is not None
+            ):
                 emailed += 1
     audit.record(
         session, user, "notices.send", "notices", str(notice.id),

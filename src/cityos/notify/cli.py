@@ -141,6 +141,10 @@ def status_command() -> None:
             channel, *(str(counts.get(s, 0)) for s in ("active", "pending", "unsubscribed", "gone"))
         )
     console.print(subs)
+    direct = Table("direct e-mail / 個別メール", "receiving", "stopped")
+    for kind, counts in summary.direct.items():
+        direct.add_row(kind, str(counts.get("receiving", 0)), str(counts.get("stopped", 0)))
+    console.print(direct)
     db.dispose()
 
 

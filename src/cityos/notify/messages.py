@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
-from cityos.notify import filters, links
+from cityos.notify import filters, kinds, links
 from cityos.notify.config import NotifyConfig
 
 LINE_TEXT_LIMIT = 5000  # characters in one LINE text message
@@ -81,8 +81,17 @@ def _footer(job: Job, config: NotifyConfig) -> str:
     lines = [RULE]
     if job.kind == "notice":
         lines.append(f"配信設定の変更 / Change your settings:\n{manage}")
+    lines.append(f"配信停止 / Unsubscribe:\n{stop}")
+    kind = str(job.payload.get("direct_kind", "")) if job.kind == "direct" else ""
+    if kind in kinds.DIRECT_KINDS:
+        stops = kinds.label(kind)
+        lines.append(
+            f"（このリンクで止まるのは「{stops.ja}」だけです。リンク先で、このアドレスあての"
+            "市からのメールをすべて止めることもできます。）\n"
+            f"(This link stops {stops.en} only; the page also lets you stop every e-mail "
+            "the city writes to this address.)"
+        )
     lines += [
-        f"配信停止 / Unsubscribe:\n{stop}",
         "",
         "このメールは送信専用です。返信はできません。",
         "This message was sent automatically; replies are not read.",

@@ -19,7 +19,8 @@ from cityos.db import Base, new_id, utcnow
 CHANNELS = ("email", "webhook", "line", "webpush")
 # Subscription states: pending (e-mail not confirmed yet), active, unsubscribed, gone (the
 # push service said the browser subscription no longer exists), direct (an address that gets
-# only the messages queued for it by name, such as a reporter's updates; never notices).
+# only the messages of one kind queued for it by name, such as a reporter's updates; never
+# notices; one such subscription per address and kind, see notify/kinds.py).
 SUBSCRIPTION_STATES = ("pending", "active", "unsubscribed", "gone", "direct")
 # Delivery states. "sending" is committed before a message leaves; a "sending" row a worker
 # finds after a crash becomes "unknown" and is never sent again by itself.

@@ -20,7 +20,7 @@ from cityos.core.web import (
     staff_or_login,
 )
 from cityos.db import utcnow
-from cityos.notify import filters, links, service
+from cityos.notify import filters, kinds, links, service
 from cityos.notify.config import NotifyConfig
 from cityos.notify.models import CHANNELS, Subscription
 from cityos.web.templating import render
@@ -312,23 +312,41 @@ def manage_submit(
     return render(request, "notify/manage.html", context, session=session)
 
 
+def _unsubscribe_context(session: Session, subscription: Subscription) -> dict[str, Any]:
+    """What the unsubscribe pages say: for a direct e-mail, which kind the link stops."""
+    kind = service.direct_kind(subscription)
+    if kind is None:
+        return {"direct": None}
+    others = [label for k, label in kinds.DIRECT_KINDS.items() if k != kind]
+    return {
+        "direct": kinds.label(kind),
+        "direct_all": kind == kinds.ALL_DIRECT,
+        "others_ja": "、".join(f"「{o.ja}」" for o in others),
+        "others_en": ", ".join(o.en for o in others),
+        "all_stopped": service.direct_all_stopped(session, subscription),
+        "all_label": kinds.ALL_DIRECT_LABEL,
+    }
+
+
 @router.get("/notify/unsubscribe/{token}")
 def unsubscribe_form(request: Request, token: str, session: SessionDep) -> Response:
     subscription = _managed(request, session, token)
     if subscription is None:
         return _link_error(request, session)
-    return render(
-        request,
-        "notify/unsubscribe.html",
-        _labels(token=token, subscription=subscription, needs_csrf=True),
-        session=session,
+    context = _labels(
+        token=token,
+        subscription=subscription,
+        needs_csrf=True,
+        **_unsubscribe_context(session, subscription),
     )
+    return render(request, "notify/unsubscribe.html", context, session=session)
 
 
 @router.post("/notify/unsubscribe/{token}")
 async def unsubscribe_submit(request: Request, token: str) -> Response:
-    """The page's button, or a mail client's RFC 8058 one-click POST (no session there: the
-    signed link itself is the proof)."""
+    """The page's buttons, or a mail client's RFC 8058 one-click POST (no session there: the
+    signed link itself is the proof). A direct e-mail's link stops its kind only, unless the
+    page's second button (``scope=all``) asks to stop every direct e-mail to the address."""
     form = await request.form()
     one_click = form.get("List-Unsubscribe") == "One-Click"
     if not one_click:
@@ -337,11 +355,16 @@ async def unsubscribe_submit(request: Request, token: str) -> Response:
         subscription = _managed(request, session, token)
         if subscription is None:
             return _link_error(request, session)
-        if subscription.status != "unsubscribed":
+        kind = service.direct_kind(subscription)
+        everything = kind == kinds.ALL_DIRECT or (kind is not None and form.get("scope") == "all")
+        if everything:
+            service.stop_all_direct_email(session, subscription)
+        elif subscription.status != "unsubscribed":
             service.unsubscribe(session, subscription)
         if one_click:
             return Response(status_code=200)
-        return render(request, "notify/unsubscribed.html", {}, session=session)
+        context = _unsubscribe_context(session, subscription)
+        return render(request, "notify/unsubscribed.html", context, session=session)
 
 
 @router.get("/notify/push")
@@ -366,6 +389,7 @@ def _staff_context(session: Session, user: User, **extra: Any) -> dict[str, Any]
         "channels": CHANNELS,
         "channel_labels": CHANNEL_LABELS,
         "status_labels": STATUS_LABELS,
+        "direct_label": kinds.label,
         "mask": service.mask_address,
         "values": _values(None, topics=["disaster"]),
         "notice_values": {},

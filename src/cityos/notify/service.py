@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ from cityos.db import Database, new_id, utcnow
 from cityos.notify import channels, filters, line
 from cityos.notify.channels import SendResult, Transport
 from cityos.notify.config import NotifyConfig
+from cityos.notify.kinds import ALL_DIRECT, DIRECT_KINDS
 from cityos.notify.messages import Job, NoticeView
 from cityos.notify.models import CHANNELS, Delivery, DeliveryAttempt, Notice, Subscription
 from cityos.settings import Settings
@@ -747,17 +748,46 @@ def unsubscribe(session: Session, subscription: Subscription) -> None:
     session.flush()
 
 
-# --- messages to one address (a reporter's updates) -----------------------------------------
+# --- messages to one address (a reporter's updates, a reservation reminder ...) --------------
 
 # A subscription of this status receives only the messages queued for it by name (its own
-# report's updates), never notices; its unsubscribe link stops them like any other.
+# report's updates), never notices; there is one per address and kind (notify/kinds.py), and
+# its unsubscribe link stops that kind only, unless the page's second button stops them all.
 DIRECT_STATUS = "direct"
 
 
-def direct_email_subscription(session: Session, email: str) -> Subscription:
-    """The one subscription through which ``email`` gets messages meant for it alone."""
+def _direct_key(kind: str, key: str) -> str:
+    """The address key of the direct subscription of ``kind`` for address key ``key``."""
+    return "direct-" + key if kind == ALL_DIRECT else f"direct-{kind}-{key}"
+
+
+def direct_kind(subscription: Subscription) -> str | None:
+    """The kind of a direct subscription (ALL_DIRECT for the one that stands for every kind),
+    None for any other subscription."""
+    key = subscription.address_key or ""
+    if not key.startswith("direct-"):
+        return None
+    rest = key.removeprefix("direct-")
+    if rest.startswith("email:"):
+        return ALL_DIRECT
+    kind = rest.partition("-")[0]
+    return kind if kind in DIRECT_KINDS else None
+
+
+def _all_direct_stopped(session: Session, key: str) -> bool:
+    found = session.scalar(
+        select(Subscription.status).where(Subscription.address_key == _direct_key(ALL_DIRECT, key))
+    )
+    return found is not None and found != DIRECT_STATUS
+
+
+def direct_email_subscription(session: Session, email: str, kind: str) -> Subscription:
+    """The subscription through which ``email`` gets the messages of ``kind`` meant for it
+    alone."""
+    if kind not in DIRECT_KINDS:
+        raise ValueError(f"unknown kind of direct e-mail: {kind}")
     address = normalize_email(email)
-    key = "direct-" + address_key("email", address)
+    key = _direct_key(kind, address_key("email", address))
     found = session.scalar(select(Subscription).where(Subscription.address_key == key))
     if found is None:
         found = Subscription(
@@ -775,10 +805,22 @@ def direct_email_subscription(session: Session, email: str) -> Subscription:
 
 
 def queue_direct_email(
-    session: Session, email: str, subject: str, body: str, *, now: datetime | None = None
+    session: Session,
+    email: str,
+    subject: str,
+    body: str,
+    *,
+    kind: str,
+    now: datetime | None = None,
 ) -> Delivery | None:
-    """Queue one e-mail to one address (None when its owner stopped these messages)."""
-    subscription = direct_email_subscription(session, email)
+    """Queue one e-mail of ``kind`` to one address (None when its owner stopped this kind,
+    or every kind)."""
+    if kind not in DIRECT_KINDS:
+        raise ValueError(f"unknown kind of direct e-mail: {kind}")
+    address = normalize_email(email)
+    if _all_direct_stopped(session, address_key("email", address)):
+        return None
+    subscription = direct_email_subscription(session, address, kind)
     if subscription.status != DIRECT_STATUS or not subscription.address:
         return None
     delivery = _queue(
@@ -786,10 +828,48 @@ def queue_direct_email(
         subscription,
         "direct",
         now or utcnow(),
-        {"subject": subject[:200], "body": body[:BODY_LIMIT]},
+        {"subject": subject[:200], "body": body[:BODY_LIMIT], "direct_kind": kind},
     )
     session.flush()
     return delivery
+
+
+def direct_all_stopped(session: Session, subscription: Subscription) -> bool:
+    """Whether every direct e-mail to the address of this direct subscription is stopped."""
+    key = (subscription.address_key or "").removeprefix("direct-")
+    if direct_kind(subscription) not in (None, ALL_DIRECT):
+        key = key.partition("-")[2]
+    return _all_direct_stopped(session, key)
+
+
+def stop_all_direct_email(session: Session, subscription: Subscription) -> None:
+    """From the link in any direct e-mail: stop every kind of direct e-mail to its address.
+
+    The subscription that stands for every kind is unsubscribed (made, address-less, where it
+    was missing), and so is each kind's, cancelling what they had queued.
+    """
+    kind = direct_kind(subscription)
+    if kind is None:
+        raise ValueError("not a direct e-mail subscription")
+    key = (subscription.address_key or "").removeprefix("direct-")
+    if kind != ALL_DIRECT:
+        key = key.partition("-")[2]
+    keys = [_direct_key(ALL_DIRECT, key), *(_direct_key(k, key) for k in DIRECT_KINDS)]
+    found = {
+        s.address_key: s
+        for s in session.scalars(select(Subscription).where(Subscription.address_key.in_(keys)))
+    }
+    if keys[0] not in found:
+        session.add(
+            Subscription(
+                channel="email", address_key=keys[0], address="", status="unsubscribed",
+                topics=[], towns=[],
+            )
+        )  # fmt: skip
+    for row in found.values():
+        if row.status != "unsubscribed":
+            unsubscribe(session, row)
+    session.flush()
 
 
 def report_update_email(event: ReportStatusChanged) -> tuple[str, str]:
@@ -817,7 +897,7 @@ def on_report_status_changed(db: Database, event: ReportStatusChanged) -> list[D
     with db.session() as session:
         for email in event.recipients:
             try:
-                delivery = queue_direct_email(session, email, subject, body)
+                delivery = queue_direct_email(session, email, subject, body, kind="reports")
             except ValidationProblem:
                 log.warning("report %s: not an address we can write to", event.request_id)
                 continue
@@ -855,7 +935,7 @@ def on_application_status_changed(db: Database, event: ApplicationStatusChanged)
     subject, body = application_update_email(event)
     with db.session() as session:
         try:
-            return queue_direct_email(session, event.email, subject, body)
+            return queue_direct_email(session, event.email, subject, body, kind="applications")
         except ValidationProblem:
             log.warning("application %s: not an address we can write to", event.submission_id)
             return None
@@ -1601,16 +1681,30 @@ class SubscriptionSummary:
     whole_city: int = 0
     by_topic: Counter[str] = field(default_factory=Counter)
     active: int = 0
+    # Direct e-mail, by kind (and ALL_DIRECT): "receiving" and "stopped" addresses. Not in
+    # by_channel, whose columns are those of notice subscriptions.
+    direct: dict[str, Counter[str]] = field(default_factory=dict)
 
 
 def subscription_summary(session: Session) -> SubscriptionSummary:
     summary = SubscriptionSummary(by_channel={c: Counter() for c in CHANNELS})
+    is_direct = Subscription.address_key.like("direct-%")
     for channel, status, count in session.execute(
-        select(Subscription.channel, Subscription.status, func.count()).group_by(
-            Subscription.channel, Subscription.status
-        )
+        select(Subscription.channel, Subscription.status, func.count())
+        .where(or_(Subscription.address_key.is_(None), ~is_direct))
+        .group_by(Subscription.channel, Subscription.status)
     ):
         summary.by_channel.setdefault(channel, Counter())[status] += count
+    for kind in (*DIRECT_KINDS, ALL_DIRECT):
+        counts: Counter[str] = Counter()
+        prefix = _direct_key(kind, "email:")
+        for status, count in session.execute(
+            select(Subscription.status, func.count())
+            .where(Subscription.address_key.like(prefix + "%"))
+            .group_by(Subscription.status)
+        ):
+            counts["receiving" if status == DIRECT_STATUS else "stopped"] += count
+        summary.direct[kind] = counts
     for towns, topics in session.execute(
         select(Subscription.towns, Subscription.topics).where(Subscription.status == "active")
     ):

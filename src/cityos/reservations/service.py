@@ -716,7 +716,10 @@ def queue_reminders(db: Database, site_url: str, now: datetime | None = None) ->
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 continue  # another run took it
             subject, body = reminder_email(booking, site_url)
-            if notify.queue_direct_email(session, address, subject, body, now=now) is None:
+            delivery = notify.queue_direct_email(
+                session, address, subject, body, kind="reservations", now=now
+            )
+            if delivery is None:
                 stopped += 1
                 continue
             queued += 1

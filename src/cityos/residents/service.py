@@ -168,10 +168,14 @@ def send_confirmation(
     if resend and last is not None and now - last < RESEND_INTERVAL:
         raise _too_soon(RESEND_INTERVAL - (now - last))
     subject, body = confirmation_email(confirmation_url(site_url, secret, resident, address))
-    if notify.queue_direct_email(session, address, subject, body, now=now) is None:
+    queued = notify.queue_direct_email(
+        session, address, subject, body, kind="confirmation", now=now
+    )
+    if queued is None:
         raise ConflictProblem(
-            "このアドレスへの City OS のメールは配信停止になっています。別のアドレスを登録してください / "
-            "City OS e-mails to this address were stopped (unsubscribed): use another address"
+            "このアドレスあての City OS の確認メールは配信停止になっています。"
+            "別のアドレスを登録してください / City OS confirmation e-mails to this address were "
+            "stopped (unsubscribed): use another address"
         )
     resident.confirmation_sent_at = now
     session.flush()
