@@ -175,17 +175,24 @@ def test_stop_all_stops_every_kind_and_cancels_what_was_queued(
     assert "stopped" in status.stdout
 
 
+def legacy_direct(db: Database, email: str, address: str, status: str) -> str:
+    """The single direct subscription of versions before kinds existed; its id."""
+    with db.session() as session:
+        legacy = Subscription(
+            channel="email", address_key="direct-" + service.address_key("email", email),
+            address=address, status=status, topics=[], towns=[],
+        )  # fmt: skip
+        session.add(legacy)
+        session.flush()
+        return legacy.id
+
+
 def test_an_address_unsubscribed_before_kinds_existed_gets_nothing_of_any_kind(
     client: TestClient, db: Database, config: NotifyConfig, smtp_server: SmtpServer
 ) -> None:
     email = new_address()
     # What the single direct subscription of earlier versions left after its link was used.
-    with db.session() as session:
-        legacy = Subscription(
-            channel="email", address_key="direct-" + service.address_key("email", email),
-            address="", status="unsubscribed", topics=[], towns=[],
-        )  # fmt: skip
-        session.add(legacy)
+    legacy_direct(db, email, "", "unsubscribed")
     assert report_update(db, email, 303) == 0
     assert application_update(db, email, 9) is False
     booked_for_tomorrow(db, email)
@@ -201,14 +208,7 @@ def test_a_link_in_an_email_sent_before_kinds_existed_stops_every_kind(
     client: TestClient, db: Database, config: NotifyConfig, smtp_server: SmtpServer
 ) -> None:
     email = new_address()
-    with db.session() as session:
-        legacy = Subscription(
-            channel="email", address_key="direct-" + service.address_key("email", email),
-            address=email, status=service.DIRECT_STATUS, topics=[], towns=[],
-        )  # fmt: skip
-        session.add(legacy)
-        session.flush()
-        legacy_id = legacy.id
+    legacy_id = legacy_direct(db, email, email, service.DIRECT_STATUS)
     assert report_update(db, email, 404) == 1  # on the report kind's own subscription
     path = links.unsubscribe_url("", config.secret_key, legacy_id)
     page = client.get(path)
