@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cityos.chatbot import engine
-from cityos.chatbot.engine import speech_text
+from cityos.chatbot.engine import korean_sino_words, speech_text
 from cityos.chatbot.service import FaqEntry, FaqIndex
 
 
@@ -622,3 +622,45 @@ def test_a_katakana_word_of_its_own_is_not_taken_for_a_clipping() -> None:
     assert "まいかー" in index.analyzer.analyse("マイカーで行きたい", asked=True).words
     assert "ぱーと" in index.analyzer.analyse("パートの収入", asked=True).words
     assert index.ask("パートの収入").faq_id != "K4"
+
+
+def _sino_faq() -> FaqIndex:
+    # Words the curated glossary has no Korean for (狂犬病, 耐震, 診断).
+    return FaqIndex.build(
+        [
+            FaqEntry(
+                "H1", "狂犬病の予防注射はいつ受けられますか。", "毎年4月に集合注射を行います。"
+            ),
+            FaqEntry(
+                "H2", "住宅の耐震診断に助成はありますか。", "木造住宅の耐震診断に助成があります。"
+            ),
+            FaqEntry("H3", "住民票の写しはどこで取れますか。", "市民課の窓口で取れます。"),
+        ],
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "faq_id", "kanji"),
+    [
+        ("광견병 예방주사는 언제 맞아요?", "H1", {"狂犬病", "予防", "注射"}),  # 狂犬病 豫防注射
+        ("주택 내진 진단 보조금이 있나요?", "H2", {"住宅", "耐震", "診断"}),
+    ],
+)
+def test_korean_words_the_glossary_lacks_are_read_as_the_kanji_they_are(
+    question: str, faq_id: str, kanji: set[str]
+) -> None:
+    index = _sino_faq()
+    _words, _chars, analysed, _translated, _unknown = index._query_terms(question)
+    assert kanji <= analysed.general  # 예방주사는: 예방 + 주사, and the particle 는 passed over
+    assert index.ask_ranked(question, 1)[0][0] == faq_id
+
+
+def test_korean_sino_words_the_faq_does_not_use_add_nothing() -> None:
+    # 대통령 is 大統領, 국회의원 国会議員: no word of this FAQ, so nothing is guessed.
+    question = "대통령 국회의원"
+    _words, _chars, analysed, _translated, unknown = _sino_faq()._query_terms(question)
+    assert {"대통령", "국회의원"} <= set(unknown)  # not in the glossary: the lexicon was asked
+    assert analysed.general == frozenset()
+    assert korean_sino_words().get("대통령") == ("大統領",)
+    assert korean_sino_words().get("없는말") == ()

@@ -51,6 +51,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+import marisa_trie
 import numpy as np
 
 from cityos.chatbot.faqcsv import FaqEntry
@@ -518,6 +519,9 @@ CLIP_MEANING = 0.2
 GENERAL_TOP = 2
 GENERAL_WEIGHT = 1.0
 GENERAL_LONGEST = 3
+# Korean words the glossary does not know are read as Sino-Korean words of up to this many
+# syllables (korean_sino_words()), keeping those whose kanji the FAQ uses.
+KOREAN_LONGEST = 8
 # The meaning channel (see word_vectors()): an entry is the IDF-weighted sum of the vectors of
 # its question's words plus DENSE_ANSWER times those of its answer's, a question likewise, and
 # their cosine (never below 0) adds DENSE_WEIGHT of the question's reachable score. Chosen on
@@ -762,6 +766,31 @@ def general_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...],
         forms = merged.setdefault(key, [])
         forms.extend(form for form in japanese if form not in forms)
     return written, {key: tuple(forms) for key, forms in merged.items()}
+
+
+class SinoWords:
+    """Korean word -> the kanji words it is, in a trie (a dict of the 186,017 words would
+    hold some 75 MB in every server process; the trie holds a few)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._trie = marisa_trie.BytesTrie(
+            (korean, japanese.encode("utf-8"))
+            for korean, _tab, japanese in (line.partition("\t") for line in lines)
+            if japanese
+        )
+
+    def get(self, korean: str) -> tuple[str, ...]:
+        found = self._trie.get(korean)
+        return tuple(found[0].decode("utf-8").split("\t")) if found else ()
+
+
+@cache
+def korean_sino_words() -> SinoWords:
+    """Korean words -> the kanji words they are, in Japanese forms (전입 -> 転入, 예방접종 ->
+    予防接種): the list built from libhangul's hanja dictionary by
+    scripts/build_ko_hanja_lexicon.py."""
+    path = resources.files("cityos.chatbot") / "data" / "ko_hanja.tsv.gz"
+    return SinoWords(gzip.decompress(path.read_bytes()).decode("utf-8").splitlines())
 
 
 @dataclass(frozen=True)
@@ -1524,6 +1553,9 @@ class FaqIndex:
             self.analyzer.analyse(japanese, asked=True) if japanese.strip() else Analysed([], [])
         )
         general, looked_up = self._general_terms(translation.runs)
+        if _HANGUL.search(question):
+            for word, weight in self._korean_terms(unknown, looked_up).items():
+                general[word] = general.get(word, 0.0) + weight
         words: dict[str, float] = {}
         for word in analysed.words:
             # A word with synonyms counts mostly through its group's term, so that 大型ごみ
@@ -1580,6 +1612,33 @@ class FaqIndex:
                 else:
                     i += 1
         return terms, looked_up
+
+    def _korean_terms(self, unknown: Sequence[str], looked_up: set[str]) -> dict[str, float]:
+        """Word terms for the Korean words the glossary left: each is read from its start as
+        Sino-Korean words (korean_sino_words(), longest first) whose kanji this FAQ uses, so
+        that 전입신고를 finds 転入 and 申告 and the particle 를 is passed over. Like the general
+        English list, they rank but do not raise the confidence. Adds the words read to
+        ``looked_up``."""
+        lexicon = korean_sino_words()
+        terms: dict[str, float] = {}
+        for word in unknown:
+            if not _HANGUL.search(word):
+                continue
+            i = 0
+            while i < len(word) - 1:
+                for size in range(min(KOREAN_LONGEST, len(word) - i), 1, -1):
+                    chosen = self._used_forms(lexicon.get(word[i : i + size]))
+                    if chosen:
+                        for keys in chosen:
+                            for key in keys:
+                                share = GENERAL_WEIGHT / len(chosen) / len(keys)
+                                terms[key] = terms.get(key, 0.0) + share
+                        looked_up.add(word)
+                        i += size
+                        break
+                else:
+                    i += 1
+        return terms
 
     def _used_forms(self, forms: Sequence[str]) -> list[tuple[str, ...]]:
         """The word terms of the first GENERAL_TOP of ``forms`` whose every term this FAQ uses."""

@@ -30,7 +30,9 @@ from cityos.chatbot.engine import (
     Greeting,
     Suggestion,
     bundled_synonyms,
+    general_lexicon,
     greeting_of,
+    korean_sino_words,
     speech_text,
 )
 from cityos.chatbot.faqcsv import (
@@ -543,6 +545,9 @@ def _warm(slot: _Slot, engine: Engine) -> None:
             fingerprint = _fingerprint(session)
             if fingerprint[0]:  # no entries: the first question builds (an empty index)
                 _first_build(slot, session, fingerprint)
+        # The word lists read for foreign questions, so that the first one does not wait.
+        general_lexicon()
+        korean_sino_words()
     except Exception:
         log.exception("chatbot: building the FAQ index at startup failed")
     finally:
