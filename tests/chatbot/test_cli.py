@@ -172,3 +172,19 @@ def test_ask_says_what_is_wrong_with_its_arguments(database_url: str, tmp_path: 
     nothing = cityos(env, "chatbot", "ask", "--file", str(empty))
     assert nothing.returncode == 2
     assert "no questions" in nothing.stderr
+
+
+def test_import_says_how_many_entries_were_html(database_url: str, tmp_path: Path) -> None:
+    file = tmp_path / "faq_html.csv"
+    file.write_text(
+        "ID,質問,回答\r\nH1,ごみの日は？,<p>週2回です。</p><p>地域で違います。</p>\r\n",
+        encoding="utf-8",
+    )
+    done = cityos(env_for(database_url, tmp_path / "data"), "chatbot", "import", str(file))
+    assert done.returncode == 0, done.stderr
+    assert "1 entries were HTML, read as text" in done.stdout
+    asked = cityos(
+        env_for(database_url, tmp_path / "data"), "chatbot", "ask", "--json", "ごみの日は？"
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["answer"] == "週2回です。\n地域で違います。"

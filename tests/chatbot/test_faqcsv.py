@@ -110,3 +110,28 @@ def test_a_title_above_the_header_and_tab_separated_files_are_read() -> None:
     assert imported.columns["url"] == "URL"
     assert imported.entries[0].question == "住民票は、どこで取れますか"  # the comma stays
     assert imported.entries[0].url == "/jumin"
+
+
+def test_html_answers_from_faq_systems_are_read_as_text_with_breaks_and_links() -> None:
+    exported = (
+        "ID,質問,回答\r\n"
+        '1,<p>粗大ごみの出し方は？</p>,"<p>粗大ごみは<strong>事前申込制</strong>です。</p>'
+        '<p>詳しくは<a href=""https://www.city.mitaka.lg.jp/sodai.html"">こちら</a>。</p>"\r\n'
+        "2,窓口の時間は？,平日&nbsp;8時30分から17時<br />土日は休み\r\n"
+        '3,持ち物は？,"<ul><li>本人確認書類</li><li>印鑑</li></ul>"\r\n'
+        "4,5 < 6 ですか,はい & いいえ\r\n"  # not HTML: kept as written
+        "5,空の回答,<p></p>\r\n"
+    )
+    imported = read_faq_csv(exported.encode())
+    answers = {e.faq_id: e.answer for e in imported.entries}
+    assert imported.entries[0].question == "粗大ごみの出し方は?"
+    assert answers["1"] == (
+        "粗大ごみは事前申込制です。\n詳しくはこちら(https://www.city.mitaka.lg.jp/sodai.html)。"
+    )
+    assert answers["2"] == "平日 8時30分から17時\n土日は休み"
+    assert answers["3"] == "・本人確認書類\n・印鑑"
+    assert answers["4"] == "はい & いいえ"
+    assert imported.from_html == 3
+    [empty] = imported.problems
+    assert empty.line == 6
+    assert "HTML" in empty.reason

@@ -131,6 +131,14 @@ def test_staff_import_shows_the_columns_and_unreadable_rows(
     assert "3行目" in result.text
     assert "回答が空です" in result.text
     assert "行番号を使います" in result.text
+    assert "HTML の項目" not in result.text
+    exported = "質問,回答\nごみの日は？,<p>週2回です。</p><p>地域で違います。</p>\n"
+    html = client.post(
+        "/staff/chatbot/import",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": ("faq.csv", exported.encode(), "text/csv")},
+    )
+    assert "HTML の項目 1 件を文章として読みました" in html.text
     bad = client.post(
         "/staff/chatbot/import",
         data={"csrf_token": csrf_of(page.text)},

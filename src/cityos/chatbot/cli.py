@@ -40,6 +40,12 @@ def import_faq(
         console.print(f"  {ja} / {en}: 「{header}」", highlight=False)
     if "faq_id" not in imported.columns:
         console.print("  ID: 列がないので行番号を使います / no ID column: row numbers are used")
+    if imported.from_html:
+        console.print(
+            f"HTML の項目 {imported.from_html} 件を文章として読みました（改行とリンク先は残します） / "
+            f"{imported.from_html} entries were HTML, read as text (line breaks and links kept)",
+            highlight=False,
+        )
     _settings, db = wiring.open_database()
     db.upgrade()
     with db.session() as session:

@@ -15,6 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,57 @@ class FaqImport:
     problems: list[RowProblem] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # our field -> the header chosen
     encoding: str = ""
+    from_html: int = 0  # entries whose question or answer was HTML, read as plain text
+
+
+# FAQ systems often export their answers as HTML (<p>, <br>, <a href>, &nbsp;): read as text,
+# with its line breaks and the addresses of its links kept.
+_HTML_TAG = re.compile(
+    r"</?(?:a|b|br|div|em|font|h[1-6]|i|li|ol|p|span|strong|table|td|th|tr|u|ul)\b[^<>]{0,500}>"
+    r"|&(?:nbsp|amp|lt|gt|quot|#\d{1,6}|#x[0-9a-f]{1,5});",
+    re.IGNORECASE,
+)
+_BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"})
+
+
+class _PlainText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.links: list[tuple[str, int]] = []  # (href, where its text starts)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BREAKS:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("・")
+        if tag == "a":
+            href = dict(attrs).get("href") or ""
+            self.links.append((href, len(self.parts)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.links:
+            href, start = self.links.pop()
+            shown = "".join(self.parts[start:])
+            if href.startswith(("http://", "https://")) and href not in shown:
+                self.parts.append(f"（{href}）")
+        elif tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(raw: str) -> tuple[str, bool]:
+    """``raw`` as plain text when it is HTML (tags dropped, line breaks kept, a link's address
+    after its text, entities read), else as it is; and whether it was HTML."""
+    if not _HTML_TAG.search(raw):
+        return raw, False
+    parser = _PlainText()
+    parser.feed(raw.replace("\r\n", "\n").replace("\n", " "))
+    parser.close()
+    text = "".join(parser.parts).replace("\xa0", " ")
+    return re.sub(r"\n\s*\n+", "\n", text).strip(), True
 
 
 def _fold(header: str) -> str:
@@ -206,10 +258,20 @@ def read_faq_csv(source: Path | bytes | str) -> FaqImport:
         if problem:
             result.problems.append(RowProblem(start, problem))
             continue
+        question, html_question = plain_text(row[chosen["question"]])
+        answer_raw, html_answer = plain_text(row[chosen["answer"]])
+        if not question.strip() or not answer_raw.strip():
+            ja, en = ("質問", "question") if not question.strip() else ("回答", "answer")
+            result.problems.append(
+                RowProblem(start, f"{ja}の HTML に文章がありません / the {en}'s HTML holds no text")
+            )
+            continue
+        result.from_html += html_question or html_answer
         cells = {
             name: jtext.normalize(row[index]) if index < len(row) else ""
             for name, index in chosen.items()
         }
+        cells["question"] = jtext.normalize(question)
         faq_id = cells.get("faq_id") or str(row_number)
         if faq_id in seen:
             result.problems.append(
@@ -217,7 +279,7 @@ def read_faq_csv(source: Path | bytes | str) -> FaqImport:
             )
             continue
         seen.add(faq_id)
-        answer = _answer_text(row[chosen["answer"]])
+        answer = _answer_text(answer_raw)
         result.entries.append(
             FaqEntry(
                 faq_id=faq_id,

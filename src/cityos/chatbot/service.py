@@ -96,6 +96,7 @@ class ImportReport:
     problems: list[RowProblem] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
     encoding: str = ""
+    from_html: int = 0  # entries whose question or answer was HTML, read as text
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class ImportReport:
             "updated": self.updated,
             "columns": self.columns,
             "encoding": self.encoding,
+            "from_html": self.from_html,
             "problems": [{"line": p.line, "reason": p.reason} for p in self.problems],
         }
 
@@ -117,7 +119,10 @@ def store_entries(
 ) -> ImportReport:
     """Add the imported entries; an entry whose ID is already there is replaced."""
     report = ImportReport(
-        problems=list(imported.problems), columns=imported.columns, encoding=imported.encoding
+        problems=list(imported.problems),
+        columns=imported.columns,
+        encoding=imported.encoding,
+        from_html=imported.from_html,
     )
     existing = {row.faq_id: row for row in session.scalars(select(FaqRow))}
     now = utcnow()
