@@ -325,6 +325,10 @@ def _unsubscribe_context(session: Session, subscription: Subscription) -> dict[s
         "others_en": ", ".join(o.en for o in others),
         "all_stopped": service.direct_all_stopped(session, subscription),
         "all_label": kinds.ALL_DIRECT_LABEL,
+        # Without an account, one can still sign up with the address and turn e-mails back
+        # on, unless its confirmation links are stopped too (then only the city can help).
+        "can_sign_up": kind not in (kinds.ALL_DIRECT, "confirmation")
+        and not service.direct_all_stopped(session, subscription),
     }
 
 

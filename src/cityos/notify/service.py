@@ -872,6 +872,79 @@ def stop_all_direct_email(session: Session, subscription: Subscription) -> None:
     session.flush()
 
 
+def direct_preferences(session: Session, email: str) -> dict[str, bool]:
+    """Kind → whether direct e-mail of that kind reaches ``email`` now (in DIRECT_KINDS order).
+
+    A kind is received unless its own subscription, or the one for every kind, is stopped; an
+    address the city never wrote to receives every kind.
+    """
+    key = address_key("email", normalize_email(email))
+    statuses = {
+        row.address_key: (row.status, row.address)
+        for row in session.execute(
+            select(Subscription.address_key, Subscription.status, Subscription.address).where(
+                Subscription.address_key.in_(
+                    [_direct_key(k, key) for k in (ALL_DIRECT, *DIRECT_KINDS)]
+                )
+            )
+        )
+    }
+    everything = statuses.get(_direct_key(ALL_DIRECT, key))
+    if everything is not None and everything[0] != DIRECT_STATUS:
+        return dict.fromkeys(DIRECT_KINDS, False)
+    receiving: dict[str, bool] = {}
+    for kind in DIRECT_KINDS:
+        found = statuses.get(_direct_key(kind, key))
+        receiving[kind] = found is None or (found[0] == DIRECT_STATUS and bool(found[1]))
+    return receiving
+
+
+def set_direct_preferences(session: Session, email: str, wanted: Iterable[str]) -> dict[str, bool]:
+    """Receive the direct e-mail kinds in ``wanted`` at ``email`` and stop every other kind;
+    answers :func:`direct_preferences` after the change.
+
+    Only for an address whose owner is proven (a resident's confirmed address): unlike an
+    unsubscribe link, this turns e-mail back on. An unknown kind is refused before anything
+    changes. Where every kind was stopped, wanting any kind lifts that stop: the subscription
+    that stands for every kind goes back to ``direct`` (kept, not deleted, so the link in an
+    e-mail sent before kinds existed still finds it and can stop everything again); the kinds
+    not wanted get stopped subscriptions of their own, so they stay stopped.
+    """
+    chosen = set(wanted)
+    unknown = sorted(chosen - set(DIRECT_KINDS))
+    if unknown:
+        named = ", ".join(k[:40] for k in unknown[:3])  # what was sent, kept short
+        message = f"メールの種類が正しくありません: {named} / unknown kind of e-mail: {named}"
+        raise ValidationProblem(message, errors={"kinds": [message]})
+    address = normalize_email(email)
+    key = address_key("email", address)
+    keys = {_direct_key(k, key): k for k in (ALL_DIRECT, *DIRECT_KINDS)}
+    found = {
+        keys[s.address_key]: s
+        for s in session.scalars(select(Subscription).where(Subscription.address_key.in_(keys)))
+        if s.address_key is not None
+    }
+    for kind in DIRECT_KINDS:
+        row = found.get(kind)
+        if kind in chosen:
+            row = row or direct_email_subscription(session, address, kind)
+            row.status, row.address = DIRECT_STATUS, address
+        elif row is None:
+            session.add(
+                Subscription(
+                    channel="email", address_key=_direct_key(kind, key), address="",
+                    status="unsubscribed", topics=[], towns=[],
+                )
+            )  # fmt: skip
+        elif row.status != "unsubscribed":
+            unsubscribe(session, row)
+    everything = found.get(ALL_DIRECT)
+    if chosen and everything is not None and everything.status != DIRECT_STATUS:
+        everything.status = DIRECT_STATUS  # address stays "": nothing is queued on it
+    session.flush()
+    return direct_preferences(session, address)
+
+
 def report_update_email(event: ReportStatusChanged) -> tuple[str, str]:
     subject = (
         f"【三鷹市】ご報告 {event.request_id} 番は「{event.state_ja}」になりました / "

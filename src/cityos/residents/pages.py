@@ -23,6 +23,7 @@ from cityos.core.web import SessionDep, check_csrf, database_of, language_of, se
 from cityos.forms import service as forms
 from cityos.forms.models import STATUSES as FORM_STATUSES
 from cityos.notices import service as notices
+from cityos.notify import kinds as mail_kinds
 from cityos.procedures import service as procedures
 from cityos.reservations import service as reservations
 from cityos.reservations.models import STATUSES as RESERVATION_STATUSES
@@ -33,6 +34,7 @@ from cityos.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=1024)]
+Texts = Annotated[list[str], Form()]
 # Row ids fit the database's integer column (a bigger number is a 422, not a database error).
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 LoginLimit = Depends(
@@ -217,6 +219,55 @@ def my_page(request: Request, session: SessionDep) -> Response:
         "confirmation_sent": request.query_params.get("confirmation") == "sent",
     }
     return _page(request, "residents/my.html", context)
+
+
+# --- which e-mails the resident receives ---------------------------------------------------------
+
+
+def _email_settings_page(
+    request: Request,
+    session: Session,
+    resident: Resident,
+    *,
+    problem: ProblemError | None = None,
+    saved: bool = False,
+) -> Response:
+    context = {
+        "resident": resident,
+        "address": service.mail_address(resident),
+        "address_to_confirm": service.address_to_confirm(resident),
+        "kinds": mail_kinds.DIRECT_KINDS,
+        "receiving": service.email_preferences(session, resident),
+        "error": problem.detail if problem else "",
+        "saved": saved,
+    }
+    status = problem.status if problem else 200
+    return _page(request, "residents/email_settings.html", context, status=status)
+
+
+@router.get("/my/email-settings")
+def email_settings(request: Request, session: SessionDep) -> Response:
+    resident = sessions.signed_in_resident(request, session)
+    saved = request.query_params.get("saved") == "1"
+    return _email_settings_page(request, session, resident, saved=saved)
+
+
+@router.post("/my/email-settings")
+def email_settings_save(
+    request: Request,
+    session: SessionDep,
+    kind: Texts = [],  # noqa: B006 (FastAPI copies defaults)
+    csrf_token: Text = "",
+) -> Response:
+    """The checked kinds are received from now on, the others stopped."""
+    check_csrf(request, csrf_token)
+    resident = sessions.signed_in_resident(request, session)
+    try:
+        service.set_email_preferences(session, resident, kind)
+    except ProblemError as problem:
+        session.rollback()
+        return _email_settings_page(request, session, resident, problem=problem)
+    return RedirectResponse("/my/email-settings?saved=1#saved", status_code=303)
 
 
 def _profile_values(resident: Resident) -> dict[str, str]:

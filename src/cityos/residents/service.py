@@ -6,6 +6,7 @@ answers 404 for a row that is not theirs, so another resident's ids tell nothing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -180,6 +181,34 @@ def send_confirmation(
     resident.confirmation_sent_at = now
     session.flush()
     return address
+
+
+def _unconfirmed() -> ConflictProblem:
+    return ConflictProblem(
+        "メールの受け取りを設定するには、先にメールアドレスを確認してください / confirm your "
+        "e-mail address first: then you can choose which e-mails you receive"
+    )
+
+
+def email_preferences(session: Session, resident: Resident) -> dict[str, bool] | None:
+    """Kind of direct e-mail → whether it reaches the resident's confirmed address (None: no
+    confirmed address yet, so nothing is e-mailed at all)."""
+    address = mail_address(resident)
+    return notify.direct_preferences(session, address) if address else None
+
+
+def set_email_preferences(
+    session: Session, resident: Resident, wanted: Iterable[str]
+) -> dict[str, bool]:
+    """Receive exactly the ``wanted`` kinds of direct e-mail at the confirmed address.
+
+    Only a confirmed address: the confirmation proves the resident owns it, which is what
+    allows turning e-mail back on that someone (perhaps they) stopped with a link.
+    """
+    address = mail_address(resident)
+    if not address:
+        raise _unconfirmed()
+    return notify.set_direct_preferences(session, address, wanted)
 
 
 class ConfirmationProblem(ProblemError):
