@@ -169,10 +169,28 @@ def test_stop_all_stops_every_kind_and_cancels_what_was_queued(
     staff = client.get("/staff/notify")
     assert staff.status_code == 200
     assert "個別メール（1つのアドレスあて）の種類ごと" in staff.text
-    status = cityos(env_for(database_url, tmp_path / "data"), "notify", "status")
+    env = env_for(database_url, tmp_path / "data")
+    status = cityos(env, "notify", "status")
     assert status.returncode == 0, status.stderr
     assert "applications" in status.stdout
     assert "stopped" in status.stdout
+
+    # Asked by phone, staff turn reservation reminders back on (only them) from the command line.
+    shown = cityos(env, "notify", "direct-email", email)
+    assert shown.returncode == 0, shown.stderr
+    assert "reservations │ no" in shown.stdout
+    resumed = cityos(env, "notify", "direct-email", email, "--receive", "reservations")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reservations │ yes" in resumed.stdout
+    assert "reports      │ no" in resumed.stdout
+    with db.session() as session:
+        assert service.direct_preferences(session, email)["reservations"] is True
+        assert service.queue_direct_email(session, email, "件名", "本文", kind="reports") is None
+        reminder = service.queue_direct_email(session, email, "明日", "本文", kind="reservations")
+        assert reminder is not None
+    wrong = cityos(env, "notify", "direct-email", email, "--receive", "spam")
+    assert wrong.returncode == 2
+    assert "unknown kind of e-mail: spam" in wrong.stderr
 
 
 def legacy_direct(db: Database, email: str, address: str, status: str) -> str:

@@ -16,6 +16,7 @@ from cityos.core.events import EventBus
 from cityos.db import Database
 from cityos.notify import service, worker
 from cityos.notify.config import NotifyConfig
+from cityos.notify.kinds import DIRECT_KINDS
 from cityos.notify.service import DeliveryCounts
 from cityos.settings import Settings
 
@@ -146,6 +147,41 @@ def status_command() -> None:
         direct.add_row(kind, str(counts.get("receiving", 0)), str(counts.get("stopped", 0)))
     console.print(direct)
     db.dispose()
+
+
+@app.command("direct-email")
+def direct_email_command(
+    email: Annotated[str, typer.Argument(help="メールアドレス / the e-mail address")],
+    receive: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--receive",
+            help="受け取る種類（くり返し可、all ですべて）。省略すると今の設定を表示 / kinds to "
+            "receive (repeat; all for every kind); without it, show the current ones",
+        ),
+    ] = None,
+) -> None:
+    """個別メールの受け取りを確認・変更（本人確認の後に） / show or set the kinds of one-off
+    e-mail an address receives, e.g. to turn them back on for someone who asked by phone."""
+    _settings, db = _database()
+    db.upgrade()
+    try:
+        with db.session() as session:
+            if receive is None:
+                now = service.direct_preferences(session, email)
+            else:
+                wanted = set(DIRECT_KINDS) if "all" in receive else set(receive)
+                now = service.set_direct_preferences(session, email, wanted)
+    except ProblemError as exc:
+        err.print(f"エラー / error: {exc.detail}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    table = Table("kind", "受け取る / receives", "")
+    for kind, on in now.items():
+        label = DIRECT_KINDS[kind]
+        table.add_row(kind, "yes" if on else "no", f"{label.ja} / {label.en}")
+    console.print(table)
 
 
 @app.command("vapid-key")
