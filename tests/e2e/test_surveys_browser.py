@@ -91,6 +91,7 @@ def test_staff_build_a_survey_by_clicking_and_a_resident_answers_it(
     staff_log_in(staff)
     staff.get_by_label("題名", exact=True).fill("公園の使い方アンケート")
     staff.get_by_label("題名（英語）").fill("How do you use the parks?")
+    staff.get_by_label("題名（やさしい日本語）").fill("こうえんの アンケート")
     axe_check(staff, "the new survey page")
     fits_the_screen(staff)
     staff.get_by_role("button", name="作成して質問を追加する").click()
@@ -118,8 +119,9 @@ def test_staff_build_a_survey_by_clicking_and_a_resident_answers_it(
            "表示する条件": "この答えのときだけ: 1. 公園をよく使いますか → はい / Yes"},
     )  # fmt: skip
     add_question(
-        staff, "段階評価", "満足度 / How satisfied are you?", **{"5 の言葉（例: 満足）": "満足"}
-    )
+        staff, "段階評価", "満足度 / How satisfied are you?",
+        **{"5 の言葉（例: 満足）": "満足", "5 の言葉（やさしい日本語）": "とても よい"},
+    )  # fmt: skip
     staff.locator("#question-q3").get_by_label("回答を必須にする").check()
     staff.locator("#question-q3").get_by_role("button", name="保存").click()
     expect(staff.get_by_role("status")).to_contain_text("保存しました")
@@ -189,6 +191,10 @@ def test_staff_build_a_survey_by_clicking_and_a_resident_answers_it(
     )
     expect(staff.get_by_text("ベンチを増やしてほしい")).to_be_visible()
     fits_the_screen(staff)
+    # In やさしい日本語 the survey has the easy title and the scale's easy word.
+    other.goto(urlsplit(url).path + "?easy=1")
+    expect(other.get_by_role("heading", level=1)).to_have_text("こうえんの アンケート")
+    expect(other.get_by_label("5 (とても よい)")).to_be_visible()
 
 
 def test_a_resident_switches_a_survey_to_easy_japanese(

@@ -30,6 +30,8 @@ class Survey(Base):
     slug: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200), default="")
+    # やさしい日本語 (easy Japanese) title; "" shows the Japanese title in easy mode.
+    title_easy: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     mode: Mapped[str] = mapped_column(String(16), default="anonymous")

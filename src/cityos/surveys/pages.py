@@ -49,8 +49,9 @@ def _resident_texts(mode: str) -> dict[str, Any]:
     """say/said for the fixed texts, and ``worded`` for what staff wrote.
 
     A survey's title and description, and a question's label, choices and scale ends, may have
-    English (``label_en``) and やさしい日本語 (``label_easy``, from the JSON editor) wording;
-    whatever is missing is shown in Japanese."""
+    English (``title_en``, ``label_en``) wording; the title and the question's texts may have
+    やさしい日本語 (``title_easy``, ``label_easy``) wording. Whatever is missing is shown in
+    Japanese."""
 
     def worded(item: Any, key: str, index: int | None = None) -> str:
         def get(name: str) -> Any:
@@ -174,6 +175,7 @@ def _values_of(survey: Survey) -> dict[str, str]:
     return {
         "title": survey.title,
         "title_en": survey.title_en,
+        "title_easy": survey.title_easy,
         "description": survey.description,
         "description_en": survey.description_en,
         "mode": survey.mode,
@@ -218,11 +220,12 @@ def _given(
     questions: str | None,
     title_en: str = "",
     description_en: str = "",
+    title_easy: str = "",
 ) -> service.SurveyInput:
     return service.SurveyInput(
         title=title, description=description, mode=mode, opens_at=opens_at,
         closes_at=closes_at, questions=questions, title_en=title_en,
-        description_en=description_en,
+        description_en=description_en, title_easy=title_easy,
     )  # fmt: skip
 
 
@@ -232,6 +235,7 @@ def staff_create(
     session: SessionDep,
     title: Text = "",
     title_en: Text = "",
+    title_easy: Text = "",
     description: LongText = "",
     description_en: LongText = "",
     mode: Text = "anonymous",
@@ -244,8 +248,9 @@ def staff_create(
     check_csrf(request, csrf_token)
     user = require(session_user(request, session), service.MANAGE_PERMISSION)
     given = _given(
-        title, description, mode, opens_at, closes_at, questions, title_en, description_en
-    )
+        title, description, mode, opens_at, closes_at, questions, title_en, description_en,
+        title_easy,
+    )  # fmt: skip
     try:
         survey = service.create_survey(session, user, given)
     except ValidationProblem as problem:
@@ -286,7 +291,7 @@ def staff_save(
     survey = service.get_survey(session, survey_id)
     given = _given(
         title, description, mode, opens_at, closes_at, questions,
-        survey.title_en, survey.description_en,
+        survey.title_en, survey.description_en, survey.title_easy,
     )  # fmt: skip
     try:
         service.update_survey(session, user, survey, given)
@@ -368,13 +373,12 @@ def _question_fields(question: dict[str, Any], questions: list[Any]) -> dict[str
         "type": question["type"],
         "label": question["label"],
         "label_en": question.get("label_en", ""),
+        "label_easy": question.get("label_easy", ""),
         "required": question.get("required", False),
         "choices": "\n".join(question.get("choices", [])),
         "choices_en": "\n".join(question.get("choices_en", [])),
-        **{
-            end: question.get(end, "")
-            for end in ("min_label", "min_label_en", "max_label", "max_label_en")
-        },
+        "choices_easy": "\n".join(question.get("choices_easy", [])),
+        **{end: question.get(end, "") for end in service.SCALE_ENDS},
         "condition": service.condition_value(question, target),
     }
 
@@ -393,17 +397,23 @@ def _condition_options(earlier: list[Any]) -> list[tuple[str, str]]:
 
 
 def _question_input(form: dict[str, str]) -> service.QuestionInput:
+    """The builder's fields; an English or easy-Japanese field the form did not carry is None
+    (the saved wording stays), one sent empty is "" (it is cleared)."""
     return service.QuestionInput(
         type=form.get("type", "single"),
         label=form.get("label", ""),
-        label_en=form.get("label_en", ""),
+        label_en=form.get("label_en"),
+        label_easy=form.get("label_easy"),
         required=form.get("required") == "1",
         choices=form.get("choices", ""),
-        choices_en=form.get("choices_en", ""),
+        choices_en=form.get("choices_en"),
+        choices_easy=form.get("choices_easy"),
         min_label=form.get("min_label", ""),
-        min_label_en=form.get("min_label_en", ""),
+        min_label_en=form.get("min_label_en"),
+        min_label_easy=form.get("min_label_easy"),
         max_label=form.get("max_label", ""),
-        max_label_en=form.get("max_label_en", ""),
+        max_label_en=form.get("max_label_en"),
+        max_label_easy=form.get("max_label_easy"),
         condition=form.get("condition", ""),
     )
 
@@ -432,8 +442,8 @@ def _settings_sync(request: Request, survey_id: int, fields: dict[str, str]) -> 
     with database_of(request).session() as session:
         user = require(session_user(request, session), service.MANAGE_PERMISSION)
         survey = service.get_survey(session, survey_id)
-        names = ("title", "title_en", "description", "description_en", "mode", "opens_at")
-        values = {name: fields.get(name, "") for name in (*names, "closes_at")}
+        names = ("title", "title_en", "title_easy", "description", "description_en", "mode")
+        values = {name: fields.get(name, "") for name in (*names, "opens_at", "closes_at")}
         given = service.SurveyInput(**values, questions=None)
         try:
             service.update_survey(session, user, survey, given)

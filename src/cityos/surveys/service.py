@@ -41,6 +41,7 @@ from cityos.core.errors import (
 )
 from cityos.core.models import User
 from cityos.core.text import TOKYO
+from cityos.core.web import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from cityos.db import utcnow
 from cityos.residents.models import Resident
 from cityos.surveys.models import MODES, Survey, SurveyResponse
@@ -143,6 +144,10 @@ def _check_question(index: int, raw: Any, earlier: Mapping[str, dict[str, Any]])
         for end in SCALE_ENDS:
             if isinstance(raw.get(end), str) and raw[end].strip():
                 question[end] = raw[end].strip()[:100]
+    for key, value in question.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and has_control_characters(text) for text in texts):
+            raise _question_problem(index, f"{key}: {CONTROL_CHARACTER_MESSAGE}")
     condition = raw.get("show_if")
     if condition is not None:
         question["show_if"] = _check_condition(index, condition, earlier)
@@ -240,6 +245,18 @@ class SurveyInput:
     questions: str | None = ""
     title_en: str = ""
     description_en: str = ""
+    # やさしい日本語 (easy Japanese); "" shows the Japanese title in easy mode.
+    title_easy: str = ""
+
+
+# Each text of a survey's settings, named in Japanese and English in its error messages.
+_SETTING_TEXTS: dict[str, tuple[str, str]] = {
+    "title": ("題名", "the title"),
+    "title_en": ("英語の題名", "the English title"),
+    "title_easy": ("やさしい日本語の題名", "the easy-Japanese title"),
+    "description": ("説明", "the description"),
+    "description_en": ("英語の説明", "the English description"),
+}
 
 
 def _checked(given: SurveyInput) -> dict[str, Any]:
@@ -252,9 +269,16 @@ def _checked(given: SurveyInput) -> dict[str, Any]:
         ]
     if len(given.title_en.strip()) > 200:
         errors["title_en"] = ["英語の題名は200字以内です / 200 characters at most"]
+    if len(given.title_easy.strip()) > 200:
+        errors["title_easy"] = [
+            "やさしい日本語の題名は200字以内です / the easy-Japanese title: 200 characters at most"
+        ]
     for name in ("description", "description_en"):
         if len(getattr(given, name)) > 5000:
             errors[name] = ["説明は5000字以内です / 5000 characters at most"]
+    for name, (ja, en) in _SETTING_TEXTS.items():
+        if has_control_characters(getattr(given, name)):
+            errors[name] = [f"{ja}: {CONTROL_CHARACTER_MESSAGE} ({en})"]
     if given.mode not in MODES:
         errors["mode"] = ["回答方法を選んでください / choose who may answer"]
     values: dict[str, Any] = {}
@@ -282,6 +306,7 @@ def _checked(given: SurveyInput) -> dict[str, Any]:
         **values,
         "title": title,
         "title_en": given.title_en.strip(),
+        "title_easy": given.title_easy.strip(),
         "description": given.description.strip(),
         "description_en": given.description_en.strip(),
         "mode": given.mode,
@@ -355,18 +380,26 @@ def set_published(session: Session, user: User, survey: Survey, published: bool)
 
 @dataclass
 class QuestionInput:
-    """One question as the builder's form sends it: lists are one text a line."""
+    """One question as the builder's form sends it: lists are one text a line.
+
+    English (``_en``) and やさしい日本語 (``_easy``) wording is optional. None means the form
+    did not carry that field at all (unlike "", which clears it): editing a question then
+    keeps the saved wording while the Japanese it renders is unchanged."""
 
     type: str = "single"
     label: str = ""
-    label_en: str = ""
+    label_en: str | None = None
+    label_easy: str | None = None
     required: bool = False
     choices: str = ""
-    choices_en: str = ""
+    choices_en: str | None = None
+    choices_easy: str | None = None
     min_label: str = ""
-    min_label_en: str = ""
+    min_label_en: str | None = None
+    min_label_easy: str | None = None
     max_label: str = ""
-    max_label_en: str = ""
+    max_label_en: str | None = None
+    max_label_easy: str | None = None
     # "" (always shown) or "<question id>:<choice numbers>", e.g. "q1:0" or "q1:0,2".
     condition: str = ""
 
@@ -405,6 +438,12 @@ def _condition_of(
     return {"question": qid, "equals": picked}
 
 
+# The builder's text fields, each checked for control characters next to itself.
+_BUILDER_TEXTS = (
+    "label", "label_en", "label_easy", "choices", "choices_en", "choices_easy", *SCALE_ENDS
+)  # fmt: skip
+
+
 def _built_question(
     qid: str, given: QuestionInput, earlier: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -417,10 +456,19 @@ def _built_question(
         errors["label"] = ["質問文を入力してください / enter the question"]
     elif len(label) > 300:
         errors["label"] = ["質問文は300字以内です / 300 characters at most"]
+    for name in _BUILDER_TEXTS:
+        value = getattr(given, name)
+        if isinstance(value, str) and has_control_characters(value):
+            errors[name] = [CONTROL_CHARACTER_MESSAGE]
     raw: dict[str, Any] = {
-        "id": qid, "type": given.type, "label": label, "label_en": given.label_en,
+        "id": qid,
+        "type": given.type,
+        "label": label,
         "required": given.required,
-    }  # fmt: skip
+    }
+    for name in ("label_en", "label_easy"):
+        if getattr(given, name) is not None:
+            raw[name] = getattr(given, name)
     if given.type in ("single", "multiple"):
         choices = _lines(given.choices)
         if not 2 <= len(choices) <= MAX_CHOICES:
@@ -433,17 +481,25 @@ def _built_question(
                 "同じ選択肢が2回あるか、200字を超える選択肢があります / a choice is repeated "
                 "or longer than 200 characters"
             ]
-        english = _lines(given.choices_en)
-        if english and len(english) != len(choices):
-            errors["choices_en"] = [
-                "英語の選択肢は日本語と同じ数だけ、同じ順に書いてください / write one English "
-                "choice for each Japanese one, in the same order"
-            ]
-        raw.update(choices=choices, choices_en=english)
+        raw["choices"] = choices
+        for name, language, language_en in (
+            ("choices_en", "英語", "English"), ("choices_easy", "やさしい日本語", "easy-Japanese")
+        ):  # fmt: skip
+            written = getattr(given, name)
+            if written is None:
+                continue
+            translated = _lines(written)
+            if translated and len(translated) != len(choices):
+                errors[name] = [
+                    f"{language}の選択肢は日本語と同じ数だけ、同じ順に書いてください / write "
+                    f"one {language_en} choice for each Japanese one, in the same order"
+                ]
+            raw[name] = translated
     if given.type == "scale":
         raw.update(min=1, max=5)
-        for end in ("min_label", "min_label_en", "max_label", "max_label_en"):
-            raw[end] = getattr(given, end)
+        for end in SCALE_ENDS:
+            if getattr(given, end) is not None:
+                raw[end] = getattr(given, end)
     condition = _condition_of(given.condition, earlier, errors)
     if condition is not None:
         raw["show_if"] = condition
@@ -504,12 +560,20 @@ def edit_question(
     question = _built_question(qid, given, survey.questions[:index])
     if given.type == "scale":  # a scale keeps its range (a JSON-made one may not be 1-5)
         question.update(min=survey.questions[index]["min"], max=survey.questions[index]["max"])
-    # The builder has no やさしい日本語 fields: wording written in the JSON editor stays while
-    # the Japanese text it renders is unchanged.
+    # The builder shows (and so sends back) every English and やさしい日本語 field. A field the
+    # form did not carry at all (a builder page opened before it had the easy-Japanese fields,
+    # a script posting only some fields) keeps the saved wording, from either editor, while
+    # the Japanese text it renders is unchanged; a field sent empty clears it.
     saved = survey.questions[index]
     for key in ("label", "choices", "min_label", "max_label"):
-        if f"{key}_easy" in saved and saved.get(key) == question.get(key):
-            question[f"{key}_easy"] = saved[f"{key}_easy"]
+        for suffix in ("_en", "_easy"):
+            name = key + suffix
+            if (
+                getattr(given, name, None) is None
+                and name in saved
+                and saved.get(key) == question.get(key)
+            ):
+                question[name] = saved[name]
     questions = list(survey.questions)
     questions[index] = question
     _save_questions(session, user, survey, questions, "edit", qid)
