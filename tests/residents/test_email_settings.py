@@ -11,7 +11,6 @@ from email.message import EmailMessage
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cityos.core.events import ApplicationStatusChanged, ReportStatusChanged
 from cityos.db import Database
 from cityos.notify import service as notify
 from cityos.notify.config import NotifyConfig
@@ -19,6 +18,7 @@ from cityos.notify.kinds import DIRECT_KINDS
 from cityos.notify.models import Subscription
 from tests.conftest import csrf_of
 from tests.notify.conftest import SmtpServer
+from tests.notify.test_direct_kinds import application_update, report_update
 from tests.residents.conftest import confirm_by_email, sign_up
 
 SITE = "http://testserver"
@@ -37,25 +37,6 @@ def confirmed_resident(
     assert sign_up(client, email).status_code == 303
     confirm_by_email(client, db, config, smtp, email)
     return email
-
-
-def report_update(db: Database, email: str, number: int, state: str = "対応中") -> int:
-    event = ReportStatusChanged(
-        request_id=number, service_ja="道路の損傷", service_en="Road damage",
-        from_state="open", to_state="in_progress", state_ja=state, state_en="In progress",
-        note="", url=f"{SITE}/reports/{number}", recipients=(email,),
-    )  # fmt: skip
-    return len(notify.on_report_status_changed(db, event))
-
-
-def application_update(db: Database, email: str, number: int) -> bool:
-    event = ApplicationStatusChanged(
-        submission_id=number, form_ja="転入届", form_en="Moving-in notice",
-        from_status="submitted", to_status="reviewing", status_ja="審査中",
-        status_en="Under review", comment="", url=f"{SITE}/my/applications/{number}",
-        email=email,
-    )  # fmt: skip
-    return notify.on_application_status_changed(db, event) is not None
 
 
 def unsubscribe_path(message: EmailMessage) -> str:

@@ -1602,10 +1602,7 @@ class FaqIndex:
                     found = written.get(" ".join(run[i : i + size]))
                     chosen = self._used_forms(stemmed.get(phrase, ()) if found is None else found)
                     if chosen:
-                        for keys in chosen:
-                            for key in keys:
-                                share = GENERAL_WEIGHT / len(chosen) / len(keys)
-                                terms[key] = terms.get(key, 0.0) + share
+                        _share_out(terms, chosen)
                         looked_up.update(phrase)
                         i += size
                         break
@@ -1629,10 +1626,7 @@ class FaqIndex:
                 for size in range(min(KOREAN_LONGEST, len(word) - i), 1, -1):
                     chosen = self._used_forms(lexicon.get(word[i : i + size]))
                     if chosen:
-                        for keys in chosen:
-                            for key in keys:
-                                share = GENERAL_WEIGHT / len(chosen) / len(keys)
-                                terms[key] = terms.get(key, 0.0) + share
+                        _share_out(terms, chosen)
                         looked_up.add(word)
                         i += size
                         break
@@ -1748,6 +1742,14 @@ class FaqIndex:
 
     def _foreign_place(self, place: str) -> bool:
         return place not in self.vocabulary and place + "市" not in self.vocabulary
+
+
+def _share_out(terms: dict[str, float], chosen: Sequence[tuple[str, ...]]) -> None:
+    """Add GENERAL_WEIGHT to ``terms``, shared by the word terms of the ``chosen`` forms a
+    dictionary gave for one foreign word (each form an equal share, split among its terms)."""
+    for keys in chosen:
+        for key in keys:
+            terms[key] = terms.get(key, 0.0) + GENERAL_WEIGHT / len(chosen) / len(keys)
 
 
 def question_length(analysed: Analysed) -> int:
