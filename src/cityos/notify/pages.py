@@ -318,17 +318,17 @@ def _unsubscribe_context(session: Session, subscription: Subscription) -> dict[s
     if kind is None:
         return {"direct": None}
     others = [label for k, label in kinds.DIRECT_KINDS.items() if k != kind]
+    all_stopped = service.direct_all_stopped(session, subscription)
     return {
         "direct": kinds.label(kind),
         "direct_all": kind == kinds.ALL_DIRECT,
         "others_ja": "、".join(f"「{o.ja}」" for o in others),
         "others_en": ", ".join(o.en for o in others),
-        "all_stopped": service.direct_all_stopped(session, subscription),
+        "all_stopped": all_stopped,
         "all_label": kinds.ALL_DIRECT_LABEL,
         # Without an account, one can still sign up with the address and turn e-mails back
         # on, unless its confirmation links are stopped too (then only the city can help).
-        "can_sign_up": kind not in (kinds.ALL_DIRECT, "confirmation")
-        and not service.direct_all_stopped(session, subscription),
+        "can_sign_up": kind not in (kinds.ALL_DIRECT, "confirmation") and not all_stopped,
     }
 
 
